@@ -1,0 +1,51 @@
+# sbsync: the two commands a new machine needs are `make demo` and `make test`.
+# Both install what is missing (Debian packages through apt-get, Python tools into .venv).
+
+SHELL := /bin/bash
+SWIFT ?= swift
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+APT_PACKAGES := libyaml-dev libsqlite3-dev pkg-config python3-venv
+PY_PACKAGES := jsonschema==4.26.0 sevenbridges-python==2.11.2
+# Tests find the Python tools through this variable (see Tests/README.md).
+export SBSYNC_PYTHON := $(PY)
+
+.PHONY: all deps system-deps python-deps build release test demo bench clean
+
+all: build
+
+deps: system-deps python-deps
+
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
+	fi
+
+python-deps: $(VENV)/.installed
+
+$(VENV)/.installed:
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check $(PY_PACKAGES)
+	touch $@
+
+build: system-deps
+	$(SWIFT) build
+
+release: system-deps
+	$(SWIFT) build -c release
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: deps build
+	@bash scripts/demo.sh "$$($(SWIFT) build --show-bin-path)"
+
+bench: deps release
+	@bash Benchmarks/run.sh "$$($(SWIFT) build -c release --show-bin-path)"
+
+clean:
+	rm -rf .build $(VENV) bench-out

@@ -1,0 +1,72 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "sbsync",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sbsync", targets: ["sbsync"]),
+        .executable(name: "sbsync-emulator", targets: ["sbsync-emulator"]),
+        .library(name: "PlatformEmulator", targets: ["PlatformEmulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // System libraries, the SwiftPM way: module.modulemap + a one-line shim header.
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+
+        // The pipeline, in dependency order (DESIGN.md "Package layout").
+        .target(name: "SyncYAML", dependencies: ["CYAML"]),
+        .target(name: "SyncCore", dependencies: [
+            "SyncYAML",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .target(name: "PlatformAPI", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "SyncState", dependencies: ["CSQLite", "SyncCore"]),
+        .target(name: "SyncEngine", dependencies: [
+            "SyncCore", "SyncState", "PlatformAPI",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "PlatformEmulator", dependencies: [
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "SyncCLI", dependencies: [
+            "SyncYAML", "SyncCore", "SyncState", "PlatformAPI", "SyncEngine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "sbsync", dependencies: ["SyncCLI"]),
+        .executableTarget(name: "sbsync-emulator", dependencies: [
+            "PlatformEmulator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        // Tests.
+        .testTarget(name: "SyncYAMLTests", dependencies: ["SyncYAML"]),
+        .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "SyncYAML"], resources: [.copy("Golden")]),
+        .testTarget(name: "SyncStateTests", dependencies: ["SyncState", "SyncCore"]),
+        .testTarget(name: "PlatformAPITests", dependencies: ["PlatformAPI", "PlatformEmulator"]),
+        .testTarget(name: "PlatformEmulatorTests", dependencies: ["PlatformEmulator"]),
+        .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "SyncState", "SyncCore", "PlatformAPI", "PlatformEmulator"]),
+        .testTarget(name: "SyncCLITests", dependencies: ["SyncCLI", "SyncCore", "SyncState", "PlatformEmulator"]),
+    ]
+)
+
+// Our own targets: Swift 6 language mode, strict concurrency, warnings are errors.
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.treatAllWarnings(as: .error))
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,1 @@
+// Placeholder: SyncCLI is being built.

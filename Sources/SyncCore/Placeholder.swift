@@ -1,0 +1,1 @@
+// Placeholder: SyncCore is being built.

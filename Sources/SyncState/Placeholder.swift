@@ -1,0 +1,1 @@
+// Placeholder: SyncState is being built.

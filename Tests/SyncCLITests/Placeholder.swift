@@ -1,0 +1,1 @@
+// Placeholder: SyncCLITests is being built.

@@ -1,0 +1,1 @@
+// Placeholder: SyncCoreTests is being built.

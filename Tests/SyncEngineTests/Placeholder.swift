@@ -1,0 +1,1 @@
+// Placeholder: SyncEngineTests is being built.

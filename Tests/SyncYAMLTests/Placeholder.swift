@@ -1,0 +1,1 @@
+// Placeholder: SyncYAMLTests is being built.
