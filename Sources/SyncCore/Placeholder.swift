@@ -1,1 +1,0 @@
-// Placeholder: SyncCore is being built.
