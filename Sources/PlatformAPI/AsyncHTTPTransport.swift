@@ -1,0 +1,93 @@
+public import AsyncHTTPClient
+internal import NIOCore
+internal import NIOPosix
+internal import NIOHTTP1
+
+/// The network transport, on AsyncHTTPClient.
+public struct AsyncHTTPTransport: HTTPTransport {
+    private let client: HTTPClient
+
+    /// Uses an `HTTPClient` the caller owns (and shuts down).
+    public init(client: HTTPClient) {
+        self.client = client
+    }
+
+    /// Runs `body` with a transport on a fresh `HTTPClient`, shut down afterwards.
+    /// - Parameter connectTimeout: how long to wait for a TCP connection.
+    public static func withTransport<R: Sendable>(
+        connectTimeout: Duration = .seconds(10),
+        _ body: (AsyncHTTPTransport) async throws -> R
+    ) async throws -> R {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .nanoseconds(Int64(connectTimeout.nanoseconds))
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .enabled(limit: .ratio(100))
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let result: Result<R, any Error>
+        do { result = .success(try await body(AsyncHTTPTransport(client: client))) } catch {
+            result = .failure(error)
+        }
+        try await client.shutdown()
+        return try result.get()
+    }
+
+    public func send(_ request: TransportRequest) async throws -> TransportResponse {
+        var outgoing = HTTPClientRequest(url: request.url)
+        outgoing.method = .init(rawValue: request.method.rawValue)
+        for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
+        if let body = request.body { outgoing.body = .bytes(body) }
+        let timeout = TimeAmount.nanoseconds(Int64(request.timeout.nanoseconds))
+        do {
+            let response = try await client.execute(outgoing, timeout: timeout)
+            var bytes = try await response.body.collect(upTo: 64 << 20)
+            let body = bytes.readBytes(length: bytes.readableBytes) ?? []
+            return TransportResponse(
+                status: Int(response.status.code),
+                headers: response.headers.map { (name: $0.name, value: $0.value) },
+                body: body)
+        } catch {
+            if Task.isCancelled { throw CancellationError() }
+            throw Self.classify(error)
+        }
+    }
+
+    /// Sorts AsyncHTTPClient's errors by whether the request may have reached the server.
+    /// Errors raised while waiting for a connection mean it never left; anything else, after a
+    /// connection carried it, may have been acted on.
+    static func classify(_ error: any Error) -> TransportError {
+        if let error = error as? TransportError { return error }
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout, .getConnectionFromPoolTimeout, .tlsHandshakeTimeout,
+                .socksHandshakeTimeout, .httpProxyHandshakeTimeout:
+                return TransportError(phase: .notSent, kind: .connectFailed, message: "could not connect: \(error)")
+            case .invalidURL, .emptyHost, .emptyScheme, .alreadyShutdown:
+                return TransportError(phase: .notSent, kind: .other, message: "request not sent: \(error)")
+            case .readTimeout, .deadlineExceeded, .writeTimeout:
+                return TransportError(phase: .maybeSent, kind: .timedOut, message: "no response in time: \(error)")
+            case .remoteConnectionClosed:
+                return TransportError(phase: .maybeSent, kind: .connectionDropped, message: "connection closed by the server")
+            default:
+                return TransportError(phase: .maybeSent, kind: .other, message: "\(error)")
+            }
+        }
+        if error is NIOConnectionError {
+            return TransportError(phase: .notSent, kind: .connectFailed, message: "could not connect: \(error)")
+        }
+        if let error = error as? ChannelError, case .connectTimeout = error {
+            return TransportError(phase: .notSent, kind: .connectFailed, message: "could not connect: \(error)")
+        }
+        if let error = error as? IOError {
+            return TransportError(phase: .maybeSent, kind: .connectionDropped, message: "connection failed: \(error.description)")
+        }
+        return TransportError(phase: .maybeSent, kind: .other, message: String(describing: error))
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

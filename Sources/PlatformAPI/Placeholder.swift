@@ -1,1 +1,0 @@
-// Placeholder: PlatformAPI is being built.

@@ -1,1 +1,0 @@
-// Placeholder: PlatformAPITests is being built.
