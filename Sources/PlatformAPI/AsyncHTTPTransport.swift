@@ -1,7 +1,7 @@
 public import AsyncHTTPClient
 internal import NIOCore
 internal import NIOPosix
-internal import NIOHTTP1
+public import Logging
 
 /// The network transport, on AsyncHTTPClient.
 public struct AsyncHTTPTransport: HTTPTransport {
@@ -90,4 +90,24 @@ extension Duration {
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}
+
+extension PlatformClient {
+    /// Runs `body` with a client on the network (AsyncHTTPClient), shut down afterwards.
+    /// - Parameters:
+    ///   - config: endpoint and token (`PlatformConfig.resolve`).
+    ///   - budget: the request budget; pass one to share it with other clients of the same token.
+    ///   - options: timeouts and retry policy.
+    ///   - logger: request log (`debug`: one line per request; `trace`: headers, token redacted).
+    public static func withClient<R: Sendable>(
+        config: PlatformConfig,
+        budget: RequestBudget? = nil,
+        options: PlatformClientOptions = PlatformClientOptions(),
+        logger: Logger = Logger(label: "sbsync.platform"),
+        _ body: (PlatformClient) async throws -> R
+    ) async throws -> R {
+        try await AsyncHTTPTransport.withTransport { transport in
+            try await body(PlatformClient(config: config, transport: transport, budget: budget, options: options, logger: logger))
+        }
+    }
 }
