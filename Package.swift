@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "SyncYAML"], resources: [.copy("Golden")]),
         .testTarget(name: "SyncStateTests", dependencies: ["SyncState", "SyncCore"]),
         .testTarget(name: "PlatformAPITests", dependencies: ["PlatformAPI", "PlatformEmulator"]),
-        .testTarget(name: "PlatformEmulatorTests", dependencies: ["PlatformEmulator"]),
+        .testTarget(name: "PlatformEmulatorTests", dependencies: ["PlatformEmulator"], exclude: ["sbp"]),
         .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "SyncState", "SyncCore", "PlatformAPI", "PlatformEmulator"]),
         .testTarget(name: "SyncCLITests", dependencies: ["SyncCLI", "SyncCore", "SyncState", "PlatformEmulator"]),
     ]

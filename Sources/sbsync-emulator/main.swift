@@ -1,1 +1,144 @@
-print("sbsync-emulator")
+import ArgumentParser
+import Foundation
+import PlatformEmulator
+
+@main
+struct SBSyncEmulator: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sbsync-emulator",
+        abstract: "A local emulator of the Seven Bridges platform API (v2) for sbsync and sevenbridges-python.",
+        discussion: """
+            Prints 'listening on http://HOST:PORT/v2' when ready. Admin calls (no token) live under \
+            /_admin: GET state, GET counters, POST counters/reset, GET|POST faults, POST projects, \
+            GET assumptions. See docs/readme/emulator.md.
+            """)
+
+    @Option(help: "Port to listen on; 0 picks a free port.")
+    var port = 0
+
+    @Option(help: "Address to bind. Keep the default (loopback): the admin endpoint has no auth.")
+    var host = "127.0.0.1"
+
+    @Option(name: .customLong("token"), help: "Accepted platform auth token (repeatable). Requests with any other token get 401.")
+    var tokens: [String] = []
+
+    @Option(name: .customLong("project"), help: "Project to create at start, owner/slug (repeatable).")
+    var projects: [String] = []
+
+    @Option(name: .customLong("volume"), help: "Volume backed by a directory: owner/name=DIR; every regular file under DIR is an object (repeatable).")
+    var volumes: [String] = []
+
+    @Option(name: .customLong("volume-listing"), help: "Volume backed by a listing file: owner/name=FILE, one 'location' or 'location<TAB>size' per line (repeatable).")
+    var volumeListings: [String] = []
+
+    @Option(name: .customLong("missing-drs"), help: "DRS URI that fails to resolve (repeatable); every other valid DRS URI resolves.")
+    var missingDRS: [String] = []
+
+    @Option(name: .customLong("missing-drs-file"), help: "File with one missing DRS URI per line.")
+    var missingDRSFile: String?
+
+    @Option(help: "Platform seconds an import job (or one DRS item) takes to finish.")
+    var jobDuration: Double = 6
+
+    @Option(help: "Platform time runs this many times faster than real time (job durations, rate and DRS windows).")
+    var timeScale: Double = 1
+
+    @Option(help: "Requests allowed per token per rate window (the platform allows 1000 per 300 s).")
+    var rateLimit = 1000
+
+    @Option(help: "Rate window in platform seconds.")
+    var rateWindow: Double = 300
+
+    @Option(help: "DRS files started per DRS window (the platform: 500 per 300 s).")
+    var drsPace = 500
+
+    @Option(help: "DRS window in platform seconds.")
+    var drsWindow: Double = 300
+
+    @Flag(help: "Send Retry-After on 429 responses (SBP then retries GETs by itself).")
+    var retryAfter = false
+
+    @Option(help: "Fault: delay before handling every request, in milliseconds.")
+    var latencyMs = 0
+
+    @Option(help: "Fault: share (0-1) of requests answered 503/500.")
+    var errorRate: Double = 0
+
+    @Option(help: "Fault: share (0-1) of requests whose connection is closed without a response.")
+    var dropRate: Double = 0
+
+    @Option(help: "Fault: share (0-1) of dropped requests that are applied before the drop.")
+    var dropAfterApply: Double = 0.5
+
+    @Option(help: "Fault: share (0-1) of import items (volume jobs, DRS items) that fail.")
+    var itemFailureRate: Double = 0
+
+    @Option(help: "Fault: answer the next N requests with 429 code 1000.")
+    var rateLimitBurst = 0
+
+    @Option(help: "Seed for ids and fault draws.")
+    var seed: UInt64 = 1
+
+    @Flag(help: "Print the behaviours the emulator assumes where the platform is unconfirmed, then exit.")
+    var listAssumptions = false
+
+    func validate() throws {
+        for (name, share) in [("--error-rate", errorRate), ("--drop-rate", dropRate), ("--drop-after-apply", dropAfterApply), ("--item-failure-rate", itemFailureRate)]
+        where !(0...1).contains(share) {
+            throw ValidationError("\(name) must be between 0 and 1, not \(share)")
+        }
+        guard timeScale > 0 else { throw ValidationError("--time-scale must be positive, not \(timeScale)") }
+        guard jobDuration >= 0 else { throw ValidationError("--job-duration must not be negative, not \(jobDuration)") }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535, not \(port)") }
+    }
+
+    func run() async throws {
+        if listAssumptions {
+            EmulatorAssumptions.all.forEach { print("- \($0)") }
+            return
+        }
+        var volumeSources: [String: VolumeSource] = [:]
+        do {
+            for value in volumes {
+                let (id, path) = try EmulatorConfiguration.parseVolumeAssignment(value)
+                volumeSources[id] = .directory(URL(fileURLWithPath: path))
+            }
+            for value in volumeListings {
+                let (id, path) = try EmulatorConfiguration.parseVolumeAssignment(value)
+                volumeSources[id] = .listing(URL(fileURLWithPath: path))
+            }
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        var missing = Set(missingDRS)
+        if let missingDRSFile {
+            guard let text = try? String(contentsOfFile: missingDRSFile, encoding: .utf8) else {
+                throw ValidationError("--missing-drs-file '\(missingDRSFile)' cannot be read")
+            }
+            missing.formUnion(text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        }
+        let configuration = EmulatorConfiguration(
+            tokens: Set(tokens), projects: projects, volumes: volumeSources, missingDRSURIs: missing,
+            jobDuration: jobDuration, timeScale: timeScale, rateLimit: rateLimit, rateWindow: rateWindow,
+            drsPace: drsPace, drsWindow: drsWindow, sendRetryAfter: retryAfter,
+            faults: EmulatorFaults(
+                latencyMilliseconds: latencyMs, errorRate: errorRate, dropRate: dropRate,
+                dropAfterApplyShare: dropAfterApply, itemFailureRate: itemFailureRate, rateLimitBurst: rateLimitBurst),
+            seed: seed, host: host, port: port)
+        let emulator: Emulator
+        do {
+            emulator = try Emulator(configuration: configuration)
+        } catch {
+            FileHandle.standardError.write(Data("sbsync-emulator: error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        if tokens.isEmpty {
+            FileHandle.standardError.write(Data("sbsync-emulator: warning: no --token given; every platform request will get 401\n".utf8))
+        }
+        let displayHost = host.contains(":") ? "[\(host)]" : host
+        try await emulator.runUntilSignalled { port in
+            // Written straight to fd 1 so it is never stuck in a buffer.
+            FileHandle.standardOutput.write(Data("listening on http://\(displayHost):\(port)/v2\n".utf8))
+        }
+    }
+}

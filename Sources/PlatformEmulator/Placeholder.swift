@@ -1,1 +1,0 @@
-// Placeholder: PlatformEmulator is being built.
