@@ -1,6 +1,7 @@
 public import AsyncHTTPClient
 internal import NIOCore
 internal import NIOPosix
+internal import Foundation
 public import Logging
 
 /// The network transport, on AsyncHTTPClient.
@@ -78,6 +79,10 @@ public struct AsyncHTTPTransport: HTTPTransport {
             return TransportError(phase: .notSent, kind: .connectFailed, message: "could not connect: \(error)")
         }
         if let error = error as? IOError {
+            // Refused or unroutable: the connection was never made, so nothing was sent.
+            if [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL].contains(error.errnoCode) {
+                return TransportError(phase: .notSent, kind: .connectFailed, message: "could not connect: \(error.description)")
+            }
             return TransportError(phase: .maybeSent, kind: .connectionDropped, message: "connection failed: \(error.description)")
         }
         return TransportError(phase: .maybeSent, kind: .other, message: String(describing: error))

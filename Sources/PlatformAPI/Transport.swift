@@ -3,8 +3,9 @@ public enum HTTPMethod: String, Sendable, Hashable {
     case get = "GET", post = "POST", put = "PUT", patch = "PATCH", delete = "DELETE"
 }
 
-/// One HTTP request as the transport sends it.
-public struct TransportRequest: Sendable {
+/// One HTTP request as the transport sends it. It holds the auth header, so it prints and
+/// reflects with secret header values redacted.
+public struct TransportRequest: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     public var method: HTTPMethod
     /// The absolute URL.
     public var url: String
@@ -23,6 +24,14 @@ public struct TransportRequest: Sendable {
         self.headers = headers
         self.body = body
         self.timeout = timeout
+    }
+}
+
+extension TransportRequest {
+    public var description: String { "\(method.rawValue) \(url) [\(RequestEngine.redacted(headers))]" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror {
+        Mirror(self, children: ["method": method, "url": url, "headers": RequestEngine.redacted(headers), "timeout": timeout])
     }
 }
 

@@ -260,3 +260,54 @@ struct EmulatorIntegrationTests {
         }
     }
 }
+
+/// Timeouts and refused connections need a little real time (a fraction of a second): these are
+/// the only tests that wait on the network's clock, because the timeout is the behaviour under test.
+@Suite("PlatformAPI over the network: timeouts and refused connections", .serialized)
+struct NetworkFailureTests {
+    @Test("a create that times out waiting for the answer is outcome unknown; a GET is retried and reported")
+    func timeout() async throws {
+        let emulatorClock = PlatformEmulator.ManualClock()
+        let configuration = EmulatorConfiguration(
+            tokens: [emulatorToken], projects: [project], volumes: [volumeID: .objects(objects)],
+            faults: EmulatorFaults(latencyMilliseconds: 400), clock: emulatorClock.clock)
+        try await withRunningEmulator(configuration) { running in
+            try await AsyncHTTPTransport.withTransport { transport in
+                let clock = LinkedClock(emulatorClock)
+                let client = PlatformClient(
+                    config: PlatformConfig(endpoint: try PlatformEndpoint(parsing: running.baseURL.absoluteString), token: AuthToken(emulatorToken)),
+                    transport: transport, budget: RequestBudget(clock: clock), clock: clock,
+                    options: PlatformClientOptions(requestTimeout: .milliseconds(100), retry: RetryPolicy(maxAttempts: 2)))
+                let error = await #expect(throws: PlatformError.self) { try await client.startImport(importRequest("runs/a.bam")) }
+                #expect(error?.isOutcomeUnknown == true)
+                let read = await #expect(throws: PlatformError.self) { try await client.reader.volume(id: volumeID) }
+                guard case .unreachable(_, let attempts, _)? = read else {
+                    Issue.record("expected unreachable, got \(String(describing: read))")
+                    return
+                }
+                #expect(attempts == 2)
+            }
+        }
+    }
+
+    @Test("a refused connection never reached the server: a create is retried, then reported unreachable")
+    func refused() async throws {
+        // A port that was just free: an emulator listened there and has stopped.
+        let port = try await withRunningEmulator(EmulatorConfiguration(tokens: [emulatorToken])) { $0.port }
+        try await AsyncHTTPTransport.withTransport(connectTimeout: .milliseconds(200)) { transport in
+            let clock = ManualClock()
+            let client = PlatformClient(
+                config: PlatformConfig(endpoint: try PlatformEndpoint(parsing: "http://127.0.0.1:\(port)/v2"), token: AuthToken(emulatorToken)),
+                transport: transport, budget: RequestBudget(clock: clock), clock: clock,
+                options: PlatformClientOptions(requestTimeout: .seconds(2), retry: RetryPolicy(maxAttempts: 3, random: { $0 })))
+            let error = await #expect(throws: PlatformError.self) { try await client.startImport(importRequest("runs/a.bam")) }
+            guard case .unreachable(let request, let attempts, _)? = error else {
+                Issue.record("expected unreachable, got \(String(describing: error))")
+                return
+            }
+            #expect(request.description == "POST /storage/imports")
+            #expect(attempts == 3)
+            #expect(clock.sleeps == [.seconds(1), .seconds(2)])
+        }
+    }
+}

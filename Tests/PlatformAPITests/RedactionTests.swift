@@ -55,3 +55,20 @@ struct RedactionTests {
         }
     }
 }
+
+@Suite("Requests print redacted")
+struct TransportRequestRedactionTests {
+    @Test("a TransportRequest never prints its auth header")
+    func request() async throws {
+        let transport = ScriptedTransport([json(200, #"{"id": "f", "name": "a"}"#)])
+        let client = try makeClient(transport)
+        _ = try await client.reader.file(id: "f")
+        let request = try #require(transport.requests.first)
+        var dumped = ""
+        dump(request, to: &dumped)
+        for output in ["\(request)", String(reflecting: request), dumped] {
+            #expect(!output.contains(testToken), "token leaked: \(output)")
+            #expect(output.contains("X-SBG-Auth-Token: <redacted>"))
+        }
+    }
+}
