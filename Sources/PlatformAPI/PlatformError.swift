@@ -89,6 +89,26 @@ public enum PlatformError: Error, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// What the user can do about it, when that is clear from the status and code.
+    public var hint: String? {
+        switch self {
+        case .api(401, _, _, _, _, _):
+            return "the platform refused the token; check SB_AUTH_TOKEN or the profile's auth_token, and that it belongs to this platform"
+        case .api(403, _, _, _, _, _):
+            return "the token's user has no permission for this project, folder or volume"
+        case .api(429, _, _, _, _, _):
+            return "the rate limit (1000 requests per 5 minutes) stayed exhausted; try again later"
+        case .api(let status, _, _, _, _, _) where status >= 500:
+            return "the platform is having trouble; try again later"
+        case .unreachable:
+            return "check the endpoint and your network connection"
+        case .outcomeUnknown:
+            return "run apply again: it checks the destination before submitting anything twice"
+        default:
+            return nil
+        }
+    }
+
     /// Whether this is a create whose outcome is unknown.
     public var isOutcomeUnknown: Bool {
         if case .outcomeUnknown = self { return true }

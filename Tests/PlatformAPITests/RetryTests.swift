@@ -279,3 +279,14 @@ final class SuspendingClock: PlatformClock {
         while sleepers.withLock({ $0 }) == 0 { await Task.yield() }
     }
 }
+
+@Suite("Error hints")
+struct ErrorHintTests {
+    @Test("401 and unreachable errors carry a hint for the user")
+    func hints() {
+        let request = RequestSummary(method: .get, path: "/files/f")
+        #expect(PlatformError.api(status: 401, code: 90001, message: "Unauthorized", moreInfo: nil, requestID: nil, request: request).hint?.hasPrefix("the platform refused the token") == true)
+        #expect(PlatformError.unreachable(request: request, attempts: 6, reason: "x").hint == "check the endpoint and your network connection")
+        #expect(PlatformError.api(status: 404, code: 5002, message: "x", moreInfo: nil, requestID: nil, request: request).hint == nil)
+    }
+}
