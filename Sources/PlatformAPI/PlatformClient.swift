@@ -72,8 +72,8 @@ extension PlatformReader {
         return try engine.decode(ImportJob.self, from: response, request: RequestSummary(method: .get, path: path))
     }
 
-    /// `GET /storage/imports`: one page of the caller's volume import jobs, newest rules as the
-    /// platform orders them. Useful to find jobs lost in a crash.
+    /// `GET /storage/imports`: one page of the caller's volume import jobs, in the order the
+    /// platform lists them. Useful to find jobs lost in a crash.
     /// - Parameters:
     ///   - project: only jobs importing into this project.
     ///   - volume: only jobs importing from this volume.
