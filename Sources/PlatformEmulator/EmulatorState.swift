@@ -32,6 +32,7 @@ actor EmulatorState {
     var rateWindows: [String: RateWindow] = [:]
     var counters = EmulatorCounters()
     var requestSerial = 0
+    var fileSerial = 0
 
     init(configuration: EmulatorConfiguration) throws {
         self.configuration = configuration
@@ -68,6 +69,11 @@ actor EmulatorState {
         var id = hexID(bytes: 12)
         while files[id] != nil || projects.values.contains(where: { $0.rootFolder == id }) { id = hexID(bytes: 12) }
         return id
+    }
+
+    func nextSerial() -> Int {
+        fileSerial += 1
+        return fileSerial
     }
 
     func newImportJobID() -> String {
