@@ -44,8 +44,9 @@ extension Emulator {
         let (ready, readyContinuation) = AsyncStream.makeStream(of: Int.self)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
+                // Finishing the stream on every exit lets a bind error surface instead of hanging.
+                defer { readyContinuation.finish() }
                 try await self.run(onReady: { port in readyContinuation.yield(port) })
-                readyContinuation.finish()
             }
             var iterator = ready.makeAsyncIterator()
             guard let port = await iterator.next() else {

@@ -82,3 +82,73 @@ import FoundationNetworking
         }
     }
 }
+
+@Suite struct ServerLifecycleTests {
+    @Test func portInUseIsAnErrorNotAHang() async throws {
+        try await withRunningEmulator(ServerTests.configuration()) { running in
+            var second = ServerTests.configuration()
+            second.port = running.port
+            await #expect(throws: (any Error).self) {
+                try await withRunningEmulator(second) { _ in }
+            }
+        }
+    }
+}
+
+/// The built `sbsync-emulator` binary: ready line, flags, clean exit on SIGTERM.
+@Suite struct EmulatorBinaryTests {
+    static var binary: URL {
+        SBPAcceptanceTests.packageRoot.appendingPathComponent(".build/debug/sbsync-emulator")
+    }
+
+    @Test(.timeLimit(.minutes(1))) func printsTheReadyLineServesAndStopsOnSIGTERM() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build sbsync-emulator first (swift build)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("emu-bin-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("d"), withIntermediateDirectories: true)
+        try Data("abc".utf8).write(to: directory.appendingPathComponent("d/x.txt"))
+
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["--token", "T", "--project", "alice/p1", "--volume", "alice/vol=\(directory.path)", "--port", "0"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        let exited = AsyncStream.makeStream(of: Int32.self)
+        process.terminationHandler = { exited.continuation.yield($0.terminationStatus) }
+        let lines = AsyncStream.makeStream(of: String.self)
+        output.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            if data.isEmpty { lines.continuation.finish() } else { lines.continuation.yield(String(decoding: data, as: UTF8.self)) }
+        }
+        try process.run()
+        var text = ""
+        for await chunk in lines.stream {
+            text += chunk
+            if text.contains("\n") { break }
+        }
+        let line = try #require(text.split(separator: "\n").first.map(String.init))
+        let match = try #require(line.wholeMatch(of: /listening on http:\/\/127\.0\.0\.1:(\d+)\/v2/))
+        let port = try #require(Int(match.1))
+
+        let url = URL(string: "http://127.0.0.1:\(port)/v2/storage/volumes/alice/vol/list?prefix=d%2F")!
+        let (data, response) = try await ServerTests.send("GET", url)
+        #expect(response.statusCode == 200)
+        #expect(try JSONDecoder().decode(JSONValue.self, from: data)["items"]?.arrayValue?.first?["location"] == "d/x.txt")
+
+        process.terminate()  // SIGTERM
+        var iterator = exited.stream.makeAsyncIterator()
+        let status = await iterator.next()
+        output.fileHandleForReading.readabilityHandler = nil
+        #expect(status == 0)
+    }
+
+    @Test func badFlagValuesAreUsageErrors() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build sbsync-emulator first (swift build)")
+        for arguments in [["--volume", "novolume"], ["--error-rate", "2"], ["--project", "x"]] {
+            let (status, output) = try await SBPAcceptanceTests.run(Self.binary.path, arguments)
+            #expect(status != 0, "\(arguments) was accepted")
+            #expect(output.lowercased().contains("error"), "\(arguments): \(output)")
+        }
+    }
+}
