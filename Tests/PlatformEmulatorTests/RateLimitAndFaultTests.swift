@@ -44,7 +44,11 @@ import Testing
 @Suite struct FaultTests {
     @Test func burstOf429sThenNormalService() async throws {
         let h = try Harness { $0.faults = EmulatorFaults(rateLimitBurst: 2) }
-        #expect(await h.call("GET", "/storage/volumes").status == 429)
+        let burst = await h.call("GET", "/storage/volumes")
+        #expect(burst.status == 429)
+        #expect(burst.json["code"] == 1000)
+        #expect(burst.header("X-RateLimit-Remaining") == "0")
+        #expect(burst.header("X-RateLimit-Reset") == String(Int(h.clock.now.timeIntervalSince1970.rounded(.up)) + 1))
         #expect(await h.call("GET", "/storage/volumes").status == 429)
         #expect(await h.call("GET", "/storage/volumes").status == 200)
         #expect(await h.emulator.faults().rateLimitBurst == 0)
