@@ -42,6 +42,14 @@ import Testing
 }
 
 @Suite struct FaultTests {
+    @Test func latencyDelaysTheAnswer() async throws {
+        let h = try Harness { $0.faults = EmulatorFaults(latencyMilliseconds: 30) }
+        let clock = ContinuousClock()
+        let start = clock.now
+        #expect(await h.call("GET", "/storage/volumes").status == 200)
+        #expect(clock.now - start >= .milliseconds(30))
+    }
+
     @Test func burstOf429sThenNormalService() async throws {
         let h = try Harness { $0.faults = EmulatorFaults(rateLimitBurst: 2) }
         let burst = await h.call("GET", "/storage/volumes")
@@ -124,5 +132,7 @@ import Testing
         let state = try JSONDecoder().decode(EmulatorSnapshot.self, from: await admin("GET", "state").body)
         #expect(state.projects.map(\.id) == ["alice/p1", "bob/new"])
         #expect(await admin("GET", "nothing").status == 404)
+        let remote = await h.emulator.respond(to: EmulatorRequest(method: "GET", target: "/_admin/state", fromLoopback: false))
+        #expect(remote.status == 403)
     }
 }
