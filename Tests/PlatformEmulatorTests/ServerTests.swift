@@ -97,8 +97,13 @@ import FoundationNetworking
 
 /// The built `sbsync-emulator` binary: ready line, flags, clean exit on SIGTERM.
 @Suite struct EmulatorBinaryTests {
+    /// Next to the test executable (same build directory, whatever the scratch path), else
+    /// `.build/debug`.
     static var binary: URL {
-        SBPAcceptanceTests.packageRoot.appendingPathComponent(".build/debug/sbsync-emulator")
+        let besideTests = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("sbsync-emulator")
+        if FileManager.default.isExecutableFile(atPath: besideTests.path) { return besideTests }
+        return SBPAcceptanceTests.packageRoot.appendingPathComponent(".build/debug/sbsync-emulator")
     }
 
     @Test(.timeLimit(.minutes(1))) func printsTheReadyLineServesAndStopsOnSIGTERM() async throws {
