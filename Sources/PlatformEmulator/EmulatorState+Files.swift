@@ -59,10 +59,16 @@ extension EmulatorState {
         }
     }
 
+    /// Removes a file or folder. Its id stays in `children` (removing from the middle of a
+    /// 200k-entry array per overwrite would be quadratic); readers skip ids not in `files`.
     func remove(_ id: String) {
         guard let node = files.removeValue(forKey: id) else { return }
-        children[node.parent]?.removeAll { $0 == id }
         if childByName[node.parent]?[node.name] == id { childByName[node.parent]?[node.name] = nil }
+    }
+
+    /// The live children of a folder, in creation order.
+    func liveChildren(of folder: String) -> [FileNode] {
+        (children[folder] ?? []).compactMap { files[$0] }
     }
 
     /// `_<n>_<name>` with the smallest free n ≥ 1 (platform-api.md §12.3, UNCONFIRMED).
@@ -119,7 +125,7 @@ extension EmulatorState {
         // With name filters, look the names up instead of scanning the folder (large cohorts).
         let candidates: [FileNode] =
             names.isEmpty
-            ? (children[folder] ?? []).compactMap { files[$0] }
+            ? liveChildren(of: folder)
             : names.compactMap { childByName[folder]?[$0] }.compactMap { files[$0] }.sorted { $0.serial < $1.serial }
         let matching = candidates.filter { node in
             if !tags.isEmpty && tags.isDisjoint(with: node.tags) { return false }
@@ -288,7 +294,7 @@ extension EmulatorState {
 
     func deleteFile(_ id: String) throws(PlatformError) -> EmulatorResponse {
         guard let node = files[id] else { throw PlatformError.fileNotFound(id) }
-        if node.isFolder, !(children[id] ?? []).isEmpty {
+        if node.isFolder, (children[id] ?? []).contains(where: { files[$0] != nil }) {
             throw PlatformError.badRequest("Cannot delete a non-empty folder.", code: 5021)
         }
         remove(id)
