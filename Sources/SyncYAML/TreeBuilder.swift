@@ -1,4 +1,9 @@
 internal import CYAML
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
 
 /// Turns one document's libyaml events into a `YAMLStorage`, enforcing the limits, tags,
 /// anchors, merges and key uniqueness as it goes. Iterative (an explicit frame stack), so no
@@ -41,8 +46,9 @@ struct TreeBuilder {
     private var openAnchors: [String] = []
     /// Nodes added by alias uses so far.
     private var aliasExpansion = 0
-    private var scratch: [Int32] = []
-    private var keyValues: [YAMLValue?] = []
+    /// Recently stored short keys: (offset << 32 | length) by hash; 0 = empty.
+    private var keyCache = [UInt64](repeating: 0, count: keyCacheSize)
+    private static let keyCacheSize = 4096
 
     private(set) var root: Int32?
 
@@ -72,7 +78,14 @@ struct TreeBuilder {
         let line = event.pointee.start_mark.line + 1
         let column = event.pointee.start_mark.column + 1
         let length = data.length
-        let style = ScalarStyle(rawValue: UInt8(truncatingIfNeeded: Swift.max(Int(data.style.rawValue) - 1, 0))) ?? .plain
+        // libyaml's styles are ours plus one (0 is "any", never produced by the parser).
+        let style: ScalarStyle = switch data.style {
+        case YAML_SINGLE_QUOTED_SCALAR_STYLE: .singleQuoted
+        case YAML_DOUBLE_QUOTED_SCALAR_STYLE: .doubleQuoted
+        case YAML_LITERAL_SCALAR_STYLE: .literal
+        case YAML_FOLDED_SCALAR_STYLE: .folded
+        default: .plain
+        }
         var tagClass = YAMLStorage.TagClass.none
         var tagText: String?
         if let tag = data.tag {
@@ -102,9 +115,9 @@ struct TreeBuilder {
             }
         }
         let index = Int32(truncatingIfNeeded: nodes.count)
+        let start = length > 0 ? storeBytes(value, isKey: isNextKey) : 0
         nodes.append(RawNode(kind: .scalar, style: style, tagClass: tagClass, line: line, column: column,
-                             start: UInt32(truncatingIfNeeded: bytes.count), count: UInt32(truncatingIfNeeded: length)))
-        if length > 0 { bytes.append(contentsOf: value) }
+                             start: start, count: UInt32(truncatingIfNeeded: length)))
         if column >= Int(RawNode.columnSaturated) { wideColumns[index] = column }
         if let tagText { tags[index] = tagText }
         if let anchor = data.anchor {
@@ -156,9 +169,9 @@ struct TreeBuilder {
         if frame.isMapping {
             try finishMapping(frame)
         } else {
-            children.append(contentsOf: pending[frame.pendingBase...])
+            pending.withUnsafeBufferPointer { children.append(contentsOf: UnsafeBufferPointer(rebasing: $0[frame.pendingBase...])) }
         }
-        pending.removeSubrange(frame.pendingBase...)
+        pending.removeLast(count)
         nodes[Int(frame.node)].start = UInt32(truncatingIfNeeded: start)
         nodes[Int(frame.node)].count = UInt32(truncatingIfNeeded: frame.isMapping ? children.count - start : count)
         if frame.anchorSlot >= 0 {
@@ -184,6 +197,39 @@ struct TreeBuilder {
             throw YAMLError(.aliasExpansionTooLarge, diagnostic(at: mark, YAMLMessage.aliasExpansion(limit: limits.maxAliasExpansion)))
         }
         addChild(anchor.node)
+    }
+
+    /// Whether the next node is a mapping key.
+    private var isNextKey: Bool {
+        guard let frame = frames.last else { return false }
+        return frame.isMapping && (pending.count - frame.pendingBase) & 1 == 0
+    }
+
+    /// Copies a scalar's bytes into the arena; returns their offset. Short keys are interned: a
+    /// manifest repeats `location`, `metadata`, `sample_id` a million times, and one copy
+    /// suffices (the arena is immutable, so nodes may share bytes).
+    @inline(__always)
+    private mutating func storeBytes(_ value: UnsafeBufferPointer<UInt8>, isKey: Bool) -> UInt32 {
+        if isKey && value.count <= 32 {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in value { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            let slot = Int(truncatingIfNeeded: hash ^ (hash >> 29)) & (Self.keyCacheSize - 1)
+            let cached = keyCache[slot]
+            let cachedStart = Int(truncatingIfNeeded: cached >> 32), cachedCount = Int(truncatingIfNeeded: cached & 0xFFFF_FFFF)
+            if cachedCount == value.count {
+                let same = bytes.withUnsafeBufferPointer { arena in
+                    memcmp(arena.baseAddress! + cachedStart, value.baseAddress!, cachedCount) == 0
+                }
+                if same { return UInt32(truncatingIfNeeded: cachedStart) }
+            }
+            let start = bytes.count
+            bytes.append(contentsOf: value)
+            keyCache[slot] = UInt64(start) << 32 | UInt64(value.count)
+            return UInt32(truncatingIfNeeded: start)
+        }
+        let start = bytes.count
+        bytes.append(contentsOf: value)
+        return UInt32(truncatingIfNeeded: start)
     }
 
     @inline(__always)
@@ -222,7 +268,7 @@ struct TreeBuilder {
         if !hasMerge {
             if !options.allowsDuplicateKeys {
                 try checkUnique(base: base, pairCount: pairCount)
-                children.append(contentsOf: pending[base...])
+                pending.withUnsafeBufferPointer { children.append(contentsOf: UnsafeBufferPointer(rebasing: $0[base...])) }
             } else {
                 appendLastWins(Array(pending[base...]))
             }
@@ -302,11 +348,19 @@ struct TreeBuilder {
     private mutating func checkUnique(base: Int, pairCount: Int) throws(YAMLError) {
         if pairCount < 2 { return }
         if pairCount <= 16 {
-            keyValues.removeAll(keepingCapacity: true)
-            for i in 0..<pairCount { keyValues.append(keyValue(pending[base + 2 * i])) }
+            // Quadratic but cheap: most keys differ in length or first bytes; keys are resolved
+            // (compared by value) only when their bytes match or both may be non-strings.
             for j in 1..<pairCount {
-                for i in 0..<j where sameKey(pending[base + 2 * i], keyValues[i], pending[base + 2 * j], keyValues[j]) {
-                    throw duplicateKeyError(key: pending[base + 2 * j], first: pending[base + 2 * i])
+                let b = pending[base + 2 * j]
+                let rb = nodes[Int(b)]
+                for i in 0..<j {
+                    let a = pending[base + 2 * i]
+                    let ra = nodes[Int(a)]
+                    if a == b || (ra.kind == .scalar && rb.kind == .scalar
+                        && ((ra.count == rb.count && sameBytes(ra, rb)) || (mayBeNonString(ra) && mayBeNonString(rb)))
+                        && sameKey(a, keyValue(a), b, keyValue(b))) {
+                        throw duplicateKeyError(key: b, first: a)
+                    }
                 }
             }
             return
@@ -379,6 +433,35 @@ struct TreeBuilder {
         }
     }
 
+    /// Whether a scalar could resolve to something other than a string.
+    @inline(__always)
+    private func mayBeNonString(_ raw: RawNode) -> Bool {
+        switch raw.tagClass {
+        case .str, .other, .collection: return false
+        case .int, .float, .bool, .null: return true
+        case .none:
+            guard raw.style == .plain else { return false }
+            guard raw.count > 0 else { return true }
+            switch bytes[Int(raw.start)] {
+            case UInt8(ascii: "~"), UInt8(ascii: "."), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                return true
+            case UInt8(ascii: "n"), UInt8(ascii: "N"), UInt8(ascii: "t"), UInt8(ascii: "T"), UInt8(ascii: "f"), UInt8(ascii: "F"):
+                return raw.count <= 5
+            default:
+                return false
+            }
+        }
+    }
+
+    @inline(__always)
+    private func sameBytes(_ a: RawNode, _ b: RawNode) -> Bool {
+        let n = Int(a.count), sa = Int(a.start), sb = Int(b.start)
+        return bytes.withUnsafeBufferPointer { p in
+            for i in 0..<n where p[sa + i] != p[sb + i] { return false }
+            return true
+        }
+    }
+
     private func sameKey(_ a: Int32, _ aValue: YAMLValue?, _ b: Int32, _ bValue: YAMLValue?) -> Bool {
         if a == b { return true }
         let ra = nodes[Int(a)], rb = nodes[Int(b)]
@@ -416,3 +499,4 @@ struct TreeBuilder {
         Diagnostic(file: file, mark: mark, message: message)
     }
 }
+

@@ -82,7 +82,6 @@ public enum YAMLParser {
                                single: Bool) throws(YAMLError) -> [YAMLDocument] {
         var documents: [YAMLDocument] = []
         var firstDocumentMark: SourceMark?
-        var builder: TreeBuilder?
         let event = reader.event
         while true {
             try reader.next(file: file)
@@ -94,24 +93,37 @@ public enum YAMLParser {
                         message: YAMLMessage.secondDocument(), note: YAMLMessage.firstDocument(firstDocumentMark)))
                 }
                 firstDocumentMark = firstDocumentMark ?? mark
-                builder = TreeBuilder(file: file, options: options, inputSize: reader.inputSize)
-            case YAML_DOCUMENT_END_EVENT:
-                if let root = builder?.root, let storage = builder?.finish() {
-                    documents.append(YAMLDocument(file: file, root: YAMLNode(storage: storage, index: root)))
+                var builder = TreeBuilder(file: file, options: options, inputSize: reader.inputSize)
+                try document(reader, into: &builder, file: file)
+                if let root = builder.root {
+                    documents.append(YAMLDocument(file: file, root: YAMLNode(storage: builder.finish(), index: root)))
                 }
-                builder = nil
             case YAML_STREAM_END_EVENT:
                 return documents
+            default:
+                break
+            }
+        }
+    }
+
+    /// Feeds one document's events (up to its end) to `builder`: the hot loop.
+    private static func document(_ reader: EventReader, into builder: inout TreeBuilder, file: String) throws(YAMLError) {
+        let event = reader.event
+        while true {
+            try reader.next(file: file)
+            switch event.pointee.type {
             case YAML_SCALAR_EVENT:
-                try builder?.scalar(event)
-            case YAML_SEQUENCE_START_EVENT:
-                try builder?.startCollection(event, kind: .sequence)
+                try builder.scalar(event)
             case YAML_MAPPING_START_EVENT:
-                try builder?.startCollection(event, kind: .mapping)
+                try builder.startCollection(event, kind: .mapping)
+            case YAML_SEQUENCE_START_EVENT:
+                try builder.startCollection(event, kind: .sequence)
             case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-                try builder?.endCollection()
+                try builder.endCollection()
             case YAML_ALIAS_EVENT:
-                try builder?.alias(event)
+                try builder.alias(event)
+            case YAML_DOCUMENT_END_EVENT:
+                return
             default:
                 break
             }

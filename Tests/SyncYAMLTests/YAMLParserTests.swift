@@ -52,6 +52,13 @@ import Testing
         #expect(root.value == nil)
     }
 
+    @Test func repeatedKeysReadBackExactly() throws {
+        // Short keys are interned in the arena; each must still read back as written.
+        let root = try parse("- {name: a, names: b}\n- {name: c, 'name ': d}\n- {nam: e, name: f}\n")
+        #expect(root.items.map { $0.pairs.map(\.key.text) } == [["name", "names"], ["name", "name "], ["nam", "name"]])
+        #expect(root.items.map { $0["name"]?.text } == ["a", "c", "f"])
+    }
+
     @Test func unicodeIsKeptAndColumnsCountCharacters() throws {
         let root = try parse("é: ünïcødé ✓\nnext: 1\n")
         #expect(root.pairs[0].key.text == "é")
