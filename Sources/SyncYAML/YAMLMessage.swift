@@ -43,7 +43,11 @@ enum YAMLMessage {
     }
     static func invalidEncoding(_ problem: String, value: Int32) -> String {
         let byte = value >= 0 ? " (\(value > 0xFF ? "U+" + hex(Int(value), width: 4) : "byte 0x" + hex(Int(value), width: 2)))" : ""
-        return "input is not valid UTF-8 text: \(problem)\(byte)"
+        if problem.hasPrefix("control characters") || problem.hasPrefix("invalid Unicode") {
+            let character = value >= 0 ? " (U+\(hex(Int(value), width: 4)))" : ""
+            return "input contains a character YAML does not allow: \(problem)\(character)"
+        }
+        return "input is not valid UTF-8 text: \(problem)\(byte); save the file as UTF-8"
     }
     static func syntax(_ problem: String) -> String { "invalid YAML: \(problem)" }
     static func syntaxContext(_ context: String, at mark: SourceMark) -> String { "\(context) that starts at \(mark)" }

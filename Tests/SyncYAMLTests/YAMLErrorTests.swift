@@ -77,14 +77,21 @@ import Testing
         let error = try #require(expectError(bytes: Array("a: ok\nb: x".utf8) + [0xFF] + Array("\n".utf8)))
         #expect(error.kind == .invalidEncoding)
         #expect(error.diagnostic.description
-            == "t.yaml:2:5: error: input is not valid UTF-8 text: invalid leading UTF-8 octet (byte 0xFF)")
+            == "t.yaml:2:5: error: input is not valid UTF-8 text: invalid leading UTF-8 octet (byte 0xFF); save the file as UTF-8")
     }
 
     @Test func truncatedUTF8Sequence() throws {
         let error = try #require(expectError(bytes: Array("a: ".utf8) + [0xC3]))
         #expect(error.kind == .invalidEncoding)
         #expect(error.diagnostic.description
-            == "t.yaml:1:4: error: input is not valid UTF-8 text: incomplete UTF-8 octet sequence")
+            == "t.yaml:1:4: error: input is not valid UTF-8 text: incomplete UTF-8 octet sequence; save the file as UTF-8")
+    }
+
+    @Test func controlCharacterIsNamed() throws {
+        let error = try #require(expectError(bytes: Array("a: x".utf8) + [0x01]))
+        #expect(error.kind == .invalidEncoding)
+        #expect(error.diagnostic.description
+            == "t.yaml:1:5: error: input contains a character YAML does not allow: control characters are not allowed (U+0001)")
     }
 
     @Test func missingFile() throws {
