@@ -56,12 +56,14 @@ struct TreeBuilder {
         self.file = file
         self.options = options
         self.limits = options.limits
-        // Reserved but untouched pages cost no memory, so reserve generously: a manifest has
-        // about one node per 14 bytes of input, and scalars can never total more than the input.
+        // Reserve from the input size so the big arrays never grow by copying (a copy would
+        // briefly double them). Untouched pages cost no memory, yet a reservation far beyond
+        // need could fail under strict overcommit, so the estimates are a manifest's ratios
+        // plus headroom: about one node per 15 bytes of input, scalar bytes about half of it.
         if inputSize > 0 {
-            nodes.reserveCapacity(inputSize / 8 + 16)
-            children.reserveCapacity(inputSize / 8 + 16)
-            bytes.reserveCapacity(inputSize + 16)
+            nodes.reserveCapacity(inputSize / 12 + 16)
+            children.reserveCapacity(inputSize / 12 + 16)
+            bytes.reserveCapacity(inputSize * 3 / 4 + 16)
         }
         pending.reserveCapacity(1024)
         frames.reserveCapacity(64)

@@ -24,19 +24,23 @@ public struct YAMLNode: Sendable {
         case scalar, sequence, mapping
     }
 
-    let storage: YAMLStorage
-    let index: Int32
+    // Inlinable hot accessors (kind, count, items, pairs): a decoder walks millions of nodes
+    // from another module, and a call plus retain/release per access would dominate its time.
+    @usableFromInline let storage: YAMLStorage
+    @usableFromInline let index: Int32
 
+    @usableFromInline
     init(storage: YAMLStorage, index: Int32) {
         self.storage = storage
         self.index = index
     }
 
+    @inlinable
     var raw: YAMLStorage.RawNode { storage.nodes[Int(index)] }
 
     /// Identity within its document; an alias and its anchor share it.
-    public var id: Int { Int(index) }
-    public var kind: Kind { raw.kind }
+    @inlinable public var id: Int { Int(index) }
+    @inlinable public var kind: Kind { raw.kind }
     /// Where the node starts (for an alias use: where the anchored node starts).
     public var mark: SourceMark { storage.mark(ofNode: index) }
     /// The explicit tag in full form (`tag:yaml.org,2002:str`), or `nil` when none was written.
@@ -50,11 +54,11 @@ public struct YAMLNode: Sendable {
     /// Whether this is a scalar whose text is exactly `string` (no String is built).
     public func hasText(_ string: String) -> Bool { storage.text(of: raw, equals: string) }
     /// Number of items (sequence) or pairs (mapping, after merges); 0 for scalars.
-    public var count: Int { raw.kind == .scalar ? 0 : (raw.kind == .mapping ? Int(raw.count) / 2 : Int(raw.count)) }
+    @inlinable public var count: Int { raw.kind == .scalar ? 0 : (raw.kind == .mapping ? Int(raw.count) / 2 : Int(raw.count)) }
     /// A sequence's items; empty for other kinds.
-    public var items: Items { Items(node: self) }
+    @inlinable public var items: Items { Items(node: self) }
     /// A mapping's pairs in document order, `<<` merges applied (explicit keys win); empty otherwise.
-    public var pairs: Pairs { Pairs(node: self) }
+    @inlinable public var pairs: Pairs { Pairs(node: self) }
 
     /// The value for a plain string key of a mapping, if present.
     public subscript(key: String) -> YAMLNode? {
@@ -63,20 +67,22 @@ public struct YAMLNode: Sendable {
     }
 
     public struct Items: RandomAccessCollection, Sendable {
-        let node: YAMLNode
-        public var startIndex: Int { 0 }
-        public var endIndex: Int { node.raw.kind == .sequence ? Int(node.raw.count) : 0 }
-        public subscript(position: Int) -> YAMLNode {
+        @usableFromInline let node: YAMLNode
+        @inlinable init(node: YAMLNode) { self.node = node }
+        @inlinable public var startIndex: Int { 0 }
+        @inlinable public var endIndex: Int { node.raw.kind == .sequence ? Int(node.raw.count) : 0 }
+        @inlinable public subscript(position: Int) -> YAMLNode {
             let child = node.storage.children[Int(node.raw.start) + position]
             return YAMLNode(storage: node.storage, index: child)
         }
     }
 
     public struct Pairs: RandomAccessCollection, Sendable {
-        let node: YAMLNode
-        public var startIndex: Int { 0 }
-        public var endIndex: Int { node.raw.kind == .mapping ? Int(node.raw.count) / 2 : 0 }
-        public subscript(position: Int) -> (key: YAMLNode, value: YAMLNode) {
+        @usableFromInline let node: YAMLNode
+        @inlinable init(node: YAMLNode) { self.node = node }
+        @inlinable public var startIndex: Int { 0 }
+        @inlinable public var endIndex: Int { node.raw.kind == .mapping ? Int(node.raw.count) / 2 : 0 }
+        @inlinable public subscript(position: Int) -> (key: YAMLNode, value: YAMLNode) {
             let base = Int(node.raw.start) + 2 * position
             return (YAMLNode(storage: node.storage, index: node.storage.children[base]),
                     YAMLNode(storage: node.storage, index: node.storage.children[base + 1]))

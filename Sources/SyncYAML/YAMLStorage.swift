@@ -4,6 +4,7 @@
 /// as key, value, key, value … with `<<` merges already applied); scalars point into `bytes`,
 /// one arena holding every scalar's unescaped UTF-8. Tags are rare, so the full tag text lives
 /// in a side table; the node itself only keeps the tag's class (what resolution needs).
+@usableFromInline
 final class YAMLStorage: Sendable {
     /// What an explicit tag means for scalar resolution.
     enum TagClass: UInt32, Sendable {
@@ -16,14 +17,15 @@ final class YAMLStorage: Sendable {
         case collection
     }
 
+    @usableFromInline
     struct RawNode: Sendable {
         /// Bits 0-1 kind, 2-4 style, 5-7 tag class, 8-31 column (saturated; see `wideColumns`).
-        var info: UInt32
-        var line: UInt32
+        @usableFromInline var info: UInt32
+        @usableFromInline var line: UInt32
         /// Scalars: byte offset into `bytes`; collections: offset into `children`.
-        var start: UInt32
+        @usableFromInline var start: UInt32
         /// Scalars: byte length; sequences: item count; mappings: 2 × pair count.
-        var count: UInt32
+        @usableFromInline var count: UInt32
 
         static let columnSaturated: UInt32 = 0xFF_FFFF
 
@@ -36,7 +38,7 @@ final class YAMLStorage: Sendable {
             self.count = count
         }
 
-        var kind: YAMLNode.Kind {
+        @inlinable var kind: YAMLNode.Kind {
             switch info & 3 {
             case 0: .scalar
             case 1: .sequence
@@ -48,8 +50,8 @@ final class YAMLStorage: Sendable {
         var column: UInt32 { info >> 8 }
     }
 
-    let nodes: [RawNode]
-    let children: [Int32]
+    @usableFromInline let nodes: [RawNode]
+    @usableFromInline let children: [Int32]
     let bytes: [UInt8]
     /// Full tag text of tagged nodes (`tag:yaml.org,2002:str`, `!local`, `!`).
     let tags: [Int32: String]
