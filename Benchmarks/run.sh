@@ -22,7 +22,8 @@ cc -O2 "$HERE/yaml-scan.c" $(pkg-config --cflags --libs yaml-0.1) -o "$OUT/yaml-
 for n in 100k 1m; do
   count=$([ "$n" = 100k ] && echo 100000 || echo 1000000)
   file="$OUT/manifest-$n.yaml"
-  if [ ! -s "$file" ]; then
+  # Reuse a generated file unless the generator changed since.
+  if [ ! -s "$file" ] || [ "$HERE/gen-manifest.py" -nt "$file" ]; then
     echo "generating $file"
     python3 "$HERE/gen-manifest.py" "$count" > "$file.tmp" && mv "$file.tmp" "$file"
   fi
