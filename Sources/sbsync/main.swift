@@ -1,1 +1,4 @@
-print("sbsync")
+// The sbsync executable: wiring only. Everything it does lives in SyncCLI.
+import SyncCLI
+
+await SBSync.main()
