@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 
 /// Where a command writes: standard output and standard error, swappable in tests.
@@ -19,6 +20,21 @@ public struct CommandIO: Sendable {
 
 /// Unexpected failures: our bug, not the user's input. Says so and asks for a report.
 public enum InternalFailure {
+    /// Runs a command's body. `ExitCode`, `CleanExit` and `ValidationError` pass through;
+    /// `CancellationError` (Ctrl-C) becomes exit 130; anything else is reported as a bug (exit 1).
+    public static func guarding(io: CommandIO = .standard, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch let error where error is ExitCode || error is CleanExit || error is ValidationError {
+            throw error
+        } catch is CancellationError {
+            throw ExitCode(130)
+        } catch {
+            io.stderr(message(for: error))
+            throw ExitCode.failure
+        }
+    }
+
     /// The message printed for an error nobody expected.
     public static func message(for error: any Error) -> String {
         "sbsync: internal error: \(error)\nThis is a bug in sbsync, not a problem with your input. "

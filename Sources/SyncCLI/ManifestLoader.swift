@@ -33,7 +33,7 @@ public enum ManifestLoader {
         let decoding = ManifestDecoder.decode(document)
         let expansion = decoding.manifest.expand(listings: nil)
         // Decode problems come first in source order; expansion only sees entries that decoded.
-        let diagnostics = merge(decoding.diagnostics, expansion.diagnostics)
+        let diagnostics = Diagnostic.inSourceOrder(merge(decoding.diagnostics, expansion.diagnostics))
         return Check(manifest: decoding.manifest, state: expansion.state, diagnostics: diagnostics)
     }
 

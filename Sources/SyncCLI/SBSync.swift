@@ -3,8 +3,9 @@ public import ArgumentParser
 /// The `sbsync` root command. It only dispatches to subcommands.
 ///
 /// To add a command, write an `AsyncParsableCommand` (or `ParsableCommand`) in its own file
-/// and add its type to `subcommands` below; share flags through `OutputOptions` and report
-/// input problems with `DiagnosticPrinter`, unexpected failures with `InternalFailure`.
+/// and add its type to `subcommands` below; share flags through `OutputOptions`, report
+/// input problems with `DiagnosticPrinter`, and wrap `run()` in `InternalFailure.guarding` so an
+/// unexpected error is reported as our bug and Ctrl-C exits 130.
 public struct SBSync: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "sbsync",
@@ -18,34 +19,6 @@ public struct SBSync: AsyncParsableCommand {
     )
 
     public init() {}
-
-    /// Parses the command line and runs the chosen command.
-    ///
-    /// Usage errors exit 64 with help; `ExitCode` passes through; Ctrl-C (`CancellationError`)
-    /// exits 130; any other error is our bug, reported as such (exit 1).
-    public static func main() async {
-        let command: any ParsableCommand
-        do {
-            command = try await asyncParseAsRoot()
-        } catch {
-            exit(withError: error)
-        }
-        do {
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                var syncCommand = command
-                try syncCommand.run()
-            }
-        } catch let error where error is ExitCode || error is CleanExit || error is ValidationError {
-            exit(withError: error)
-        } catch is CancellationError {
-            exit(withError: ExitCode(130))
-        } catch {
-            CommandIO.standard.stderr(InternalFailure.message(for: error))
-            exit(withError: ExitCode.failure)
-        }
-    }
 }
 
 /// The version `sbsync --version` prints.

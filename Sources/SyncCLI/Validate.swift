@@ -23,8 +23,10 @@ public struct Validate: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
-        let code = execute(io: .standard, environment: ProcessInfo.processInfo.environment)
-        if code != 0 { throw ExitCode(code) }
+        try await InternalFailure.guarding {
+            let code = execute(io: .standard, environment: ProcessInfo.processInfo.environment)
+            if code != 0 { throw ExitCode(code) }
+        }
     }
 
     /// Runs the command, writing through `io`; returns the exit code (0 valid, 1 not).

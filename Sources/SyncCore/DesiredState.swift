@@ -65,6 +65,13 @@ public struct DesiredState: Sendable {
         public var projects = 0
         public var unexpandedPrefixes = 0
         public var files: Int { volumeFiles + drsFiles }
+
+        public init(volumeFiles: Int = 0, drsFiles: Int = 0, projects: Int = 0, unexpandedPrefixes: Int = 0) {
+            self.volumeFiles = volumeFiles
+            self.drsFiles = drsFiles
+            self.projects = projects
+            self.unexpandedPrefixes = unexpandedPrefixes
+        }
     }
 }
 
@@ -180,12 +187,8 @@ private struct Expander {
     }
 
     func result() -> ManifestExpansion {
-        let ordered = diagnostics.enumerated().sorted {
-            let a = $0.element.mark ?? SourceMark(line: 0, column: 0), b = $1.element.mark ?? SourceMark(line: 0, column: 0)
-            return a != b ? a < b : $0.offset < $1.offset
-        }.map(\.element)
-        return ManifestExpansion(state: DesiredState(files: files, index: index, unexpandedPrefixes: unexpanded),
-                                 diagnostics: ordered)
+        ManifestExpansion(state: DesiredState(files: files, index: index, unexpandedPrefixes: unexpanded),
+                          diagnostics: Diagnostic.inSourceOrder(diagnostics))
     }
 
     private mutating func add(_ file: DesiredFile, origin: SourceMark, fromListing: Bool) {

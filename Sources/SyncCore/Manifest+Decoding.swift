@@ -48,13 +48,7 @@ public struct ManifestDecoder {
     public static func decode(_ document: YAMLDocument) -> ManifestDecoding {
         var decoder = ManifestDecoder(file: document.file)
         let manifest = decoder.decodeRoot(document.root)
-        // Merge keys and aliases can make pairs come out of source order: report in source order.
-        let ordered = decoder.diagnostics.enumerated().sorted {
-            let a = $0.element.mark, b = $1.element.mark
-            if a != b { return (a ?? SourceMark(line: 0, column: 0)) < (b ?? SourceMark(line: 0, column: 0)) }
-            return $0.offset < $1.offset
-        }.map(\.element)
-        return ManifestDecoding(manifest: manifest, diagnostics: ordered)
+        return ManifestDecoding(manifest: manifest, diagnostics: Diagnostic.inSourceOrder(decoder.diagnostics))
     }
 
     // MARK: - Keys
@@ -167,12 +161,12 @@ public struct ManifestDecoder {
     private mutating func decodeFile(_ node: YAMLNode) -> Manifest.VolumeFile? {
         guard mapping(node, what: Section.volumeFile) else { return nil }
         var file = Manifest.VolumeFile(location: "", mark: node.mark)
-        var sawLocation = false, valid = true
+        var locationNode: YAMLNode?, valid = true
         for (keyNode, value) in node.pairs {
             guard let key: FileKey = self.key(keyNode, section: Section.volumeFile) else { continue }
             switch key {
             case .location:
-                sawLocation = true
+                locationNode = value
                 if let location = string(value, key: "location"), check(location, ManifestValidation.location, at: value) != nil {
                     file.location = location
                 } else { valid = false }
@@ -191,14 +185,14 @@ public struct ManifestDecoder {
             case .conflict: file.conflict = conflict(value)
             }
         }
-        if !sawLocation {
+        guard let locationNode else {
             report(.missingKey(key: "location", section: Section.volumeFile, hint: "give the object's path in the volume, e.g. 'location: fastq/s1_R1.fastq.gz'"),
                    at: node)
             return nil
         }
         // A name derived from the location must be a valid name too.
         if valid, file.name == nil, let problem = ManifestValidation.name(file.effectiveName) {
-            report(problem, at: node)
+            report(problem, at: locationNode)
             valid = false
         }
         return valid ? file : nil

@@ -125,7 +125,9 @@ public enum ManifestProblem: Error, Hashable, Sendable {
             } else {
                 "unknown conflict policy '\(value)'; expected 'skip', 'overwrite' or 'rename'"
             }
-        case .duplicateAddress(let address, let first, _):
+        case .duplicateAddress(let address, _, true):
+            "the entry lands on '\(address)' twice, because an alias uses it twice in one folder"
+        case .duplicateAddress(let address, let first, false):
             "two entries land on '\(address)'; the other one is at line \(first.line)"
         case .missingProject:
             "no destination project for this entry; set 'project' on it or at the top of the manifest"
@@ -139,10 +141,10 @@ public enum ManifestProblem: Error, Hashable, Sendable {
         switch self {
         case .missingKey(_, _, let hint):
             hint
-        case .duplicateAddress(_, let first, let sameEntry):
-            sameEntry
-                ? "the entry at \(first) is used twice through an alias; give the uses different folders"
-                : "first declared at \(first); give one of them another 'name' or 'folder'"
+        case .duplicateAddress(_, _, true):
+            "give the groups that use the alias different folders"
+        case .duplicateAddress(_, let first, false):
+            "first declared at \(first); give one of them another 'name' or 'folder'"
         default:
             nil
         }
@@ -186,4 +188,17 @@ enum Section {
     static let volumeFile = "a 'files' entry"
     static let volumePrefix = "a 'prefixes' entry"
     static let drsEntry = "a 'drs' entry"
+}
+
+extension Diagnostic {
+    /// `diagnostics` sorted by mark (file-level ones first), stable, without exact repeats
+    /// (an entry reached twice through an alias would otherwise report its problems twice).
+    public static func inSourceOrder(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+        let zero = SourceMark(line: 0, column: 0)
+        var seen = Set<Diagnostic>()
+        return diagnostics.enumerated().sorted {
+            let a = $0.element.mark ?? zero, b = $1.element.mark ?? zero
+            return a != b ? a < b : $0.offset < $1.offset
+        }.compactMap { seen.insert($0.element).inserted ? $0.element : nil }
+    }
 }

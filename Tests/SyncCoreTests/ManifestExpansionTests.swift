@@ -96,7 +96,9 @@ import Testing
               - {volume: o/v, files: *f}
             """)
         let d = try #require(decoding.manifest.expand().diagnostics.first)
-        #expect(d.note == "the entry at 4:28 is used twice through an alias; give the uses different folders")
+        #expect(d.message == "the entry lands on 'rfranklin/p:a.fq' twice, because an alias uses it twice in one folder")
+        #expect(d.mark == SourceMark(line: 4, column: 30))
+        #expect(d.note == "give the groups that use the alias different folders")
     }
 
     static let prefixManifest = """

@@ -31,6 +31,8 @@ import Testing
         "drs://dg.ABCD:0b1c2d3e",
         "drs://provider-1/dg.4503:0b1c/2d3e",
         "drs://doi:10.1234/abc",
+        // Not a port, so a compact identifier: namespace 'example.org', accession '80a/abc'.
+        "drs://example.org:80a/abc",
     ])
     func validDRSURIs(_ uri: String) {
         #expect(ManifestValidation.drsURI(uri) == nil)
@@ -46,7 +48,6 @@ import Testing
         ("drs://-bad-/abc", .form),
         ("drs://example..org/abc", .form),
         ("drs://example.org/a b", .form),
-        ("drs://example.org:80a/abc", .form),
         ("drs://dg.4503:", .form),
         ("drs://:abc", .form),
         ("drs://dg-4503:abc", .form),

@@ -1,4 +1,9 @@
 // The sbsync executable: wiring only. Everything it does lives in SyncCLI.
 import SyncCLI
 
-await SBSync.main()
+@main
+enum SBSyncMain {
+    static func main() async {
+        await SBSync.main()
+    }
+}
