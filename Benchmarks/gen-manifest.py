@@ -39,7 +39,7 @@ def main() -> None:
             count = min(per_volume, n_volume - written)
             if count <= 0:
                 break
-            w("  - volume: rfranklin/%s-bucket-%02d\n" % (centers[v % len(centers)], v))
+            w("  - volume: rfranklin/%s_bucket_%02d\n" % (centers[v % len(centers)], v))
             w("    folder: raw/v%02d\n    files:\n" % v)
             for i in range(written, written + count):
                 patient = "P%06d" % (i // 8)
