@@ -65,7 +65,7 @@ public struct ManifestDecoder {
     private mutating func decodeRoot(_ root: YAMLNode) -> Manifest {
         var manifest = Manifest(file: file)
         guard root.kind == .mapping else {
-            report(.rootNotMapping, at: root)
+            report(root.kind == .scalar && root.value == .null ? .emptyManifest : .rootNotMapping, at: root)
             return manifest
         }
         var sawVersion = false
