@@ -5,6 +5,8 @@
 //                                    fresh state file at PATH, in one transaction
 //   sbsync-state-bench load PATH     loads every recorded file, as a plan does
 //   sbsync-state-bench N             both, in a temporary directory
+//   sbsync-state-bench list N        prints the N generated files (address, source, metadata),
+//                                    to check them against the script's manifest
 //
 // Prints one line per step: time, files, and the process's peak resident memory.
 
@@ -55,6 +57,11 @@ do {
         try fill(count: Int(arguments[arguments.startIndex + 1])!, path: arguments[arguments.startIndex + 2])
     case ("load", 2):
         try load(path: arguments[arguments.startIndex + 1])
+    case ("list", 2):
+        for file in CohortGenerator(count: Int(arguments[arguments.startIndex + 1])!).recordedFiles(now: 0) {
+            let metadata = file.metadata.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            print("\(file.address)\t\(file.source)\t\(metadata)")
+        }
     case (let n?, 1) where Int(n) != nil:
         let dir = NSTemporaryDirectory() + "sbsync-state-bench-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -23,14 +23,14 @@ struct StateOptions: ParsableArguments {
 }
 
 /// Output and exit codes of the state commands.
-struct StateCommandIO {
-    var stdout: (String) -> Void
-    var stderr: (String) -> Void
+struct StateCommandIO: Sendable {
+    var stdout: @Sendable (String) -> Void
+    var stderr: @Sendable (String) -> Void
 
-    static var standard: StateCommandIO {
-        StateCommandIO(stdout: { FileHandle.standardOutput.write(Data($0.utf8)) },
-                       stderr: { FileHandle.standardError.write(Data($0.utf8)) })
-    }
+    static let standard = StateCommandIO(
+        stdout: { FileHandle.standardOutput.write(Data($0.utf8)) },
+        stderr: { FileHandle.standardError.write(Data($0.utf8)) }
+    )
 
     /// Prints `error` and returns its exit code: 5 when the state is locked, 1 otherwise.
     func fail(_ error: StateError) -> Int32 {
