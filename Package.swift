@@ -59,6 +59,9 @@ let package = Package(
         .testTarget(name: "PlatformEmulatorTests", dependencies: ["PlatformEmulator"]),
         .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "SyncState", "SyncCore", "PlatformAPI", "PlatformEmulator"]),
         .testTarget(name: "SyncCLITests", dependencies: ["SyncCLI", "SyncCore", "SyncState", "PlatformEmulator"]),
+
+        // Benchmark: fill and load a large state through SyncState (the state rows of `make bench`).
+        .executableTarget(name: "sbsync-state-bench", dependencies: ["SyncState", "SyncCore"], path: "Benchmarks/StateBench"),
     ]
 )
 

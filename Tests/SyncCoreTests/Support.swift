@@ -1,0 +1,45 @@
+import Foundation
+import SyncCore
+import SyncYAML
+import Testing
+
+/// Parses YAML text through the real parser (via a temporary file, as the CLI reads files).
+func parse(_ yaml: String, file: String = "test.yaml") throws -> YAMLDocument {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sbsync-core-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let path = directory.appendingPathComponent("m.yaml").path
+    try Data(yaml.utf8).write(to: URL(fileURLWithPath: path))
+    do {
+        return try YAMLParser.parse(contentsOf: path, displayName: file, options: .manifest)
+    } catch {
+        Issue.record("YAML did not parse: \(error.diagnostic)")
+        throw error
+    }
+}
+
+/// Decodes YAML text; returns the decoding (manifest and diagnostics).
+func decode(_ yaml: String) throws -> ManifestDecoding {
+    ManifestDecoder.decode(try parse(yaml))
+}
+
+/// Decodes and expands offline; returns every diagnostic as `line:col: message` strings.
+func problems(_ yaml: String) throws -> [String] {
+    let decoding = try decode(yaml)
+    let expansion = decoding.manifest.expand()
+    return (decoding.diagnostics + expansion.diagnostics).map { d in
+        (d.mark.map { "\($0.line):\($0.column): " } ?? "") + d.message
+    }
+}
+
+/// The state of a manifest that must be valid.
+func state(_ yaml: String, listings: PrefixListings? = nil) throws -> DesiredState {
+    let decoding = try decode(yaml)
+    #expect(decoding.diagnostics.isEmpty, "\(decoding.diagnostics)")
+    let expansion = decoding.manifest.expand(listings: listings)
+    #expect(expansion.diagnostics.isEmpty, "\(expansion.diagnostics)")
+    return expansion.state
+}
+
+/// The repository root (for manifests/ and schemas/).
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
