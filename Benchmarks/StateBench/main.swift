@@ -14,7 +14,11 @@ import SyncState
 
 func peakRSSMiB() -> Double {
     var usage = rusage()
+    #if canImport(Glibc)
+    getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+    #else
     getrusage(RUSAGE_SELF, &usage)
+    #endif
     return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
 }
 

@@ -1,4 +1,4 @@
-import ArgumentParser
+public import ArgumentParser
 import SyncState
 
 /// `sbsync force-unlock ID`: removes a lock whose holder is gone.

@@ -15,7 +15,7 @@ public struct SBSync: AsyncParsableCommand {
             Exit codes: 0 success, 1 error, 64 usage.
             """,
         version: SBSyncVersion.current,
-        subcommands: [Validate.self]
+        subcommands: [Validate.self, PlanCommand.self]
     )
 
     public init() {}

@@ -23,9 +23,9 @@ struct StateOptions: ParsableArguments {
 }
 
 /// Output and exit codes of the state commands.
-struct StateCommandIO {
-    var stdout: (String) -> Void
-    var stderr: (String) -> Void
+struct StateCommandIO: Sendable {
+    var stdout: @Sendable (String) -> Void
+    var stderr: @Sendable (String) -> Void
 
     static let standard = StateCommandIO(
         stdout: { FileHandle.standardOutput.write(Data($0.utf8)) },

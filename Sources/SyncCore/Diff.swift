@@ -266,3 +266,11 @@ struct PlanBuilder {
         return group
     }
 }
+
+extension Diff {
+    /// Computes the plan of a desired state against the recorded files, using the state's own
+    /// address index (no second index is built for the manifest's order).
+    public static func compute(desired: DesiredState, recorded: [RecordedFile]) -> Plan {
+        compute(desired: desired.files, recorded: recorded, lookup: { desired[$0] })
+    }
+}

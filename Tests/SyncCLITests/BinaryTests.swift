@@ -49,3 +49,30 @@ import Testing
         #expect(coloured.stderr.contains("\u{1B}[1;31merror:"))
     }
 }
+
+/// `sbsync plan` as the built binary.
+@Suite struct PlanBinaryTests {
+    @Test func firstPlanExitCodes() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sbsync-plan-bin-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let state = directory.appendingPathComponent("s.state").path
+        let binary = try sbsyncBinary()
+        let plain = try run(binary, ["plan", "-f", "manifests/examples/small.yaml", "--state", state])
+        #expect(plain.status == 0)
+        #expect(plain.stderr.isEmpty)
+        #expect(plain.stdout.hasSuffix("\nPlan: 3 to import, 0 to replace, 0 to update, 0 to forget.\n"))
+        #expect(!plain.stdout.contains("\u{1B}["))
+        let detailed = try run(binary, ["plan", "-f", "manifests/examples/small.yaml", "--state", state, "--detailed-exitcode", "--json"])
+        #expect(detailed.status == 2)
+        let object = try JSONSerialization.jsonObject(with: Data(detailed.stdout.utf8)) as? [String: Any]
+        #expect(object?["has_changes"] as? Bool == true)
+        #expect(!FileManager.default.fileExists(atPath: state))
+        let missing = try run(binary, ["plan", "-f", directory.appendingPathComponent("none.yaml").path, "--detailed-exitcode"])
+        #expect(missing.status == 1)
+        let usage = try run(binary, ["plan", "--bogus"])
+        #expect(usage.status == 64)
+        let help = try run(binary, ["plan", "--help"])
+        #expect(help.stdout.contains("--detailed-exitcode"))
+    }
+}

@@ -7,7 +7,8 @@ import SyncState
 
 /// The state commands, parsed in process against a real state file.
 @Suite struct StateCommandTests {
-    final class Output {
+    final class Output: @unchecked Sendable {
+        // @unchecked: written only by the synchronous command under test, read after it returns.
         var stdout = ""
         var stderr = ""
         var io: StateCommandIO { StateCommandIO(stdout: { self.stdout += $0 }, stderr: { self.stderr += $0 }) }

@@ -90,7 +90,7 @@ import SyncCore
         do {
             _ = try StateStore.open(at: path, create: true)
             Issue.record("opened a damaged file")
-        } catch let error as StateError {
+        } catch {
             guard case .damaged(let errorPath, _) = error else { Issue.record("unexpected error \(error)"); return }
             #expect(errorPath == path)
             #expect(error.description.contains("was not changed"))
@@ -136,7 +136,7 @@ import SyncCore
     @Test func refusesAnEmptyFileAndAForeignDatabase() throws {
         let dir = TemporaryDirectory()
         let empty = dir.file("empty.state")
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
         #expect(throws: StateError.notAStateFile(path: empty)) { _ = try StateStore.open(at: empty, create: true) }
         #expect(fileBytes(empty) == Data())
 
