@@ -46,6 +46,7 @@ demo: deps build
 
 bench: deps release
 	@bash Benchmarks/run.sh "$$($(SWIFT) build -c release --show-bin-path)"
+	@bash Benchmarks/plan-bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
 
 clean:
 	rm -rf .build $(VENV) bench-out

@@ -22,7 +22,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // The pipeline, in dependency order (DESIGN.md "Package layout").
-        .target(name: "SyncYAML", dependencies: ["CYAML"]),
+        .target(name: "SyncYAML", dependencies: ["CYAML"], exclude: ["README.md"]),
         .target(name: "SyncCore", dependencies: [
             "SyncYAML",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -31,7 +31,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "SyncState", dependencies: ["CSQLite", "SyncCore"]),
+        .target(name: "SyncState", dependencies: ["CSQLite", "SyncCore"], exclude: ["README.md"]),
         .target(name: "SyncEngine", dependencies: [
             "SyncCore", "SyncState", "PlatformAPI",
             .product(name: "Logging", package: "swift-log"),
@@ -51,6 +51,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        // Benchmark: parse a file with SyncYAML only (the "parse only" row of `make bench`).
+        .executableTarget(name: "sbsync-yaml-bench", dependencies: ["SyncYAML"], path: "Benchmarks/YAMLBench"),
+
         // Tests.
         .testTarget(name: "SyncYAMLTests", dependencies: ["SyncYAML"]),
         .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "SyncYAML"], resources: [.copy("Golden")]),
@@ -59,6 +62,9 @@ let package = Package(
         .testTarget(name: "PlatformEmulatorTests", dependencies: ["PlatformEmulator"], exclude: ["sbp"]),
         .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "SyncState", "SyncCore", "PlatformAPI", "PlatformEmulator"]),
         .testTarget(name: "SyncCLITests", dependencies: ["SyncCLI", "SyncCore", "SyncState", "PlatformEmulator"]),
+
+        // Benchmark: fill and load a large state through SyncState (the state rows of `make bench`).
+        .executableTarget(name: "sbsync-state-bench", dependencies: ["SyncState", "SyncCore"], path: "Benchmarks/StateBench"),
     ]
 )
 

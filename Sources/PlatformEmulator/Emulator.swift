@@ -71,6 +71,7 @@ public final class Emulator: Sendable {
         func problem(_ status: Int, _ message: String) -> EmulatorResponse {
             json(["error": message], status: status)
         }
+        guard request.fromLoopback else { return problem(403, "admin calls are accepted from loopback only") }
         let path = Array(request.pathSegments.dropFirst())
         switch (request.method, path) {
         case ("GET", ["state"]): return json(await snapshot())

@@ -2,6 +2,8 @@ import Foundation
 
 /// A file or folder on the platform.
 struct FileNode: Sendable {
+    /// Creation order, for listing.
+    var serial: Int
     var id: String
     var name: String
     var isFolder: Bool

@@ -9,8 +9,11 @@ public struct EmulatorRequest: Sendable {
     /// Header fields; names are matched case-insensitively.
     public var headers: [String: String]
     public var body: Data
+    /// Whether the peer is on the loopback interface; admin calls from elsewhere are refused.
+    public var fromLoopback: Bool
 
-    public init(method: String, target: String, headers: [String: String] = [:], body: Data = Data()) {
+    public init(method: String, target: String, headers: [String: String] = [:], body: Data = Data(), fromLoopback: Bool = true) {
+        self.fromLoopback = fromLoopback
         self.method = method.uppercased()
         self.target = target
         var lowered: [String: String] = [:]

@@ -44,8 +44,9 @@ extension Emulator {
         let (ready, readyContinuation) = AsyncStream.makeStream(of: Int.self)
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
+                // Finishing the stream on every exit lets a bind error surface instead of hanging.
+                defer { readyContinuation.finish() }
                 try await self.run(onReady: { port in readyContinuation.yield(port) })
-                readyContinuation.finish()
             }
             var iterator = ready.makeAsyncIterator()
             guard let port = await iterator.next() else {
@@ -81,6 +82,11 @@ extension Emulator {
         try await app.runService(gracefulShutdownSignals: [])
     }
 
+    static func isLoopback(_ address: String?) -> Bool {
+        guard let address else { return false }
+        return address.hasPrefix("127.") || address == "::1" || address.hasPrefix("::ffff:127.")
+    }
+
     private func serve(_ request: Request, context: EmulatorRequestContext) async throws -> Response {
         var request = request
         let buffer = try await request.collectBody(upTo: context.maxUploadSize)
@@ -94,7 +100,7 @@ extension Emulator {
         }
         let emulatorRequest = EmulatorRequest(
             method: request.method.rawValue, target: request.uri.description, headers: headers,
-            body: Data(buffer.readableBytesView))
+            body: Data(buffer.readableBytesView), fromLoopback: Self.isLoopback(context.channel.remoteAddress?.ipAddress))
         let answer = await respond(to: emulatorRequest)
         if answer.dropConnection {
             // Close without a response: the write of whatever we return then fails and

@@ -59,10 +59,16 @@ extension EmulatorState {
         }
     }
 
+    /// Removes a file or folder. Its id stays in `children` (removing from the middle of a
+    /// 200k-entry array per overwrite would be quadratic); readers skip ids not in `files`.
     func remove(_ id: String) {
         guard let node = files.removeValue(forKey: id) else { return }
-        children[node.parent]?.removeAll { $0 == id }
         if childByName[node.parent]?[node.name] == id { childByName[node.parent]?[node.name] = nil }
+    }
+
+    /// The live children of a folder, in creation order.
+    func liveChildren(of folder: String) -> [FileNode] {
+        (children[folder] ?? []).compactMap { files[$0] }
     }
 
     /// `_<n>_<name>` with the smallest free n ≥ 1 (platform-api.md §12.3, UNCONFIRMED).
@@ -93,7 +99,7 @@ extension EmulatorState {
         }
         let current = now
         let node = FileNode(
-            id: newFileID(), name: finalName, isFolder: false, project: project, parent: folder, size: size,
+            serial: nextSerial(), id: newFileID(), name: finalName, isFolder: false, project: project, parent: folder, size: size,
             createdOn: current, modifiedOn: current, storage: storage, tags: tags, metadata: metadata)
         insert(node)
         return node.id
@@ -116,21 +122,25 @@ extension EmulatorState {
         for item in request.queryItems where item.name.hasPrefix("metadata.") {
             metadataFilters[String(item.name.dropFirst("metadata.".count)), default: []].insert(item.value)
         }
-        let matching = (children[folder] ?? []).compactMap { files[$0] }.filter { node in
-            if !names.isEmpty && !names.contains(node.name) { return false }
+        // With name filters, look the names up instead of scanning the folder (large cohorts).
+        let candidates: [FileNode] =
+            names.isEmpty
+            ? liveChildren(of: folder)
+            : names.compactMap { childByName[folder]?[$0] }.compactMap { files[$0] }.sorted { $0.serial < $1.serial }
+        let matching = candidates.filter { node in
             if !tags.isEmpty && tags.isDisjoint(with: node.tags) { return false }
             for (key, values) in metadataFilters {
                 guard let value = node.metadata[key], values.contains(metadataString(value)) else { return false }
             }
             return true
         }
-        return try page(matching.map { fileJSON($0, base: base) }, request: request, base: base)
+        return try page(matching, request: request, base: base) { fileJSON($0, base: base) }
     }
 
     func rootAsNode(_ id: String) -> FileNode? {
         guard let project = projects.values.first(where: { $0.rootFolder == id }) else { return nil }
         return FileNode(
-            id: id, name: project.id, isFolder: true, project: project.id, parent: id, size: nil,
+            serial: -1, id: id, name: project.id, isFolder: true, project: project.id, parent: id, size: nil,
             createdOn: project.createdOn, modifiedOn: project.createdOn, storage: nil, tags: [], metadata: [:])
     }
 
@@ -145,13 +155,14 @@ extension EmulatorState {
     }
 
     /// One page of an offset-paginated collection (platform-api.md §4.1).
-    func page(_ items: [JSONValue], request: EmulatorRequest, base: String) throws(PlatformError) -> EmulatorResponse {
+    /// Renders only the requested page of `items`.
+    func page<Item>(_ items: [Item], request: EmulatorRequest, base: String, render: (Item) -> JSONValue) throws(PlatformError) -> EmulatorResponse {
         let offset = try integerQuery(request, "offset", default: 0, range: 0...Int.max)
         let limit = try integerQuery(request, "limit", default: 50, range: 1...100)
         let pathPart = "/" + request.pathSegments.dropFirst().map(formPathSegment).joined(separator: "/")
         let query = request.rawQuery
         let href = base + pathPart + (query.isEmpty ? "" : "?" + query)
-        let slice = offset < items.count ? Array(items[offset..<min(offset + limit, items.count)]) : []
+        let slice = offset < items.count ? items[offset..<min(offset + limit, items.count)].map(render) : []
         var links: [JSONValue] = []
         if offset + limit < items.count {
             var pairs = request.queryItems.filter { $0.name != "offset" && $0.name != "limit" }
@@ -215,7 +226,7 @@ extension EmulatorState {
         }
         let current = now
         let node = FileNode(
-            id: newFileID(), name: name, isFolder: true, project: project, parent: folder, size: nil,
+            serial: nextSerial(), id: newFileID(), name: name, isFolder: true, project: project, parent: folder, size: nil,
             createdOn: current, modifiedOn: current, storage: nil, tags: [], metadata: [:])
         insert(node)
         return .json(201, fileJSON(node, base: base))
@@ -283,7 +294,7 @@ extension EmulatorState {
 
     func deleteFile(_ id: String) throws(PlatformError) -> EmulatorResponse {
         guard let node = files[id] else { throw PlatformError.fileNotFound(id) }
-        if node.isFolder, !(children[id] ?? []).isEmpty {
+        if node.isFolder, (children[id] ?? []).contains(where: { files[$0] != nil }) {
             throw PlatformError.badRequest("Cannot delete a non-empty folder.", code: 5021)
         }
         remove(id)

@@ -128,7 +128,7 @@ extension EmulatorState {
             if !states.isEmpty && !states.contains(importState(job)) { return false }
             return true
         }
-        return try page(jobs.map { importJSON($0, base: base) }, request: request, base: base)
+        return try page(jobs, request: request, base: base) { importJSON($0, base: base) }
     }
 
     func bulkCreateImports(_ body: JSONValue, base: String) throws(PlatformError) -> EmulatorResponse {

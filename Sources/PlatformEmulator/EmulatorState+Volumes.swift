@@ -35,7 +35,7 @@ extension EmulatorState {
     }
 
     func listVolumes(_ request: EmulatorRequest, base: String) throws(PlatformError) -> EmulatorResponse {
-        try page(volumes.keys.sorted().compactMap { volumes[$0] }.map { volumeJSON($0, base: base) }, request: request, base: base)
+        try page(volumes.keys.sorted().compactMap { volumes[$0] }, request: request, base: base) { volumeJSON($0, base: base) }
     }
 
     /// One level of a volume, S3-delimiter style, paged by continuation token (platform-api.md §9.3).

@@ -32,6 +32,7 @@ actor EmulatorState {
     var rateWindows: [String: RateWindow] = [:]
     var counters = EmulatorCounters()
     var requestSerial = 0
+    var fileSerial = 0
 
     init(configuration: EmulatorConfiguration) throws {
         self.configuration = configuration
@@ -68,6 +69,11 @@ actor EmulatorState {
         var id = hexID(bytes: 12)
         while files[id] != nil || projects.values.contains(where: { $0.rootFolder == id }) { id = hexID(bytes: 12) }
         return id
+    }
+
+    func nextSerial() -> Int {
+        fileSerial += 1
+        return fileSerial
     }
 
     func newImportJobID() -> String {
@@ -139,25 +145,30 @@ actor EmulatorState {
             }
             return objects
         case .listing(let file):
-            let text: String
+            let data: Data
             do {
-                text = try String(contentsOf: file, encoding: .utf8)
+                data = try Data(contentsOf: file)
             } catch {
                 throw EmulatorSetupError("volume '\(volume)': cannot read listing '\(file.path)': \(error.localizedDescription)")
             }
             var objects: [String: Int] = [:]
-            for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                let trimmed = line.trimmingCharacters(in: .whitespaces)
-                if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-                let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            var lineNumber = 0
+            for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+                lineNumber += 1
+                var bytes = line[...]
+                if bytes.last == UInt8(ascii: "\r") { bytes = bytes.dropLast() }
+                guard let first = bytes.first(where: { $0 != UInt8(ascii: " ") }), first != UInt8(ascii: "#") else { continue }
+                let fields = bytes.split(separator: UInt8(ascii: "\t"), maxSplits: 1, omittingEmptySubsequences: false)
+                let location = String(decoding: fields[0], as: UTF8.self)
                 var size = 0
-                if fields.count >= 2 {
-                    guard let parsed = Int(fields[1].trimmingCharacters(in: .whitespaces)), parsed >= 0 else {
-                        throw EmulatorSetupError("\(file.path):\(index + 1):\(fields[0].count + 2): size '\(fields[1])' is not a non-negative integer")
+                if fields.count == 2 {
+                    let text = String(decoding: fields[1], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                    guard let parsed = Int(text), parsed >= 0 else {
+                        throw EmulatorSetupError("\(file.path):\(lineNumber):\(fields[0].count + 2): size '\(text)' is not a non-negative integer")
                     }
                     size = parsed
                 }
-                objects[String(fields[0])] = size
+                objects[location] = size
             }
             return objects
         }
@@ -193,7 +204,7 @@ actor EmulatorState {
         if !isRateLimitCall {
             if faults.rateLimitBurst > 0 {
                 faults.rateLimitBurst -= 1
-                return .reject(finish(error: .rateLimited(), token: token, retryAfter: true))
+                return .reject(finish(error: .rateLimited(), token: token, retryAfter: true, burst: true))
             }
             let window = currentWindow(token)
             if window.count >= configuration.rateLimit {
@@ -226,12 +237,17 @@ actor EmulatorState {
     }
 
     /// Rate-limit and request-id headers for a response to `token`.
-    func commonHeaders(token: String?, retryAfter: Bool = false) -> [(name: String, value: String)] {
+    /// A `burst` 429 (fault) reports 0 remaining and a reset one second away, so clients that
+    /// sleep until the reset recover quickly whatever the rate window.
+    func commonHeaders(token: String?, retryAfter: Bool = false, burst: Bool = false) -> [(name: String, value: String)] {
         requestSerial += 1
         let span = scaled(configuration.rateWindow)
         var remaining = configuration.rateLimit
         var reset = now.addingTimeInterval(span)
-        if let token, configuration.tokens.contains(token) {
+        if burst {
+            remaining = 0
+            reset = now.addingTimeInterval(1)
+        } else if let token, configuration.tokens.contains(token) {
             let window = currentWindow(token)
             remaining = max(configuration.rateLimit - window.count, 0)
             reset = window.start.addingTimeInterval(span)
@@ -251,15 +267,15 @@ actor EmulatorState {
     }
 
     /// Completes a response: adds the common headers and counts its status.
-    func finish(_ response: EmulatorResponse, token: String?, retryAfter: Bool = false) -> EmulatorResponse {
+    func finish(_ response: EmulatorResponse, token: String?, retryAfter: Bool = false, burst: Bool = false) -> EmulatorResponse {
         var response = response
-        response.headers.append(contentsOf: commonHeaders(token: token, retryAfter: retryAfter))
+        response.headers.append(contentsOf: commonHeaders(token: token, retryAfter: retryAfter, burst: burst))
         counters.record(status: response.status)
         return response
     }
 
-    func finish(error: PlatformError, token: String?, retryAfter: Bool = false) -> EmulatorResponse {
-        finish(.json(error.status, error.json), token: token, retryAfter: retryAfter)
+    func finish(error: PlatformError, token: String?, retryAfter: Bool = false, burst: Bool = false) -> EmulatorResponse {
+        finish(.json(error.status, error.json), token: token, retryAfter: retryAfter, burst: burst)
     }
 
     func recordDrop() { counters.droppedConnections += 1 }

@@ -19,22 +19,22 @@ struct SBSyncEmulator: AsyncParsableCommand {
     @Option(help: "Address to bind. Keep the default (loopback): the admin endpoint has no auth.")
     var host = "127.0.0.1"
 
-    @Option(name: .customLong("token"), help: "Accepted platform auth token (repeatable). Requests with any other token get 401.")
+    @Option(name: .customLong("token"), help: ArgumentHelp("Accepted platform auth token (repeatable). Requests with any other token get 401.", valueName: "TOKEN"))
     var tokens: [String] = []
 
-    @Option(name: .customLong("project"), help: "Project to create at start, owner/slug (repeatable).")
+    @Option(name: .customLong("project"), help: ArgumentHelp("Project to create at start, owner/slug (repeatable).", valueName: "OWNER/SLUG"))
     var projects: [String] = []
 
-    @Option(name: .customLong("volume"), help: "Volume backed by a directory: owner/name=DIR; every regular file under DIR is an object (repeatable).")
+    @Option(name: .customLong("volume"), help: ArgumentHelp("Volume backed by a directory: owner/name=DIR; every regular file under DIR is an object (repeatable).", valueName: "OWNER/NAME=DIR"))
     var volumes: [String] = []
 
-    @Option(name: .customLong("volume-listing"), help: "Volume backed by a listing file: owner/name=FILE, one 'location' or 'location<TAB>size' per line (repeatable).")
+    @Option(name: .customLong("volume-listing"), help: ArgumentHelp("Volume backed by a listing file: owner/name=FILE, one 'location' or 'location<TAB>size' per line (repeatable).", valueName: "OWNER/NAME=FILE"))
     var volumeListings: [String] = []
 
-    @Option(name: .customLong("missing-drs"), help: "DRS URI that fails to resolve (repeatable); every other valid DRS URI resolves.")
+    @Option(name: .customLong("missing-drs"), help: ArgumentHelp("DRS URI that fails to resolve (repeatable); every other valid DRS URI resolves.", valueName: "URI"))
     var missingDRS: [String] = []
 
-    @Option(name: .customLong("missing-drs-file"), help: "File with one missing DRS URI per line.")
+    @Option(name: .customLong("missing-drs-file"), help: ArgumentHelp("File with one missing DRS URI per line.", valueName: "FILE"))
     var missingDRSFile: String?
 
     @Option(help: "Platform seconds an import job (or one DRS item) takes to finish.")

@@ -1,0 +1,77 @@
+// sbsync-state-bench: how fast SyncState fills and loads a large state.
+//
+//   sbsync-state-bench fill N PATH   records N files (the entries `Benchmarks/gen-manifest.py N`
+//                                    writes, so a later no-op plan finds each one unchanged) in a
+//                                    fresh state file at PATH, in one transaction
+//   sbsync-state-bench load PATH     loads every recorded file, as a plan does
+//   sbsync-state-bench N             both, in a temporary directory
+//   sbsync-state-bench list N        prints the N generated files (address, source, metadata),
+//                                    to check them against the script's manifest
+//
+// Prints one line per step: time, files, and the process's peak resident memory.
+
+import Foundation
+import SyncCore
+import SyncState
+
+func peakRSSMiB() -> Double {
+    var usage = rusage()
+    #if canImport(Glibc)
+    getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    #endif
+    return Double(usage.ru_maxrss) / 1024  // kilobytes on Linux
+}
+
+func seconds(_ body: () throws -> Void) rethrows -> Double {
+    let start = ContinuousClock.now
+    try body()
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+func fill(count: Int, path: String) throws {
+    let files = CohortGenerator(count: count).recordedFiles(now: Int64(Date().timeIntervalSince1970))
+    try? FileManager.default.removeItem(atPath: path)
+    let store = try StateStore.open(at: path, create: true)
+    let time = try seconds {
+        try store.withLock(operation: "bench") { try store.record(files) }
+    }
+    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    print(String(format: "fill  %8d files  %6.2f s  %7.1f MiB file  peak RSS %7.1f MiB (input included)",
+                 files.count, time, Double(size) / 1_048_576, peakRSSMiB()))
+}
+
+func load(path: String) throws {
+    let store = try StateStore.open(at: path, create: false)
+    var files: [RecordedFile] = []
+    let time = try seconds { files = try store.loadAllFiles() }
+    print(String(format: "load  %8d files  %6.2f s  peak RSS %7.1f MiB", files.count, time, peakRSSMiB()))
+}
+
+let arguments = CommandLine.arguments.dropFirst()
+do {
+    switch (arguments.first, arguments.count) {
+    case ("fill", 3):
+        try fill(count: Int(arguments[arguments.startIndex + 1])!, path: arguments[arguments.startIndex + 2])
+    case ("load", 2):
+        try load(path: arguments[arguments.startIndex + 1])
+    case ("list", 2):
+        for file in CohortGenerator(count: Int(arguments[arguments.startIndex + 1])!).recordedFiles(now: 0) {
+            let metadata = file.metadata.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            print("\(file.address)\t\(file.source)\t\(metadata)")
+        }
+    case (let n?, 1) where Int(n) != nil:
+        let dir = NSTemporaryDirectory() + "sbsync-state-bench-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try fill(count: Int(n)!, path: dir + "/bench.state")
+        try load(path: dir + "/bench.state")
+    default:
+        FileHandle.standardError.write(Data("usage: sbsync-state-bench fill N PATH | load PATH | N\n".utf8))
+        exit(64)
+    }
+} catch {
+    FileHandle.standardError.write(Data("sbsync-state-bench: \(error)\n".utf8))
+    exit(1)
+}

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# `make bench`, plan rows: a no-op `sbsync plan` of the 100,000- and 1,000,000-entry manifests
+# against a state that already records every file, next to the libyaml event scan of the same
+# manifest (the floor, see run.sh). Acceptance: 1m plan at most 2.0 x the scan, peak under 1.5 GiB.
+# Usage: Benchmarks/plan-bench.sh BIN_DIR   (BIN_DIR: `swift build -c release --show-bin-path`)
+set -euo pipefail
+
+BIN_DIR=${1:?usage: Benchmarks/plan-bench.sh BIN_DIR}
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$HERE")
+OUT="$ROOT/bench-out"
+RUNS=${PLAN_BENCH_RUNS:-3}     # each row is the fastest of RUNS runs (the machine is shared)
+mkdir -p "$OUT"
+
+for tool in sbsync sbsync-state-bench; do
+  [ -x "$BIN_DIR/$tool" ] || { echo "plan-bench: $BIN_DIR/$tool is missing; build with: swift build -c release" >&2; exit 1; }
+done
+if [ ! -x /usr/bin/time ]; then
+  echo "installing GNU time (Debian package 'time')"
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq time
+fi
+if [ ! -x "$OUT/yaml-scan" ] || [ "$HERE/yaml-scan.c" -nt "$OUT/yaml-scan" ]; then
+  cc -O2 "$HERE/yaml-scan.c" $(pkg-config --cflags --libs yaml-0.1) -o "$OUT/yaml-scan"
+fi
+
+# best LABEL CMD...: the fastest of RUNS runs of CMD under GNU time, as "seconds peak_mb" (the
+# peak of that run). A failing command (exit 2 = the plan found changes) stops the bench loudly.
+best() {
+  local log="$OUT/time.log" best_s="" best_mb="" s mb
+  for _ in $(seq "$RUNS"); do
+    if ! /usr/bin/time -o "$log" -f '%e %M' "$@" > "$OUT/last.out" 2> "$OUT/last.err"; then
+      echo "plan-bench: command failed: $*" >&2
+      head -c 4000 "$OUT/last.out" >&2
+      cat "$OUT/last.err" >&2
+      exit 1
+    fi
+    read -r s mb < <(awk '{ printf "%.2f %.0f\n", $1, $2 / 1024 }' "$log")
+    if [ -z "$best_s" ] || awk -v a="$s" -v b="$best_s" 'BEGIN { exit !(a < b) }'; then best_s=$s; best_mb=$mb; fi
+  done
+  echo "$best_s $best_mb"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+
+status=0
+printf '%-10s %-28s %9s %9s %8s\n' entries command seconds peak_MB vs_scan
+for n in 100k 1m; do
+  count=$([ "$n" = 100k ] && echo 100000 || echo 1000000)
+  manifest="$OUT/manifest-$n.yaml"
+  if [ ! -s "$manifest" ]; then
+    echo "generating $manifest"
+    python3 "$HERE/gen-manifest.py" "$count" > "$manifest.tmp" && mv "$manifest.tmp" "$manifest"
+  fi
+  # The state records exactly the files gen-manifest.py writes (sbsync-state-bench fill).
+  state="$OUT/plan-$n.state"
+  if [ ! -s "$state" ] || [ "$manifest" -nt "$state" ] || [ "$BIN_DIR/sbsync-state-bench" -nt "$state" ]; then
+    rm -f "$state" "$state-wal" "$state-shm"
+    "$BIN_DIR/sbsync-state-bench" fill "$count" "$state" > /dev/null
+  fi
+
+  read -r scan_s scan_mb <<< "$(best "$OUT/yaml-scan" "$manifest")"
+  printf '%-10s %-28s %9s %9s %8s\n' "$n" "libyaml scan (floor)" "$scan_s" "$scan_mb" "1.00"
+  read -r plan_s plan_mb <<< "$(best "$BIN_DIR/sbsync" plan -f "$manifest" --state "$state" --detailed-exitcode --no-color)"
+  if [ "$(tail -n 1 "$OUT/last.out")" != "No changes. The projects match the manifest." ]; then
+    echo "plan-bench: the no-op plan of $n found changes:" >&2; tail -n 5 "$OUT/last.out" >&2; exit 1
+  fi
+  plan_ratio=$(ratio "$plan_s" "$scan_s")
+  printf '%-10s %-28s %9s %9s %8s\n' "$n" "sbsync plan (no-op)" "$plan_s" "$plan_mb" "$plan_ratio"
+  if [ "$n" = 1m ]; then
+    if awk -v r="$plan_ratio" -v m="$plan_mb" 'BEGIN { exit !(r <= 2.0 && m < 1536) }'; then
+      echo "acceptance: sbsync plan no-op on 1m at most 2.00 x the scan and peak under 1536 MB: met"
+    else
+      echo "acceptance: sbsync plan no-op on 1m at most 2.00 x the scan and peak under 1536 MB: NOT met"
+      status=1
+    fi
+  fi
+done
+exit $status

@@ -1,0 +1,132 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+public import SyncYAML
+
+/// Prints diagnostics compiler style:
+///
+/// ```
+/// sbsync.yaml:12:7: error: unknown key 'metdata'; did you mean 'metadata'?
+///       metdata: {sample_id: S1}
+///       ^
+/// note: …
+/// 2 errors
+/// ```
+///
+/// Source lines are read from the file only here, only for the lines shown. Colour (bold
+/// location, red `error:`, green caret) only when asked for.
+public struct DiagnosticPrinter: Sendable {
+    public var useColor: Bool
+
+    public init(useColor: Bool) {
+        self.useColor = useColor
+    }
+
+    /// The text for `diagnostics`, ending with a count line ("1 error", "3 errors").
+    ///
+    /// - Parameters:
+    ///   - diagnostics: in the order to print them.
+    ///   - sourceLines: line number → text of that line (without its newline), for the marks
+    ///     given; missing lines print no excerpt.
+    public func render(_ diagnostics: [Diagnostic], sourceLines: [Int: String]) -> String {
+        var out = ""
+        for diagnostic in diagnostics {
+            out += paint(diagnostic.file + (diagnostic.mark.map { ":\($0.line):\($0.column)" } ?? "") + ":", .bold)
+            out += " " + severityLabel(diagnostic.severity) + " " + paint(diagnostic.message, .bold) + "\n"
+            if let mark = diagnostic.mark, let line = sourceLines[mark.line] {
+                out += line + "\n"
+                out += caretLine(for: line, column: mark.column) + "\n"
+            }
+            if let note = diagnostic.note {
+                out += paint("note:", .bold) + " " + note + "\n"
+            }
+        }
+        let errors = diagnostics.count { $0.severity == .error }
+        let warnings = diagnostics.count { $0.severity == .warning }
+        var counts: [String] = []
+        if errors > 0 { counts.append(errors == 1 ? "1 error" : "\(errors) errors") }
+        if warnings > 0 { counts.append(warnings == 1 ? "1 warning" : "\(warnings) warnings") }
+        if !counts.isEmpty { out += counts.joined(separator: ", ") + "\n" }
+        return out
+    }
+
+    /// Reads the lines `diagnostics` point at from `path`, line by line up to the last one
+    /// needed (a manifest can be hundreds of megabytes); empty when the file cannot be read.
+    public static func sourceLines(for diagnostics: [Diagnostic], path: String) -> [Int: String] {
+        let wanted = Set(diagnostics.compactMap { $0.mark?.line })
+        guard let last = wanted.max(), let file = fopen(path, "r") else { return [:] }
+        defer { fclose(file) }
+        var result: [Int: String] = [:]
+        var buffer: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(buffer) }
+        var line = 1
+        while line <= last {
+            let length = getline(&buffer, &capacity, file)
+            guard length >= 0, let buffer else { break }
+            if wanted.contains(line) {
+                var bytes = UnsafeRawBufferPointer(start: buffer, count: length).bindMemory(to: UInt8.self)
+                while let end = bytes.last, end == UInt8(ascii: "\n") || end == UInt8(ascii: "\r") {
+                    bytes = UnsafeBufferPointer(rebasing: bytes.dropLast())
+                }
+                result[line] = String(decoding: bytes, as: UTF8.self)
+            }
+            line += 1
+        }
+        return result
+    }
+
+    /// The lines numbered `wanted` (1-based) of `bytes`, without line breaks.
+    static func lines(_ wanted: Set<Int>, in bytes: Data) -> [Int: String] {
+        var result: [Int: String] = [:]
+        let last = wanted.max() ?? 0
+        bytes.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+            let b = buffer.bindMemory(to: UInt8.self)
+            var line = 1, start = 0, i = 0
+            while i <= b.count && line <= last {
+                if i == b.count || b[i] == UInt8(ascii: "\n") {
+                    if wanted.contains(line) {
+                        var end = i
+                        if end > start && b[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                        result[line] = String(decoding: UnsafeBufferPointer(rebasing: b[start..<end]), as: UTF8.self)
+                    }
+                    line += 1
+                    start = i + 1
+                }
+                i += 1
+            }
+        }
+        return result
+    }
+
+    /// Spaces (tabs kept, so the caret lines up) up to `column`, then `^`.
+    func caretLine(for line: String, column: Int) -> String {
+        var pad = ""
+        for (offset, scalar) in line.unicodeScalars.enumerated() where offset < column - 1 {
+            pad.append(scalar == "\t" ? "\t" : " ")
+        }
+        if column - 1 > pad.unicodeScalars.count {
+            pad += String(repeating: " ", count: column - 1 - pad.unicodeScalars.count)
+        }
+        return pad + paint("^", .green)
+    }
+
+    private func severityLabel(_ severity: Diagnostic.Severity) -> String {
+        switch severity {
+        case .error: paint("error:", .red)
+        case .warning: paint("warning:", .magenta)
+        case .note: paint("note:", .bold)
+        }
+    }
+
+    enum Style: String {
+        case bold = "1", red = "1;31", green = "1;32", magenta = "1;35"
+    }
+
+    func paint(_ text: String, _ style: Style) -> String {
+        useColor ? "\u{1B}[\(style.rawValue)m" + text + "\u{1B}[0m" : text
+    }
+}

@@ -1,1 +1,0 @@
-// Placeholder: SyncCLI is being built.

@@ -1,0 +1,227 @@
+public import ArgumentParser
+import Foundation
+import SyncCore
+import SyncState
+
+/// `sbsync state`: look at and correct the state file.
+public struct StateCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "state",
+        abstract: "Inspect the state file, or make it forget files.",
+        discussion: """
+            The state file records what sbsync imported: address, source, file id, the name the \
+            platform gave, metadata and tags applied. It lives in .sbsync/NAME.state beside the \
+            manifest (or at --state). Do not edit it by hand; use these commands. \
+            Exit codes: 0 success, 1 error, 5 state locked by another run, 64 usage.
+            """,
+        subcommands: [List.self, Show.self, Remove.self, Export.self]
+    )
+
+    public init() {}
+
+    /// `sbsync state list`
+    public struct List: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "List the addresses of the recorded files, one a line, sorted.")
+
+        @OptionGroup var options: StateOptions
+
+        public init() {}
+
+        public func run() throws {
+            let code = execute(io: .standard)
+            if code != 0 { throw ExitCode(code) }
+        }
+
+        func execute(io: StateCommandIO) -> Int32 {
+            do throws(StateError) {
+                let files = try options.open().loadAllFiles()
+                var out = ""
+                for file in files {
+                    out += file.address.description
+                    out += "\n"
+                    if out.utf8.count >= 1 << 20 {
+                        io.stdout(out)
+                        out = ""
+                    }
+                }
+                io.stdout(out)
+                return 0
+            } catch {
+                return io.fail(error)
+            }
+        }
+    }
+
+    /// `sbsync state show ADDRESS`
+    public struct Show: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Show everything recorded about one file.")
+
+        @OptionGroup var options: StateOptions
+
+        @Argument(help: ArgumentHelp("The file's address, PROJECT:PATH.", valueName: "address"))
+        var address: String
+
+        public init() {}
+
+        public func validate() throws { _ = try parseAddresses([address]) }
+
+        public func run() throws {
+            let code = execute(io: .standard)
+            if code != 0 { throw ExitCode(code) }
+        }
+
+        func execute(io: StateCommandIO) -> Int32 {
+            guard let address = try? parseAddresses([address])[0] else { return 64 }
+            do throws(StateError) {
+                guard let file = try options.open().file(at: address) else {
+                    io.stderr("sbsync: error: '\(address)' is not in the state file '\(options.path)'; 'sbsync state list' shows what is\n")
+                    return 1
+                }
+                io.stdout(Self.render(file))
+                return 0
+            } catch {
+                return io.fail(error)
+            }
+        }
+
+        static func render(_ file: RecordedFile) -> String {
+            var lines: [(String, String)] = [
+                ("address", file.address.description),
+                ("source", file.source.description),
+                ("actual name", file.actualName),
+                ("file id", file.fileID ?? "(unknown)"),
+                ("job id", file.jobID ?? "(unknown)"),
+                ("spec digest", file.specDigest),
+                ("tags", file.tags.isEmpty ? "(none)" : file.tags.joined(separator: ", ")),
+                ("created", LockInfoFormat.timestamp(file.createdAt)),
+                ("updated", LockInfoFormat.timestamp(file.updatedAt)),
+            ]
+            if file.metadata.isEmpty {
+                lines.append(("metadata", "(none)"))
+            } else {
+                lines.append(("metadata", ""))
+            }
+            var out = ""
+            for (label, value) in lines {
+                out += (label + ":").padding(toLength: 13, withPad: " ", startingAt: 0)
+                out += value.isEmpty ? "\n" : value + "\n"
+            }
+            for entry in file.metadata {
+                let value: String
+                switch entry.value {
+                case .string(let s): value = "\"" + s + "\""
+                default: value = entry.value.description
+                }
+                out += "  \(entry.key): \(value)\n"
+            }
+            return out
+        }
+    }
+
+    /// `sbsync state rm ADDRESS… [--dry-run]`
+    public struct Remove: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            commandName: "rm",
+            abstract: "Make the state forget files; the files stay on the platform.",
+            discussion: """
+                The next plan treats a forgotten file that is still in the manifest as new and \
+                imports it again (under the manifest's conflict policy). Every address must be \
+                recorded, or nothing is forgotten. Takes the state's lock.
+                """)
+
+        @OptionGroup var options: StateOptions
+
+        @Flag(name: .long, help: "Show what would be forgotten without changing the state.")
+        var dryRun = false
+
+        @Argument(help: ArgumentHelp("Addresses of the files to forget, PROJECT:PATH.", valueName: "address"))
+        var addresses: [String]
+
+        public init() {}
+
+        public func validate() throws {
+            guard !addresses.isEmpty else { throw ValidationError("give at least one address to forget") }
+            _ = try parseAddresses(addresses)
+        }
+
+        public func run() throws {
+            let code = execute(io: .standard)
+            if code != 0 { throw ExitCode(code) }
+        }
+
+        func execute(io: StateCommandIO) -> Int32 {
+            guard let wanted = try? parseAddresses(addresses) else { return 64 }
+            var seen = Set<Address>()
+            let unique = wanted.filter { seen.insert($0).inserted }
+            do {
+                let store = try options.open()
+                let missing = try unique.filter { try store.file(at: $0) == nil }
+                if !missing.isEmpty {
+                    let list = missing.map { "  \($0)\n" }.joined()
+                    io.stderr("sbsync: error: not in the state file '\(options.path)'; nothing was forgotten:\n\(list)")
+                    return 1
+                }
+                if dryRun {
+                    io.stdout(unique.map { "would forget \($0)\n" }.joined())
+                    return 0
+                }
+                let removed = try store.withLock(operation: "state rm") { try store.forget(unique) }
+                io.stdout(removed.map { "forgot \($0)\n" }.joined())
+                return 0
+            } catch let error as StateError {
+                return io.fail(error)
+            } catch {
+                io.stderr("sbsync: error: \(error)\n")
+                return 1
+            }
+        }
+    }
+
+    /// `sbsync state export`
+    public struct Export: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Write the whole state as JSON to standard output.",
+            discussion: """
+                Keys: format_version, lineage, serial, files, folders, journal, lock. \
+                For reading and backups; sbsync never reads this JSON back.
+                """)
+
+        @OptionGroup var options: StateOptions
+
+        public init() {}
+
+        public func run() throws {
+            let code = execute(io: .standard)
+            if code != 0 { throw ExitCode(code) }
+        }
+
+        func execute(io: StateCommandIO) -> Int32 {
+            do throws(StateError) {
+                try options.open().exportJSON(write: io.stdout)
+                return 0
+            } catch {
+                return io.fail(error)
+            }
+        }
+    }
+}
+
+/// Time stamps as the state commands print them.
+enum LockInfoFormat {
+    static func timestamp(_ seconds: Int64) -> String {
+        Date(timeIntervalSince1970: TimeInterval(seconds)).ISO8601Format()
+    }
+
+    static func describe(_ lock: LockInfo, expired: Bool) -> String {
+        """
+        lock id:     \(lock.holder)
+        operation:   \(lock.operation)
+        process:     pid \(lock.pid) on host '\(lock.host)'
+        since:       \(timestamp(lock.createdAt))
+        heartbeat:   \(timestamp(lock.heartbeatAt))\(expired ? " (expired: its holder is gone)" : "")
+
+        """
+    }
+}

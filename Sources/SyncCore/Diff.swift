@@ -1,0 +1,276 @@
+/// Desired state × recorded state → plan. Pure: no I/O, no clock, same input same plan.
+///
+/// Rules (DESIGN.md "Plan actions"):
+/// - desired, not recorded → import;
+/// - recorded, not desired → forget (the file stays on the platform);
+/// - both, source differs → replace (metadata and tag differences are listed as further reasons);
+/// - both, same source, metadata or tags differ → update;
+/// - otherwise no-op, counted and not listed.
+///
+/// What is deliberately not a change:
+/// - the conflict policy: it decides what an import does when the name is taken by a file sbsync does
+///   not manage; a file sbsync already imported is ours, so a new policy has nothing to act on;
+/// - the name the platform gave (`RecordedFile.actualName`): a file renamed on import under the
+///   `rename` policy is in sync;
+/// - tag order and repeated tags: the platform keeps tags as a set.
+public enum Diff {
+    /// Computes the plan.
+    ///
+    /// Linear in the number of files. When both inputs are sorted by address, one merge pass; otherwise
+    /// one pass over the recorded files (the state store loads them sorted) with a hash lookup into the
+    /// desired ones. The no-op path compares fields in place and allocates nothing; only changes are
+    /// collected and sorted.
+    ///
+    /// - Parameters:
+    ///   - desired: the manifest's files, defaults applied, in any order; addresses unique (the first wins).
+    ///   - recorded: the state's files, in any order; addresses unique.
+    /// - Returns: the plan, ordered by project, then action, then address.
+    public static func compute(desired: [DesiredFile], recorded: [RecordedFile]) -> Plan {
+        compute(desired: desired, recorded: recorded, lookup: nil)
+    }
+
+    /// Computes the plan, looking desired files up through `lookup` (an index the caller already has,
+    /// e.g. `DesiredState`'s) instead of building one when `desired` is not sorted by address.
+    public static func compute(
+        desired: [DesiredFile], recorded: [RecordedFile], lookup: ((Address) -> DesiredFile?)?
+    ) -> Plan {
+        let recorded = isSorted(recorded, by: \.address) ? recorded : recorded.sorted { $0.address < $1.address }
+        if isSorted(desired, by: \.address) {
+            return merge(desired: desired, recorded: recorded)
+        }
+        let find: (Address) -> DesiredFile?
+        if let lookup {
+            find = lookup
+        } else {
+            var index: [Address: Int] = [:]
+            index.reserveCapacity(desired.count)
+            for position in desired.indices where index[desired[position].address] == nil {
+                index[desired[position].address] = position
+            }
+            find = { address in index[address].map { desired[$0] } }
+        }
+
+        var builder = PlanBuilder()
+        var matched = 0
+        for file in recorded {
+            if let wanted = find(file.address) {
+                matched += 1
+                if let change = change(desired: wanted, recorded: file) {
+                    builder.add(change)
+                } else {
+                    builder.addUnchanged(project: file.address.project)
+                }
+            } else {
+                builder.add(forget(file))
+            }
+        }
+        if matched < desired.count {
+            var seen = Set<Address>()
+            for file in desired where !contains(recorded, file.address) && seen.insert(file.address).inserted {
+                builder.add(importing(file))
+            }
+        }
+        return builder.finish()
+    }
+
+    /// Both sides sorted: one pass, changes come out in address order.
+    static func merge(desired: [DesiredFile], recorded: [RecordedFile]) -> Plan {
+        var builder = PlanBuilder()
+        var i = 0, j = 0
+        while i < desired.count || j < recorded.count {
+            let order: Int
+            if i == desired.count {
+                order = 1
+            } else if j == recorded.count {
+                order = -1
+            } else {
+                order = compare(desired[i].address, recorded[j].address)
+            }
+            if order < 0 {
+                // A repeated desired address (invalid input) counts once.
+                if i == 0 || compare(desired[i - 1].address, desired[i].address) != 0 {
+                    builder.add(importing(desired[i]))
+                }
+                i += 1
+            } else if order > 0 {
+                builder.add(forget(recorded[j]))
+                j += 1
+            } else {
+                if let change = change(desired: desired[i], recorded: recorded[j]) {
+                    builder.add(change)
+                } else {
+                    builder.addUnchanged(project: desired[i].address.project)
+                }
+                i += 1
+                j += 1
+            }
+        }
+        return builder.finish()
+    }
+
+    static func importing(_ file: DesiredFile) -> PlannedChange {
+        PlannedChange(address: file.address, action: .import, reasons: [.notInState], before: nil, after: file)
+    }
+
+    static func forget(_ file: RecordedFile) -> PlannedChange {
+        PlannedChange(address: file.address, action: .forget, reasons: [.noLongerInManifest], before: file, after: nil)
+    }
+
+    /// Binary search in files sorted by address.
+    static func contains(_ files: [RecordedFile], _ address: Address) -> Bool {
+        var low = 0, high = files.count
+        while low < high {
+            let mid = (low + high) / 2
+            switch compare(files[mid].address, address) {
+            case 0: return true
+            case ..<0: low = mid + 1
+            default: high = mid
+            }
+        }
+        return false
+    }
+
+    /// The change for an address both sides hold, or `nil` when they agree.
+    public static func change(desired: DesiredFile, recorded: RecordedFile) -> PlannedChange? {
+        // The hot path (a no-op): direct field comparisons, no allocation.
+        let sameSource = desired.source == recorded.source
+        let sameMetadata = desired.metadata == recorded.metadata
+        let sameTags = desired.tags == recorded.tags || sameTagSet(desired.tags, recorded.tags)
+        if sameSource && sameMetadata && sameTags { return nil }
+
+        var reasons: [ChangeReason] = []
+        if !sameSource {
+            reasons.append(.sourceChanged(from: recorded.source, to: desired.source))
+        }
+        if !sameMetadata {
+            reasons += metadataReasons(from: recorded.metadata, to: desired.metadata)
+        }
+        if !sameTags {
+            let (added, removed) = tagDifference(from: recorded.tags, to: desired.tags)
+            reasons.append(.tagsChanged(added: added, removed: removed))
+        }
+        return PlannedChange(address: desired.address, action: sameSource ? .update : .replace,
+                             reasons: reasons, before: recorded, after: desired)
+    }
+
+    /// One reason per key that differs, in key order (both sides are sorted by key).
+    static func metadataReasons(from old: Metadata, to new: Metadata) -> [ChangeReason] {
+        var reasons: [ChangeReason] = []
+        var i = 0, j = 0
+        while i < old.count || j < new.count {
+            if j == new.count || (i < old.count && old[i].key < new[j].key) {
+                reasons.append(.metadataRemoved(key: old[i].key, value: old[i].value))
+                i += 1
+            } else if i == old.count || new[j].key < old[i].key {
+                reasons.append(.metadataAdded(key: new[j].key, value: new[j].value))
+                j += 1
+            } else {
+                if old[i].value != new[j].value {
+                    reasons.append(.metadataChanged(key: old[i].key, from: old[i].value, to: new[j].value))
+                }
+                i += 1
+                j += 1
+            }
+        }
+        return reasons
+    }
+
+    /// Tags the manifest adds (in its order) and tags it drops (in the state's order).
+    static func tagDifference(from old: [String], to new: [String]) -> (added: [String], removed: [String]) {
+        let oldSet = Set(old), newSet = Set(new)
+        var seen = Set<String>()
+        let added = new.filter { !oldSet.contains($0) && seen.insert($0).inserted }
+        seen.removeAll()
+        let removed = old.filter { !newSet.contains($0) && seen.insert($0).inserted }
+        return (added, removed)
+    }
+
+    static func sameTagSet(_ a: [String], _ b: [String]) -> Bool {
+        // Small arrays: quadratic containment beats building sets.
+        if a.count <= 8 && b.count <= 8 {
+            return a.allSatisfy(b.contains) && b.allSatisfy(a.contains)
+        }
+        return Set(a) == Set(b)
+    }
+
+    /// -1, 0, 1: one comparison per pair in the merge, equal addresses settled by `==` alone.
+    @inline(__always)
+    static func compare(_ a: Address, _ b: Address) -> Int {
+        if a.project == b.project {
+            if a.path == b.path { return 0 }
+            return a.path < b.path ? -1 : 1
+        }
+        return a.project < b.project ? -1 : 1
+    }
+
+    static func isSorted<T>(_ items: [T], by key: (T) -> Address) -> Bool {
+        guard items.count > 1 else { return true }
+        var previous = key(items[0])
+        for index in 1..<items.count {
+            let current = key(items[index])
+            if compare(previous, current) > 0 { return false }
+            previous = current
+        }
+        return true
+    }
+}
+
+/// Collects changes per project and action; `finish` puts them in plan order. Consecutive events
+/// for the same project (the usual case: inputs come sorted) skip the project lookup.
+struct PlanBuilder {
+    private struct Group {
+        var counts = PlanCounts()
+        var buckets: [[PlannedChange]] = Array(repeating: [], count: PlanAction.allCases.count)
+    }
+
+    private var groups: [Group] = []
+    private var index: [String: Int] = [:]
+    private var names: [String] = []
+    private var last: (project: String, group: Int)?
+
+    mutating func add(_ change: PlannedChange) {
+        let group = enter(change.address.project)
+        groups[group].counts[change.action] += 1
+        groups[group].buckets[change.action.rank].append(change)
+    }
+
+    mutating func addUnchanged(project: String) {
+        groups[enter(project)].counts.unchanged += 1
+    }
+
+    func finish() -> Plan {
+        let order = names.indices.sorted { names[$0] < names[$1] }
+        return Plan(projects: order.map { position in
+            var changes: [PlannedChange] = []
+            changes.reserveCapacity(groups[position].counts.changes)
+            for var bucket in groups[position].buckets {
+                if !Diff.isSorted(bucket, by: \.address) { bucket.sort { $0.address < $1.address } }
+                changes += bucket
+            }
+            return ProjectPlan(project: names[position], counts: groups[position].counts, changes: changes)
+        })
+    }
+
+    private mutating func enter(_ project: String) -> Int {
+        if let last, last.project == project { return last.group }
+        let group: Int
+        if let existing = index[project] {
+            group = existing
+        } else {
+            group = groups.count
+            groups.append(Group())
+            names.append(project)
+            index[project] = group
+        }
+        last = (project, group)
+        return group
+    }
+}
+
+extension Diff {
+    /// Computes the plan of a desired state against the recorded files, using the state's own
+    /// address index (no second index is built for the manifest's order).
+    public static func compute(desired: DesiredState, recorded: [RecordedFile]) -> Plan {
+        compute(desired: desired.files, recorded: recorded, lookup: { desired[$0] })
+    }
+}

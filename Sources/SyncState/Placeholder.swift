@@ -1,1 +1,0 @@
-// Placeholder: SyncState is being built.

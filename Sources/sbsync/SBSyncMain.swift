@@ -1,0 +1,9 @@
+// The sbsync executable: wiring only. Everything it does lives in SyncCLI.
+import SyncCLI
+
+@main
+enum SBSyncMain {
+    static func main() async {
+        await SBSync.main()
+    }
+}

@@ -1,1 +1,0 @@
-// Placeholder: PlatformEmulatorTests is being built.

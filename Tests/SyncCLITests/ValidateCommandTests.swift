@@ -1,0 +1,153 @@
+import ArgumentParser
+import Foundation
+@testable import SyncCLI
+import SyncCore
+import SyncYAML
+import Testing
+
+/// The CLI parsed and run in process.
+@Suite struct ValidateCommandTests {
+    @Test func defaultsAndFlags() throws {
+        let plain = try #require(try SBSync.parseAsRoot(["validate"]) as? Validate)
+        #expect(plain.manifest == "sbsync.yaml")
+        #expect(plain.output.json == false)
+        #expect(plain.output.color == .auto)
+        let full = try #require(try SBSync.parseAsRoot(["validate", "-f", "m.yaml", "--json", "--color", "never"]) as? Validate)
+        #expect(full.manifest == "m.yaml")
+        #expect(full.output.json)
+        #expect(full.output.color == .never)
+        let long = try #require(try SBSync.parseAsRoot(["validate", "--manifest", "other.yaml"]) as? Validate)
+        #expect(long.manifest == "other.yaml")
+    }
+
+    @Test func usageErrorsExit64() {
+        for arguments in [["validate", "--bogus"], ["validate", "--color", "sometimes"], ["nope"], ["validate", "-f"]] {
+            do {
+                _ = try SBSync.parseAsRoot(arguments)
+                Issue.record("\(arguments) parsed")
+            } catch {
+                #expect(SBSync.exitCode(for: error) == ExitCode(64), "\(arguments)")
+            }
+        }
+    }
+
+    @Test func versionAndHelp() {
+        #expect(throws: (any Error).self) { try SBSync.parseAsRoot(["--version"]) }
+        do {
+            _ = try SBSync.parseAsRoot(["--version"])
+        } catch {
+            #expect(SBSync.message(for: error) == SBSyncVersion.current)
+            #expect(SBSync.exitCode(for: error) == .success)
+        }
+        let help = SBSync.helpMessage(for: Validate.self)
+        #expect(help.contains("-f, --manifest <path>"))
+        #expect(help.contains("--json"))
+        #expect(help.contains("--color <color>"))
+        #expect(SBSync.helpMessage().contains("validate"))
+    }
+
+    static func execute(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, Captured) {
+        let command = try #require(try SBSync.parseAsRoot(["validate"] + arguments) as? Validate)
+        let captured = Captured()
+        let code = command.execute(io: captured.io, environment: environment)
+        return (code, captured)
+    }
+
+    @Test func validManifestPrintsOneLineSummary() throws {
+        let path = repositoryRoot.appendingPathComponent("manifests/examples/small.yaml").path
+        let (code, out) = try Self.execute(["-f", path])
+        #expect(code == 0)
+        #expect(out.stdout == "\(path): valid: 3 files (2 volume, 1 DRS) in 1 project, no volume prefixes\n")
+        #expect(out.stderr.isEmpty)
+    }
+
+    @Test func summaryCountsPrefixesAndProjects() throws {
+        let path = repositoryRoot.appendingPathComponent("manifests/examples/every-feature.yaml").path
+        let (code, out) = try Self.execute(["-f", path])
+        #expect(code == 0, "\(out.stderr)")
+        #expect(out.stdout == "\(path): valid: 7 files (4 volume, 3 DRS) in 2 projects, 3 volume prefixes not expanded offline\n")
+    }
+
+    @Test func invalidManifestPrintsDiagnosticsAndExits1() throws {
+        let path = repositoryRoot.appendingPathComponent("manifests/invalid/bad-conflict.yaml").path
+        let (code, out) = try Self.execute(["-f", path, "--color", "never"])
+        #expect(code == 1)
+        #expect(out.stdout.isEmpty)
+        #expect(out.stderr.hasPrefix("\(path):5:13: error: unknown conflict policy 'overwite'; did you mean 'overwrite'?\n  conflict: overwite\n            ^\n"))
+        #expect(out.stderr.hasSuffix("3 errors\n"))
+    }
+
+    @Test func colourOnlyWhenAskedOrOnATerminal() throws {
+        let path = repositoryRoot.appendingPathComponent("manifests/invalid/bad-conflict.yaml").path
+        let (_, always) = try Self.execute(["-f", path, "--color", "always"])
+        #expect(always.stderr.contains("\u{1B}[1;31merror:\u{1B}[0m"))
+        // In tests stderr is not a terminal, so auto means no colour.
+        let (_, auto) = try Self.execute(["-f", path])
+        #expect(!auto.stderr.contains("\u{1B}["))
+        #expect(ColorMode.auto.enabled(fileDescriptor: 2, environment: ["NO_COLOR": "1"]) == false)
+        #expect(ColorMode.never.enabled(fileDescriptor: 2, environment: [:]) == false)
+        #expect(ColorMode.always.enabled(fileDescriptor: 2, environment: ["NO_COLOR": "1"]))
+    }
+
+    @Test func jsonDesiredState() throws {
+        let path = repositoryRoot.appendingPathComponent("manifests/examples/every-feature.yaml").path
+        let (code, out) = try Self.execute(["-f", path, "--json"])
+        #expect(code == 0)
+        #expect(out.stderr.isEmpty)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
+        #expect(object["valid"] as? Bool == true)
+        let files = try #require(object["files"] as? [[String: Any]])
+        #expect(files.count == 7)
+        let second = files[1]
+        #expect(second["address"] as? String == "rfranklin/my-project:raw/s1/S1_read2.fastq.gz")
+        #expect(second["policy"] as? String == "overwrite")
+        #expect(second["tags"] as? [String] == ["ICDC", "raw"])
+        let metadata = try #require(second["metadata"] as? [String: Any])
+        #expect(metadata["purity"] as? Double == 0.82)
+        #expect(metadata["paired"] as? Bool == true)
+        #expect(metadata["cohort"] as? Int == 4)
+        #expect(metadata["sample_id"] as? String == "S1")
+        let source = try #require(second["source"] as? [String: Any])
+        #expect(source["kind"] as? String == "volume")
+        #expect(source["location"] as? String == "fastq/s1_R2.fastq.gz")
+        let prefixes = try #require(object["unexpandedPrefixes"] as? [[String: Any]])
+        #expect(prefixes.map { $0["prefix"] as? String } == ["fastq/batch2/", "qc/", ""])
+    }
+
+    @Test func jsonDiagnostics() throws {
+        let path = repositoryRoot.appendingPathComponent("manifests/invalid/bad-conflict.yaml").path
+        let (code, out) = try Self.execute(["-f", path, "--json"])
+        #expect(code == 1)
+        #expect(out.stderr.isEmpty)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
+        #expect(object["valid"] as? Bool == false)
+        let diagnostics = try #require(object["diagnostics"] as? [[String: Any]])
+        #expect(diagnostics.count == 3)
+        #expect(diagnostics[0]["line"] as? Int == 5)
+        #expect(diagnostics[0]["column"] as? Int == 13)
+        #expect(diagnostics[0]["message"] as? String == "unknown conflict policy 'overwite'; did you mean 'overwrite'?")
+    }
+
+    @Test func missingFileIsAnInputError() throws {
+        let (code, out) = try Self.execute(["-f", "/nonexistent/sbsync.yaml", "--color", "never"])
+        #expect(code == 1)
+        #expect(out.stderr.hasPrefix("/nonexistent/sbsync.yaml: error: "))
+        #expect(out.stderr.hasSuffix("1 error\n"))
+    }
+
+    @Test func jsonQuoting() {
+        #expect(JSONOutput.quote("plain") == "\"plain\"")
+        #expect(JSONOutput.quote("a\"b\\c\nd\u{1}") == "\"a\\\"b\\\\c\\nd\\u0001\"")
+    }
+
+    @Test func caretsLineUpWithTabsAndWideCharacters() {
+        let printer = DiagnosticPrinter(useColor: false)
+        #expect(printer.caretLine(for: "\tab: é", column: 6) == "\t    ^")
+        #expect(printer.caretLine(for: "", column: 3) == "  ^")
+    }
+
+    @Test func sourceLinesAreReadOnlyForMarks() {
+        let lines = DiagnosticPrinter.lines([2, 4], in: Data("one\ntwo\r\nthree\nfour".utf8))
+        #expect(lines == [2: "two", 4: "four"])
+    }
+}

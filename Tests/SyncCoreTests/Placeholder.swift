@@ -1,1 +1,0 @@
-// Placeholder: SyncCoreTests is being built.

@@ -1,1 +1,0 @@
-// Placeholder: SyncStateTests is being built.

@@ -1,0 +1,64 @@
+import Foundation
+import Synchronization
+import SyncCore
+@testable import SyncState
+
+/// A fresh directory under the system temporary directory, removed by `cleanUp()`.
+struct TemporaryDirectory: ~Copyable {
+    let path: String
+
+    init() {
+        path = NSTemporaryDirectory() + "sbsync-state-tests-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func file(_ name: String) -> String { path + "/" + name }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// A clock the test moves by hand.
+final class ManualClock: Sendable {
+    private let seconds: Mutex<Int64>
+
+    init(_ start: Int64 = 1_800_000_000) { seconds = Mutex(start) }
+
+    var now: Int64 { seconds.withLock { $0 } }
+
+    func advance(by delta: Int64) { seconds.withLock { $0 += delta } }
+}
+
+extension StateStore.Options {
+    /// Options for tests: a manual clock, a fixed identity, and a process table the test controls.
+    static func testing(clock: ManualClock, pid: Int32 = 1000, host: String = "test-host",
+                        alive: @escaping @Sendable (Int32) -> Bool = { _ in true }) -> StateStore.Options {
+        StateStore.Options(now: { clock.now }, lockTTL: 120, processIsAlive: alive, pid: pid, host: host,
+                           busyTimeoutMilliseconds: 2_000)
+    }
+}
+
+func sampleFile(_ i: Int, project: String = "rfranklin/my-project", drs: Bool = false) -> RecordedFile {
+    let path = String(format: "raw/s%06d/s%06d_R1.fastq.gz", i, i)
+    let address = Address(project: project, path: path)
+    let source: FileSource = drs
+        ? .drs(uri: "drs://nci-crdc.datacommons.io/dg.4DFC/\(i)")
+        : .volume(volume: "rfranklin/input", location: "fastq/" + path)
+    let metadata = Metadata([("sample_id", .string(String(format: "S%06d", i))), ("lane", .int(i % 8)),
+                             ("quality", .float(Double(i) / 7)), ("paired", .bool(i % 2 == 0)), ("note", .null)])
+    let tags = ["ICDC", "raw"]
+    return RecordedFile(address: address, source: source, metadata: metadata, tags: tags,
+                        specDigest: SpecDigest.compute(source: source, metadata: metadata, tags: tags),
+                        fileID: String(format: "%024x", i), actualName: address.name, jobID: "job-\(i / 100)",
+                        createdAt: 1_800_000_000 + Int64(i), updatedAt: 1_800_000_100 + Int64(i))
+}
+
+func fileBytes(_ path: String) -> Data? { FileManager.default.contents(atPath: path) }
+
+/// A value shared with `@Sendable` closures.
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) { mutex = Mutex(value) }
+
+    func withLock<T: Sendable>(_ body: (inout Value) -> T) -> T { mutex.withLock { body(&$0) } }
+}
