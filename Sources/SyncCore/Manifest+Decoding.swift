@@ -39,6 +39,8 @@ extension Manifest {
 public struct ManifestDecoder {
     private let file: String
     private var diagnostics: [Diagnostic] = []
+    /// Suggestions already worked out, by section and key: a generated manifest repeats its typos.
+    private var suggestions: [String: String?] = [:]
 
     private init(file: String) {
         self.file = file
@@ -287,8 +289,15 @@ public struct ManifestDecoder {
         for key in K.allCases where node.hasText(key.rawValue) { return key }
         let text = node.text
         let expected = K.allCases.map(\.rawValue)
-        report(.unknownKey(key: text, section: section, suggestion: Suggestion.closest(to: text, in: expected), expected: expected),
-               at: node)
+        let cacheKey = section + "\u{0}" + text
+        let suggestion: String?
+        if let known = suggestions[cacheKey] {
+            suggestion = known
+        } else {
+            suggestion = Suggestion.closest(to: text, in: expected)
+            suggestions[cacheKey] = suggestion
+        }
+        report(.unknownKey(key: text, section: section, suggestion: suggestion, expected: expected), at: node)
         return nil
     }
 
