@@ -32,8 +32,20 @@ public struct DiagnosticPrinter: Sendable {
     ///   - sourceLines: line number → text of that line (without its newline), for the marks
     ///     given; missing lines print no excerpt.
     public func render(_ diagnostics: [Diagnostic], sourceLines: [Int: String]) -> String {
+        var text = ""
+        write(diagnostics, sourceLines: sourceLines) { text += $0 }
+        return text
+    }
+
+    /// Writes what `render` returns through `write`, in chunks of about a megabyte (a
+    /// generated manifest with one mistake per entry can have a million diagnostics).
+    public func write(_ diagnostics: [Diagnostic], sourceLines: [Int: String], to write: (String) -> Void) {
         var out = ""
         for diagnostic in diagnostics {
+            if out.utf8.count >= 1 << 20 {
+                write(out)
+                out = ""
+            }
             out += paint(diagnostic.file + (diagnostic.mark.map { ":\($0.line):\($0.column)" } ?? "") + ":", .bold)
             out += " " + severityLabel(diagnostic.severity) + " " + paint(diagnostic.message, .bold) + "\n"
             if let mark = diagnostic.mark, let line = sourceLines[mark.line] {
@@ -50,7 +62,7 @@ public struct DiagnosticPrinter: Sendable {
         if errors > 0 { counts.append(errors == 1 ? "1 error" : "\(errors) errors") }
         if warnings > 0 { counts.append(warnings == 1 ? "1 warning" : "\(warnings) warnings") }
         if !counts.isEmpty { out += counts.joined(separator: ", ") + "\n" }
-        return out
+        write(out)
     }
 
     /// Reads the lines `diagnostics` point at from `path`, line by line up to the last one

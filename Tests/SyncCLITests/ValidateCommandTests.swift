@@ -151,3 +151,33 @@ import Testing
         #expect(lines == [2: "two", 4: "four"])
     }
 }
+
+@Suite struct InternalFailureTests {
+    struct Boom: Error {}
+
+    @Test func unexpectedErrorsAreReportedAsOurBug() async {
+        let captured = Captured()
+        do {
+            try await InternalFailure.guarding(io: captured.io) { throw Boom() }
+            Issue.record("no error")
+        } catch {
+            #expect(error as? ExitCode == .failure)
+        }
+        #expect(captured.stderr.hasPrefix("sbsync: internal error: Boom()\nThis is a bug in sbsync, not a problem with your input."))
+    }
+
+    @Test func exitCodesPassAndCancellationIs130() async {
+        let captured = Captured()
+        do {
+            try await InternalFailure.guarding(io: captured.io) { throw ExitCode(1) }
+        } catch {
+            #expect(error as? ExitCode == ExitCode(1))
+        }
+        do {
+            try await InternalFailure.guarding(io: captured.io) { throw CancellationError() }
+        } catch {
+            #expect(error as? ExitCode == ExitCode(130))
+        }
+        #expect(captured.stderr.isEmpty)
+    }
+}
