@@ -15,6 +15,12 @@ import SyncCore
         #expect(try store.storedFormatVersion() == StateStore.formatVersion)
         #expect(try store.serial() == 0)
         #expect(try store.fileCount() == 0)
+        // SQLite gives its companion files the database's mode.
+        try store.withLock(operation: "test") { try store.record([sampleFile(1)]) }
+        for companion in [path + "-wal", path + "-shm"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: companion)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(companion)")
+        }
     }
 
     @Test func refusesToCreateWhenAskedNotTo() {
