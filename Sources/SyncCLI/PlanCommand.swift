@@ -76,7 +76,7 @@ public struct PlanCommand: AsyncParsableCommand {
             }
             return 1
         }
-        let snapshot: StateSnapshot
+        let snapshot: RecordedState
         switch recorded {
         case .success(let value): snapshot = value
         case .failure(let error):
@@ -141,21 +141,22 @@ public struct PlanCommand: AsyncParsableCommand {
     }
 
     /// What plan needs of the state.
-    struct StateSnapshot: Sendable {
+    struct RecordedState: Sendable {
         var files: [RecordedFile]
         var lineage: String?
         var serial: Int64
     }
 
     /// A missing state file is an empty state (nothing imported yet); plan does not create one.
-    static func loadState(path: String) async -> Result<StateSnapshot, StateError> {
-        guard FileManager.default.fileExists(atPath: path) else {
-            return .success(StateSnapshot(files: [], lineage: nil, serial: 0))
-        }
+    static func loadState(path: String) async -> Result<RecordedState, StateError> {
         do throws(StateError) {
             let store = try StateStore.open(at: path, create: false)
-            return .success(StateSnapshot(files: try store.loadAllFiles(), lineage: store.lineage, serial: try store.serial()))
+            // The serial first: if an apply commits while the files load, a saved plan looks stale
+            // (refused) rather than fresh with files older than its serial.
+            let serial = try store.serial()
+            return .success(RecordedState(files: try store.loadAllFiles(), lineage: store.lineage, serial: serial))
         } catch {
+            if case .notFound = error { return .success(RecordedState(files: [], lineage: nil, serial: 0)) }
             return .failure(error)
         }
     }
