@@ -22,7 +22,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // The pipeline, in dependency order (DESIGN.md "Package layout").
-        .target(name: "SyncYAML", dependencies: ["CYAML"]),
+        .target(name: "SyncYAML", dependencies: ["CYAML"], exclude: ["README.md"]),
         .target(name: "SyncCore", dependencies: [
             "SyncYAML",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -50,6 +50,9 @@ let package = Package(
             "PlatformEmulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+
+        // Benchmark: parse a file with SyncYAML only (the "parse only" row of `make bench`).
+        .executableTarget(name: "sbsync-yaml-bench", dependencies: ["SyncYAML"], path: "Benchmarks/YAMLBench"),
 
         // Tests.
         .testTarget(name: "SyncYAMLTests", dependencies: ["SyncYAML"]),

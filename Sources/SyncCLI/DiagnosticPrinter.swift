@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 public import SyncYAML
 
 /// Prints diagnostics compiler style:
@@ -48,11 +53,30 @@ public struct DiagnosticPrinter: Sendable {
         return out
     }
 
-    /// Reads the lines `diagnostics` point at from `path`; empty when the file cannot be read.
+    /// Reads the lines `diagnostics` point at from `path`, line by line up to the last one
+    /// needed (a manifest can be hundreds of megabytes); empty when the file cannot be read.
     public static func sourceLines(for diagnostics: [Diagnostic], path: String) -> [Int: String] {
         let wanted = Set(diagnostics.compactMap { $0.mark?.line })
-        guard !wanted.isEmpty, let data = FileManager.default.contents(atPath: path) else { return [:] }
-        return lines(wanted, in: data)
+        guard let last = wanted.max(), let file = fopen(path, "r") else { return [:] }
+        defer { fclose(file) }
+        var result: [Int: String] = [:]
+        var buffer: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(buffer) }
+        var line = 1
+        while line <= last {
+            let length = getline(&buffer, &capacity, file)
+            guard length >= 0, let buffer else { break }
+            if wanted.contains(line) {
+                var bytes = UnsafeRawBufferPointer(start: buffer, count: length).bindMemory(to: UInt8.self)
+                while let end = bytes.last, end == UInt8(ascii: "\n") || end == UInt8(ascii: "\r") {
+                    bytes = UnsafeBufferPointer(rebasing: bytes.dropLast())
+                }
+                result[line] = String(decoding: bytes, as: UTF8.self)
+            }
+            line += 1
+        }
+        return result
     }
 
     /// The lines numbered `wanted` (1-based) of `bytes`, without line breaks.

@@ -24,13 +24,15 @@ public enum ManifestLoader {
     ///   - path: the file to read.
     ///   - displayName: the name diagnostics use; defaults to `path`.
     public static func check(path: String, displayName: String? = nil) -> Check {
-        let document: YAMLDocument
+        // The node tree is dropped as soon as it is decoded: for a million entries it is
+        // hundreds of megabytes that expansion does not need.
+        let decoding: ManifestDecoding
         do {
-            document = try YAMLParser.parse(contentsOf: path, displayName: displayName ?? path, options: .manifest)
+            let document = try YAMLParser.parse(contentsOf: path, displayName: displayName ?? path, options: .manifest)
+            decoding = ManifestDecoder.decode(document)
         } catch {
             return Check(manifest: nil, state: nil, diagnostics: [error.diagnostic])
         }
-        let decoding = ManifestDecoder.decode(document)
         let expansion = decoding.manifest.expand(listings: nil)
         // Decode problems come first in source order; expansion only sees entries that decoded.
         let diagnostics = Diagnostic.inSourceOrder(merge(decoding.diagnostics, expansion.diagnostics))

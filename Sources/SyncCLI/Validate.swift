@@ -40,13 +40,15 @@ public struct Validate: AsyncParsableCommand {
             io.stdout(JSONOutput.diagnostics(check.diagnostics, manifest: manifest))
             return 1
         }
-        let useColor = output.color.enabled(fileDescriptor: 2, environment: environment)
-        let printer = DiagnosticPrinter(useColor: useColor)
-        if !check.diagnostics.isEmpty {
-            io.stderr(printer.render(check.diagnostics, sourceLines: DiagnosticPrinter.sourceLines(for: check.diagnostics, path: manifest)))
+        // Keep only what is printed, so a large state is freed before the source is read.
+        let diagnostics = check.diagnostics
+        let summary = check.isValid ? check.state?.summary : nil
+        if !diagnostics.isEmpty {
+            let printer = DiagnosticPrinter(useColor: output.color.enabled(fileDescriptor: 2, environment: environment))
+            io.stderr(printer.render(diagnostics, sourceLines: DiagnosticPrinter.sourceLines(for: diagnostics, path: manifest)))
         }
-        guard check.isValid, let state = check.state else { return 1 }
-        io.stdout(Self.summary(state.summary, manifest: manifest) + "\n")
+        guard let summary else { return 1 }
+        io.stdout(Self.summary(summary, manifest: manifest) + "\n")
         return 0
     }
 

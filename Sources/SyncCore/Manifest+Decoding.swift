@@ -65,7 +65,7 @@ public struct ManifestDecoder {
     private mutating func decodeRoot(_ root: YAMLNode) -> Manifest {
         var manifest = Manifest(file: file)
         guard root.kind == .mapping else {
-            report(.rootNotMapping, at: root)
+            report(root.kind == .scalar && root.value == .null ? .emptyManifest : .rootNotMapping, at: root)
             return manifest
         }
         var sawVersion = false
@@ -316,12 +316,16 @@ public struct ManifestDecoder {
             report(.expectedScalar(key: key), at: node)
             return nil
         }
-        if node.style == .plain, node.value == .null {
+        let text = node.text
+        // Only a plain scalar spelt like null can be null; resolve the value just for those.
+        if node.style == .plain, Self.nullSpellings.contains(text), node.value == .null {
             report(.noValue(key: key), at: node)
             return nil
         }
-        return node.text
+        return text
     }
+
+    private static let nullSpellings: Set<String> = ["", "~", "null", "Null", "NULL"]
 
     private mutating func folder(_ node: YAMLNode) -> String? {
         guard let folder = string(node, key: "folder") else { return nil }
@@ -356,9 +360,10 @@ public struct ManifestDecoder {
     }
 
     private mutating func metadata(_ node: YAMLNode) -> Metadata {
-        var metadata = Metadata()
-        if node.kind == .scalar, node.value == .null { return metadata }
-        guard mapping(node, what: "'metadata'") else { return metadata }
+        if node.kind == .scalar, node.value == .null { return Metadata() }
+        guard mapping(node, what: "'metadata'") else { return Metadata() }
+        var pairs: [(String, MetadataValue)] = []
+        pairs.reserveCapacity(node.count)
         for (keyNode, value) in node.pairs {
             guard keyNode.kind == .scalar else {
                 report(.expectedPlainKey, at: keyNode)
@@ -373,15 +378,16 @@ public struct ManifestDecoder {
                 report(.metadataValueNotScalar(key: key), at: value)
                 continue
             }
-            metadata[key] = switch scalar {
+            let converted: MetadataValue = switch scalar {
             case .null: .null
             case .bool(let b): .bool(b)
             case .int(let i): .int(i)
             case .float(let d): .float(d)
             case .string(let s): .string(s)
             }
+            pairs.append((key, converted))
         }
-        return metadata
+        return Metadata(pairs)
     }
 
     /// `value` when `rule` finds no problem; otherwise reports it and returns `nil`.

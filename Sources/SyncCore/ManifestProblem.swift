@@ -6,6 +6,7 @@ public import SyncYAML
 public enum ManifestProblem: Error, Hashable, Sendable {
     // Shape.
     case rootNotMapping
+    case emptyManifest
     case expectedMapping(what: String)
     case expectedList(key: String)
     case expectedScalar(key: String)
@@ -47,6 +48,8 @@ public enum ManifestProblem: Error, Hashable, Sendable {
         switch self {
         case .rootNotMapping:
             "expected a mapping at the top of the manifest, with 'version: 1' and 'volumes' or 'drs'"
+        case .emptyManifest:
+            "the manifest is empty; start it with 'version: 1'"
         case .expectedMapping(let what):
             "expected a mapping for \(what)"
         case .expectedList(let key):

@@ -122,13 +122,20 @@ public enum ManifestValidation {
         return !id.isEmpty && id.allSatisfy { isUnreserved($0) || $0 == UInt8(ascii: "%") }
     }
 
+    /// Dot-separated labels of letters, digits and `-`, each starting and ending with a letter or digit.
     private static func isHostname(_ s: Substring.UTF8View) -> Bool {
-        guard !s.isEmpty else { return false }
-        for label in s.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
-            guard let first = label.first, let last = label.last, isAlnum(first), isAlnum(last),
-                  label.allSatisfy({ isAlnum($0) || $0 == UInt8(ascii: "-") }) else { return false }
+        var previous: UInt8 = UInt8(ascii: ".")
+        for b in s {
+            if b == UInt8(ascii: ".") {
+                guard isAlnum(previous) else { return false }
+            } else if b == UInt8(ascii: "-") {
+                guard previous != UInt8(ascii: ".") else { return false }
+            } else if !isAlnum(b) {
+                return false
+            }
+            previous = b
         }
-        return true
+        return isAlnum(previous)
     }
 
     private static func isCompactDRS(_ s: Substring.UTF8View) -> Bool {

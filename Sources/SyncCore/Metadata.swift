@@ -37,6 +37,7 @@ public struct Metadata: Hashable, Sendable, RandomAccessCollection, Codable {
     /// Later entries win over earlier ones with the same key.
     public init(_ pairs: some Sequence<(String, MetadataValue)>) {
         entries = []
+        entries.reserveCapacity(pairs.underestimatedCount)
         for (key, value) in pairs { self[key] = value }
     }
 
@@ -66,6 +67,7 @@ public struct Metadata: Hashable, Sendable, RandomAccessCollection, Codable {
         if other.isEmpty { return self }
         if isEmpty { return other }
         var result = self
+        result.entries.reserveCapacity(entries.count + other.entries.count)
         for entry in other.entries { result[entry.key] = entry.value }
         return result
     }

@@ -24,57 +24,65 @@ public struct YAMLNode: Sendable {
         case scalar, sequence, mapping
     }
 
-    let storage: YAMLStorage
-    let index: Int32
+    // Inlinable hot accessors (kind, count, items, pairs): a decoder walks millions of nodes
+    // from another module, and a call plus retain/release per access would dominate its time.
+    @usableFromInline let storage: YAMLStorage
+    @usableFromInline let index: Int32
 
+    @usableFromInline
     init(storage: YAMLStorage, index: Int32) {
         self.storage = storage
         self.index = index
     }
 
+    @inlinable
     var raw: YAMLStorage.RawNode { storage.nodes[Int(index)] }
 
     /// Identity within its document; an alias and its anchor share it.
-    public var id: Int { Int(index) }
-    public var kind: Kind { raw.kind }
+    @inlinable public var id: Int { Int(index) }
+    @inlinable public var kind: Kind { raw.kind }
     /// Where the node starts (for an alias use: where the anchored node starts).
-    public var mark: SourceMark { SourceMark(line: Int(raw.line), column: Int(raw.column)) }
+    public var mark: SourceMark { storage.mark(ofNode: index) }
     /// The explicit tag in full form (`tag:yaml.org,2002:str`), or `nil` when none was written.
-    public var tag: String? { raw.tag < 0 ? nil : storage.tags[Int(raw.tag)] }
+    public var tag: String? { storage.tag(ofNode: index) }
     /// A scalar's text as written after unescaping; empty for collections.
     public var text: String { storage.text(of: raw) }
     /// A scalar's style; `.plain` for collections.
     public var style: ScalarStyle { raw.style }
     /// A scalar's resolved value; `nil` for collections.
     public var value: YAMLValue? { storage.value(of: raw) }
+    /// Whether this is a scalar whose text is exactly `string` (no String is built).
+    public func hasText(_ string: String) -> Bool { storage.text(of: raw, equals: string) }
     /// Number of items (sequence) or pairs (mapping, after merges); 0 for scalars.
-    public var count: Int { raw.kind == .scalar ? 0 : (raw.kind == .mapping ? Int(raw.count) / 2 : Int(raw.count)) }
+    @inlinable public var count: Int { raw.kind == .scalar ? 0 : (raw.kind == .mapping ? Int(raw.count) / 2 : Int(raw.count)) }
     /// A sequence's items; empty for other kinds.
-    public var items: Items { Items(node: self) }
+    @inlinable public var items: Items { Items(node: self) }
     /// A mapping's pairs in document order, `<<` merges applied (explicit keys win); empty otherwise.
-    public var pairs: Pairs { Pairs(node: self) }
+    @inlinable public var pairs: Pairs { Pairs(node: self) }
 
     /// The value for a plain string key of a mapping, if present.
     public subscript(key: String) -> YAMLNode? {
-        for pair in pairs where pair.key.kind == .scalar && pair.key.text == key { return pair.value }
+        for pair in pairs where pair.key.hasText(key) { return pair.value }
         return nil
     }
 
     public struct Items: RandomAccessCollection, Sendable {
-        let node: YAMLNode
-        public var startIndex: Int { 0 }
-        public var endIndex: Int { node.raw.kind == .sequence ? Int(node.raw.count) : 0 }
-        public subscript(position: Int) -> YAMLNode {
+        @usableFromInline let node: YAMLNode
+        @inlinable init(node: YAMLNode) { self.node = node }
+        @inlinable public var startIndex: Int { 0 }
+        @inlinable public var endIndex: Int { node.raw.kind == .sequence ? Int(node.raw.count) : 0 }
+        @inlinable public subscript(position: Int) -> YAMLNode {
             let child = node.storage.children[Int(node.raw.start) + position]
             return YAMLNode(storage: node.storage, index: child)
         }
     }
 
     public struct Pairs: RandomAccessCollection, Sendable {
-        let node: YAMLNode
-        public var startIndex: Int { 0 }
-        public var endIndex: Int { node.raw.kind == .mapping ? Int(node.raw.count) / 2 : 0 }
-        public subscript(position: Int) -> (key: YAMLNode, value: YAMLNode) {
+        @usableFromInline let node: YAMLNode
+        @inlinable init(node: YAMLNode) { self.node = node }
+        @inlinable public var startIndex: Int { 0 }
+        @inlinable public var endIndex: Int { node.raw.kind == .mapping ? Int(node.raw.count) / 2 : 0 }
+        @inlinable public subscript(position: Int) -> (key: YAMLNode, value: YAMLNode) {
             let base = Int(node.raw.start) + 2 * position
             return (YAMLNode(storage: node.storage, index: node.storage.children[base]),
                     YAMLNode(storage: node.storage, index: node.storage.children[base + 1]))
@@ -121,42 +129,3 @@ public struct YAMLParseOptions: Sendable, Hashable {
     public static let manifest = YAMLParseOptions()
 }
 
-/// Internal storage of one document. Immutable once built, hence Sendable.
-final class YAMLStorage: Sendable {
-    struct RawNode: Sendable {
-        var kind: YAMLNode.Kind
-        var style: ScalarStyle
-        /// Index into `tags`, or -1.
-        var tag: Int32
-        var line: UInt32
-        var column: UInt32
-        /// Scalars: byte offset into `bytes`; collections: offset into `children`.
-        var start: UInt32
-        /// Scalars: byte length; sequences: item count; mappings: 2 × pair count.
-        var count: UInt32
-    }
-
-    let nodes: [RawNode]
-    let children: [Int32]
-    let bytes: [UInt8]
-    let tags: [String]
-
-    init(nodes: [RawNode], children: [Int32], bytes: [UInt8], tags: [String]) {
-        self.nodes = nodes
-        self.children = children
-        self.bytes = bytes
-        self.tags = tags
-    }
-
-    func text(of raw: RawNode) -> String {
-        guard raw.kind == .scalar else { return "" }
-        let start = Int(raw.start), end = start + Int(raw.count)
-        return bytes.withUnsafeBufferPointer { String(decoding: $0[start..<end], as: UTF8.self) }
-    }
-
-    func value(of raw: RawNode) -> YAMLValue? {
-        guard raw.kind == .scalar else { return nil }
-        // Implemented by the parser module (core schema resolution); placeholder keeps the API compiling.
-        return .string(text(of: raw))
-    }
-}

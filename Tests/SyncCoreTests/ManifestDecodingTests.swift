@@ -173,6 +173,7 @@ import Testing
     @Test func missingVersionAndWrongRoot() throws {
         #expect(try problems("project: rfranklin/p") == ["1:1: missing key 'version' in the manifest"])
         #expect(try problems("version: 3") == ["1:10: unsupported manifest version '3'; this sbsync reads version 1"])
+        #expect(try problems("# nothing yet\n") == ["1:1: the manifest is empty; start it with 'version: 1'"])
         #expect(try problems("- a") == ["1:1: expected a mapping at the top of the manifest, with 'version: 1' and 'volumes' or 'drs'"])
     }
 

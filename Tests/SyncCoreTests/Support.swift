@@ -3,15 +3,10 @@ import SyncCore
 import SyncYAML
 import Testing
 
-/// Parses YAML text through the real parser (via a temporary file, as the CLI reads files).
+/// Parses YAML text through the real parser.
 func parse(_ yaml: String, file: String = "test.yaml") throws -> YAMLDocument {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sbsync-core-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let path = directory.appendingPathComponent("m.yaml").path
-    try Data(yaml.utf8).write(to: URL(fileURLWithPath: path))
     do {
-        return try YAMLParser.parse(contentsOf: path, displayName: file, options: .manifest)
+        return try YAMLParser.parse(yaml, file: file, options: .manifest)
     } catch {
         Issue.record("YAML did not parse: \(error.diagnostic)")
         throw error

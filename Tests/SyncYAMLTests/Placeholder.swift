@@ -1,1 +1,0 @@
-// Placeholder: SyncYAMLTests is being built.
