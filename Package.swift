@@ -31,7 +31,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "SyncState", dependencies: ["CSQLite", "SyncCore"]),
+        .target(name: "SyncState", dependencies: ["CSQLite", "SyncCore"], exclude: ["README.md"]),
         .target(name: "SyncEngine", dependencies: [
             "SyncCore", "SyncState", "PlatformAPI",
             .product(name: "Logging", package: "swift-log"),

@@ -33,7 +33,7 @@ struct CohortGenerator {
         for v in 0..<volumes {
             let n = min(perVolume, nVolume - written)
             if n <= 0 { break }
-            let volume = String(format: "rfranklin/%@-bucket-%02d", Self.centers[v % Self.centers.count], v)
+            let volume = String(format: "rfranklin/%@_bucket_%02d", Self.centers[v % Self.centers.count], v)
             let folder = String(format: "raw/v%02d", v)
             for i in written..<(written + n) {
                 let patient = String(format: "P%06d", i / 8)
