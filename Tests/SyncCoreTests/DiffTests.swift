@@ -212,5 +212,16 @@ struct DesiredStateDiffTests {
             "update rfranklin/my-project:raw/first.fq: metadata key 'sample_id' changed from 'S0' to 'S1'",
         ])
         #expect(plan.counts == PlanCounts(imports: 1, replaces: 0, updates: 1, forgets: 0, unchanged: 2))
+
+        // Streamed one file at a time, in any order, the plan is the same.
+        for order in [recorded, recorded.reversed()] {
+            var streaming = StreamingDiff(desired: desired)
+            for file in order { streaming.add(file) }
+            #expect(streaming.finish() == plan)
+        }
+        var extra = StreamingDiff(desired: desired)
+        for file in recorded { extra.add(file) }
+        extra.add(Fixture.recorded("zz/gone.fq"))
+        #expect(extra.finish().changes.last.map { "\($0.action.rawValue) \($0.address)" } == "forget rfranklin/my-project:zz/gone.fq")
     }
 }
