@@ -49,8 +49,9 @@ public struct DiagnosticPrinter: Sendable {
             out += paint(diagnostic.file + (diagnostic.mark.map { ":\($0.line):\($0.column)" } ?? "") + ":", .bold)
             out += " " + severityLabel(diagnostic.severity) + " " + paint(diagnostic.message, .bold) + "\n"
             if let mark = diagnostic.mark, let line = sourceLines[mark.line] {
-                out += line + "\n"
-                out += caretLine(for: line, column: mark.column) + "\n"
+                let shown = Self.excerpt(of: line, around: mark.column)
+                out += shown.text + "\n"
+                out += caretLine(for: shown.text, column: shown.column) + "\n"
             }
             if let note = diagnostic.note {
                 out += paint("note:", .bold) + " " + note + "\n"
@@ -112,6 +113,23 @@ public struct DiagnosticPrinter: Sendable {
             }
         }
         return result
+    }
+
+    /// The widest source line printed whole; longer ones (a hostile 100,000-`[` line, a
+    /// minified flow mapping) are cut to a window around the column, marked with `…`.
+    static let maxExcerptWidth = 120
+
+    /// `line`, or a window of it around `column`, and the caret's column within what is shown.
+    static func excerpt(of line: String, around column: Int) -> (text: String, column: Int) {
+        let scalars = Array(line.unicodeScalars)
+        guard scalars.count > maxExcerptWidth else { return (line, column) }
+        let half = maxExcerptWidth / 2
+        let start = max(0, min(column - 1 - half, scalars.count - maxExcerptWidth))
+        let end = min(scalars.count, start + maxExcerptWidth)
+        var text = start > 0 ? "…" : ""
+        text.unicodeScalars.append(contentsOf: scalars[start..<end])
+        if end < scalars.count { text += "…" }
+        return (text, column - start + (start > 0 ? 1 : 0))
     }
 
     /// Spaces (tabs kept, so the caret lines up) up to `column`, then `^`.
