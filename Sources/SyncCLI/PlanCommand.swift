@@ -93,14 +93,17 @@ public struct PlanCommand: AsyncParsableCommand {
         let (files, hidden) = Self.setAsideUnlisted(snapshot.files, manifest: manifestModel, desired: desired)
         var plan = Diff.compute(desired: desired, recorded: files)
         plan.notes = Self.notes(path: manifest, desired: desired, setAside: hidden)
+        // The plan holds what it shows; the rest (a million files each side) is freed meanwhile.
+        let sha256 = loaded.sha256, lineage = snapshot.lineage, serial = snapshot.serial
+        releaseInBackground((loaded, snapshot.files, files, desired))
 
         if let out {
-            guard let digest = loaded.sha256 else {
+            guard let digest = sha256 else {
                 io.stderr("sbsync: error: cannot read the manifest '\(manifest)' to fingerprint it\n")
                 return 1
             }
             let saved = SavedPlan(plan: plan, manifest: .init(path: manifest, sha256: digest),
-                                  state: .init(path: statePath, lineage: snapshot.lineage, serial: snapshot.serial))
+                                  state: .init(path: statePath, lineage: lineage, serial: serial))
             do {
                 try saved.encoded().write(to: URL(fileURLWithPath: out), options: .atomic)
             } catch {
