@@ -41,3 +41,10 @@ public enum InternalFailure {
             + "Please report it with the command you ran and sbsync --version (\(SBSyncVersion.current)).\n"
     }
 }
+
+/// Hands `value` to a background thread to be freed there. A million-entry manifest and its
+/// state are millions of small allocations, which take a noticeable time to free; the command
+/// need not wait for that before it prints and exits (the process may end first, freeing all).
+func releaseInBackground(_ value: some Sendable) {
+    DispatchQueue.global(qos: .utility).async { withExtendedLifetime(value) {} }
+}

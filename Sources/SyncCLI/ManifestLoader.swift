@@ -23,7 +23,9 @@ public enum ManifestLoader {
     /// - Parameters:
     ///   - path: the file to read.
     ///   - displayName: the name diagnostics use; defaults to `path`.
-    public static func check(path: String, displayName: String? = nil) -> Check {
+    ///   - detail: how much of each desired file to build; `.addresses` is enough for the
+    ///     problems and the summary.
+    public static func check(path: String, displayName: String? = nil, detail: ExpansionDetail = .full) -> Check {
         // The node tree is dropped as soon as it is decoded: for a million entries it is
         // hundreds of megabytes that expansion does not need.
         let decoding: ManifestDecoding
@@ -33,7 +35,7 @@ public enum ManifestLoader {
         } catch {
             return Check(manifest: nil, state: nil, diagnostics: [error.diagnostic])
         }
-        let expansion = decoding.manifest.expand(listings: nil)
+        let expansion = decoding.manifest.expand(listings: nil, detail: detail)
         // Decode problems come first in source order; expansion only sees entries that decoded.
         let diagnostics = Diagnostic.inSourceOrder(merge(decoding.diagnostics, expansion.diagnostics))
         return Check(manifest: decoding.manifest, state: expansion.state, diagnostics: diagnostics)

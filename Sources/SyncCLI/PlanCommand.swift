@@ -90,14 +90,17 @@ public struct PlanCommand: AsyncParsableCommand {
         }
         var plan = recorded.plan
         plan.notes = Self.notes(path: manifest, desired: desired, setAside: recorded.setAside)
+        // The plan holds what it shows; the rest (a million files) is freed meanwhile.
+        let sha256 = loaded.sha256, lineage = recorded.lineage, serial = recorded.serial
+        releaseInBackground((loaded, desired))
 
         if let out {
-            guard let digest = loaded.sha256 else {
+            guard let digest = sha256 else {
                 io.stderr("sbsync: error: cannot read the manifest '\(manifest)' to fingerprint it\n")
                 return 1
             }
             let saved = SavedPlan(plan: plan, manifest: .init(path: manifest, sha256: digest),
-                                  state: .init(path: statePath, lineage: recorded.lineage, serial: recorded.serial))
+                                  state: .init(path: statePath, lineage: lineage, serial: serial))
             do {
                 try saved.encoded().write(to: URL(fileURLWithPath: out), options: .atomic)
             } catch {

@@ -31,10 +31,12 @@ public struct Validate: AsyncParsableCommand {
 
     /// Runs the command, writing through `io`; returns the exit code (0 valid, 1 not).
     public func execute(io: CommandIO, environment: [String: String]) -> Int32 {
-        let check = ManifestLoader.check(path: manifest)
+        // The summary needs no merged metadata or tags; the JSON lists them.
+        let check = ManifestLoader.check(path: manifest, detail: output.json ? .full : .addresses)
         if output.json {
             if check.isValid, let state = check.state {
                 JSONOutput.desiredState(state, manifest: manifest, write: io.stdout)
+                releaseInBackground(check)
                 return 0
             }
             io.stdout(JSONOutput.diagnostics(check.diagnostics, manifest: manifest))
@@ -43,6 +45,9 @@ public struct Validate: AsyncParsableCommand {
         // Keep only what is printed, so a large state is freed before the source is read.
         let diagnostics = check.diagnostics
         let summary = check.isValid ? check.state?.summary : nil
+        if diagnostics.isEmpty {
+            releaseInBackground(check)
+        }
         if !diagnostics.isEmpty {
             let printer = DiagnosticPrinter(useColor: output.color.enabled(fileDescriptor: 2, environment: environment))
             printer.write(diagnostics, sourceLines: DiagnosticPrinter.sourceLines(for: diagnostics, path: manifest), to: io.stderr)

@@ -10,9 +10,9 @@ public struct DesiredState: Sendable {
     public private(set) var files: [DesiredFile]
     /// Prefixes that were not expanded because no listing was given for them (offline runs).
     public private(set) var unexpandedPrefixes: [PrefixReference]
-    private var index: [Address: Int]
+    private var index: AddressIndex
 
-    init(files: [DesiredFile], index: [Address: Int], unexpandedPrefixes: [PrefixReference]) {
+    init(files: [DesiredFile], index: AddressIndex, unexpandedPrefixes: [PrefixReference]) {
         self.files = files
         self.index = index
         self.unexpandedPrefixes = unexpandedPrefixes
@@ -20,7 +20,7 @@ public struct DesiredState: Sendable {
 
     /// An empty state.
     public init() {
-        self.init(files: [], index: [:], unexpandedPrefixes: [])
+        self.init(files: [], index: AddressIndex(), unexpandedPrefixes: [])
     }
 
     public var count: Int { files.count }
@@ -96,11 +96,18 @@ extension Manifest {
     /// below the prefix. An explicit `files` entry for the same object and address wins over
     /// the prefix; any other two entries on one address are an error naming both lines.
     ///
-    /// - Parameter listings: the listed prefixes; a prefix missing here is left unexpanded and
-    ///   reported in `DesiredState.unexpandedPrefixes` (pass `nil` offline).
+    /// - Parameters:
+    ///   - listings: the listed prefixes; a prefix missing here is left unexpanded and
+    ///     reported in `DesiredState.unexpandedPrefixes` (pass `nil` offline).
+    ///   - detail: `.addresses` leaves every file's metadata and tags empty (see `ExpansionDetail`).
     /// - Returns: the state and every problem, in source order.
-    public func expand(listings: PrefixListings? = nil) -> ManifestExpansion {
-        var expander = Expander(manifest: self)
+    public func expand(listings: PrefixListings? = nil, detail: ExpansionDetail = .full) -> ManifestExpansion {
+        expand(listings: listings, detail: detail, minChunk: Expander.parallelChunk)
+    }
+
+    /// Expands, building files of long lists in chunks of at least `minChunk` on every core.
+    func expand(listings: PrefixListings?, detail: ExpansionDetail = .full, minChunk: Int) -> ManifestExpansion {
+        var expander = Expander(manifest: self, detail: detail, minChunk: minChunk)
         expander.run(listings: listings)
         return expander.result()
     }
@@ -114,46 +121,37 @@ extension Manifest {
     }
 }
 
-private struct Expander {
+/// How much of each desired file expansion builds.
+public enum ExpansionDetail: Sendable, Hashable {
+    /// Everything: defaults merged into metadata and tags.
+    case full
+    /// Addresses, sources, policies and marks, with metadata and tags left empty: enough for
+    /// every problem (none comes from merging metadata or tags), counts and lookups, at less
+    /// cost per file. For `validate`, which prints problems and a summary.
+    case addresses
+}
+
+struct Expander {
     let manifest: Manifest
+    let detail: ExpansionDetail
+    let minChunk: Int
     var files: [DesiredFile] = []
     /// Where each file's entry is declared (the prefix's mark for listed objects).
     var origins: [SourceMark] = []
-    var index: [Address: Int] = [:]
+    var index = AddressIndex()
     var unexpanded: [PrefixReference] = []
     var diagnostics: [Diagnostic] = []
     let defaultPolicy: ConflictPolicy
 
-    init(manifest: Manifest) {
+    init(manifest: Manifest, detail: ExpansionDetail, minChunk: Int) {
         self.manifest = manifest
+        self.detail = detail
+        self.minChunk = minChunk
         self.defaultPolicy = manifest.defaults.conflict ?? .skip
     }
 
     mutating func run(listings: PrefixListings?) {
-        let count = manifest.volumes.reduce(0) { $0 + $1.files.count } + manifest.drs.count
-        files.reserveCapacity(count)
-        origins.reserveCapacity(count)
-        index.reserveCapacity(count)
-
-        for group in manifest.volumes {
-            for file in group.files {
-                guard let project = project(file.project, at: file.mark) else { continue }
-                let name = file.name.map { $0[...] } ?? Manifest.lastSegmentSlice(of: file.location)
-                let address = Address(project: project, path: Self.path(file.folder ?? group.folder, name))
-                add(DesiredFile(address: address, source: .volume(volume: group.volume, location: file.location),
-                                metadata: manifest.defaults.metadata.merging(file.metadata),
-                                tags: tags(file.tags), policy: file.conflict ?? defaultPolicy, mark: file.mark),
-                    origin: file.mark, fromListing: false)
-            }
-        }
-        for entry in manifest.drs {
-            guard let project = project(entry.project, at: entry.mark) else { continue }
-            let address = Address(project: project, path: Self.path(entry.folder, entry.name))
-            add(DesiredFile(address: address, source: .drs(uri: entry.uri),
-                            metadata: manifest.defaults.metadata.merging(entry.metadata),
-                            tags: tags(entry.tags), policy: entry.conflict ?? defaultPolicy, mark: entry.mark),
-                origin: entry.mark, fromListing: false)
-        }
+        addExplicitEntries()
         for reference in manifest.prefixes {
             let group = manifest.volumes[reference.group]
             let prefix = group.prefixes[reference.index]
@@ -180,7 +178,8 @@ private struct Expander {
                 }
                 let address = Address(project: project, path: Self.path(folder, name))
                 add(DesiredFile(address: address, source: .volume(volume: group.volume, location: location),
-                                metadata: manifest.defaults.metadata, tags: manifest.defaults.tags,
+                                metadata: detail == .full ? manifest.defaults.metadata : Metadata(),
+                                tags: detail == .full ? manifest.defaults.tags : [],
                                 policy: defaultPolicy, mark: nil),
                     origin: prefix.mark, fromListing: true)
             }
@@ -192,10 +191,139 @@ private struct Expander {
                           diagnostics: Diagnostic.inSourceOrder(diagnostics))
     }
 
+    /// The smallest chunk of entries worth a core of its own.
+    static let parallelChunk = 8192
+
+    /// Adds the explicit entries (every group's `files`, then `drs`), in the order and with the
+    /// problems of adding them one by one, on every core:
+    /// 1. each entry's file (path, metadata, tags) is built and its address hashed, in chunks,
+    ///    straight into its final place (entries without a project take none);
+    /// 2. each shard of the address index is filled in entry order, shards side by side, which
+    ///    finds the same duplicates (the first entry wins: a duplicate's twin comes earlier);
+    /// 3. problems are reported walking the entries in order, and duplicates taken out.
+    private mutating func addExplicitEntries() {
+        let manifest = self.manifest, defaultPolicy = self.defaultPolicy, full = detail == .full
+        let drsSegment = manifest.volumes.count
+        func entryCount(_ segment: Int) -> Int {
+            segment == drsSegment ? manifest.drs.count : manifest.volumes[segment].files.count
+        }
+        func entry(_ segment: Int, _ i: Int) -> (project: String?, mark: SourceMark) {
+            if segment == drsSegment { return (manifest.drs[i].project, manifest.drs[i].mark) }
+            let file = manifest.volumes[segment].files[i]
+            return (file.project, file.mark)
+        }
+
+        // 1. Chunks of every segment, each with where its first file goes.
+        var jobs: [(segment: Int, range: Range<Int>, offset: Int)] = []
+        var total = 0
+        for segment in 0...drsSegment {
+            for range in Parallel.chunks(count: entryCount(segment), minChunk: minChunk) where !range.isEmpty {
+                jobs.append((segment, range, total))
+                if manifest.project != nil {
+                    total += range.count
+                } else {
+                    for i in range where entry(segment, i).project != nil { total += 1 }
+                }
+            }
+        }
+        var hashes = [Int](repeating: 0, count: total)
+        let built = hashes.withUnsafeMutableBufferPointer { hashes in
+            [DesiredFile](unsafeUninitializedCapacity: total) { buffer, initialized in
+                guard let base = buffer.baseAddress else { return }
+                Parallel.forEach(jobs.count) { j in
+                    let job = jobs[j]
+                    var out = job.offset
+                    if job.segment == drsSegment {
+                        for entry in manifest.drs[job.range] {
+                            guard let project = entry.project ?? manifest.project else { continue }
+                            let address = Address(project: project, path: Self.path(entry.folder, entry.name))
+                            hashes[out] = address.hashValue
+                            (base + out).initialize(to: DesiredFile(
+                                address: address, source: .drs(uri: entry.uri),
+                                metadata: full ? manifest.defaults.metadata.merging(entry.metadata) : Metadata(),
+                                tags: full ? Self.tags(entry.tags, defaults: manifest.defaults.tags) : [],
+                                policy: entry.conflict ?? defaultPolicy, mark: entry.mark))
+                            out += 1
+                        }
+                    } else {
+                        let group = manifest.volumes[job.segment]
+                        for file in group.files[job.range] {
+                            guard let project = file.project ?? manifest.project else { continue }
+                            let name = file.name.map { $0[...] } ?? Manifest.lastSegmentSlice(of: file.location)
+                            let address = Address(project: project, path: Self.path(file.folder ?? group.folder, name))
+                            hashes[out] = address.hashValue
+                            (base + out).initialize(to: DesiredFile(
+                                address: address, source: .volume(volume: group.volume, location: file.location),
+                                metadata: full ? manifest.defaults.metadata.merging(file.metadata) : Metadata(),
+                                tags: full ? Self.tags(file.tags, defaults: manifest.defaults.tags) : [],
+                                policy: file.conflict ?? defaultPolicy, mark: file.mark))
+                            out += 1
+                        }
+                    }
+                }
+                initialized = total
+            }
+        }
+
+        // 2. The index, shard by shard; `twins` maps each duplicate to the file it repeats.
+        let shardCount = AddressIndex.shardCount
+        var members = [[Int32]](repeating: [], count: shardCount)
+        for shard in members.indices { members[shard].reserveCapacity(total / shardCount + total / 32 + 16) }
+        for (g, hash) in hashes.enumerated() { members[AddressIndex.shard(ofHash: hash)].append(Int32(truncatingIfNeeded: g)) }
+        var shards = [[HashedAddress: Int]](repeating: [:], count: shardCount)
+        var shardTwins = [[(duplicate: Int, first: Int)]](repeating: [], count: shardCount)
+        shards.withUnsafeMutableBufferPointer { shards in
+            shardTwins.withUnsafeMutableBufferPointer { shardTwins in
+                Parallel.forEach(shardCount) { shard in
+                    var index = [HashedAddress: Int](minimumCapacity: members[shard].count)
+                    var twins: [(duplicate: Int, first: Int)] = []
+                    for member in members[shard] {
+                        let g = Int(member)
+                        let key = HashedAddress(built[g].address, hash: hashes[g])
+                        if let first = index.updateValue(g, forKey: key) {
+                            index[key] = first
+                            twins.append((g, first))
+                        }
+                    }
+                    shards[shard] = index
+                    shardTwins[shard] = twins
+                }
+            }
+        }
+        members = []
+        var twinOf: [Int: Int] = [:]
+        for twins in shardTwins { for twin in twins { twinOf[twin.duplicate] = twin.first } }
+
+        // 3. Problems in entry order; files without their duplicates.
+        var g = 0
+        for segment in 0...drsSegment {
+            for i in 0..<entryCount(segment) {
+                let (own, mark) = entry(segment, i)
+                guard project(own, at: mark) != nil else { continue }
+                if let first = twinOf[g], let firstMark = built[first].mark {
+                    report(.duplicateAddress(built[g].address, first: firstMark, sameEntry: firstMark == mark), at: mark)
+                }
+                g += 1
+            }
+        }
+        if twinOf.isEmpty {
+            files = built
+            index = AddressIndex(shards: shards)
+        } else {
+            var position = [Int](repeating: -1, count: total)
+            files.reserveCapacity(total - twinOf.count)
+            for (g, file) in built.enumerated() where twinOf[g] == nil {
+                position[g] = files.count
+                files.append(file)
+            }
+            index = AddressIndex(shards: shards.map { $0.mapValues { position[$0] } })
+        }
+        origins = files.map { $0.mark ?? SourceMark(line: 0, column: 0) }
+    }
+
     private mutating func add(_ file: DesiredFile, origin: SourceMark, fromListing: Bool) {
         let position = files.count
-        if let existing = index.updateValue(position, forKey: file.address) {
-            index[file.address] = existing
+        if let existing = index.insert(file.address, at: position) {
             let first = files[existing]
             // The same object reached twice (an explicit entry and a prefix, or two prefixes):
             // the first wins, and that is not a conflict.
@@ -213,8 +341,7 @@ private struct Expander {
         return nil
     }
 
-    private func tags(_ own: [String]) -> [String] {
-        let defaults = manifest.defaults.tags
+    private static func tags(_ own: [String], defaults: [String]) -> [String] {
         if own.isEmpty { return defaults }
         if defaults.isEmpty && own.count == 1 { return own }
         return ManifestDecoder.unique(defaults + own)
@@ -233,5 +360,56 @@ private struct Expander {
         path += "/"
         path += name
         return path
+    }
+}
+
+/// Desired files' positions by address, split into shards by the address's hash so the shards
+/// can be filled on separate cores (see `Expander.addExplicitEntries`). Each address is hashed
+/// once: the hash is kept beside it in the key.
+struct AddressIndex: Sendable {
+    /// A power of two.
+    static let shardCount = 16
+    private var shards: [[HashedAddress: Int]]
+
+    init() {
+        shards = Array(repeating: [:], count: Self.shardCount)
+    }
+
+    init(shards: [[HashedAddress: Int]]) {
+        precondition(shards.count == Self.shardCount)
+        self.shards = shards
+    }
+
+    static func shard(ofHash hash: Int) -> Int { hash & (shardCount - 1) }
+
+    subscript(address: Address) -> Int? {
+        let key = HashedAddress(address, hash: address.hashValue)
+        return shards[Self.shard(ofHash: key.hash)][key]
+    }
+
+    /// Records `position` for `address` unless it has one already; returns that one if so.
+    mutating func insert(_ address: Address, at position: Int) -> Int? {
+        let key = HashedAddress(address, hash: address.hashValue)
+        let shard = Self.shard(ofHash: key.hash)
+        guard let existing = shards[shard].updateValue(position, forKey: key) else { return nil }
+        shards[shard][key] = existing
+        return existing
+    }
+}
+
+/// An address with its `hashValue`, worked out once.
+struct HashedAddress: Hashable, Sendable {
+    let address: Address
+    let hash: Int
+
+    init(_ address: Address, hash: Int) {
+        self.address = address
+        self.hash = hash
+    }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+
+    static func == (a: HashedAddress, b: HashedAddress) -> Bool {
+        a.hash == b.hash && a.address == b.address
     }
 }

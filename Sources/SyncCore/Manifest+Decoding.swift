@@ -41,14 +41,22 @@ public struct ManifestDecoder {
     private var diagnostics: [Diagnostic] = []
     /// Suggestions already worked out, by section and key: a generated manifest repeats its typos.
     private var suggestions: [String: String?] = [:]
+    /// Lists shorter than twice this are decoded on the calling thread (tests lower it).
+    private let minChunk: Int
 
-    private init(file: String) {
+    private init(file: String, minChunk: Int) {
         self.file = file
+        self.minChunk = minChunk
     }
 
     /// Decodes `document`, collecting every problem.
     public static func decode(_ document: YAMLDocument) -> ManifestDecoding {
-        var decoder = ManifestDecoder(file: document.file)
+        decode(document, minChunk: parallelChunk)
+    }
+
+    /// Decodes `document`, long lists in chunks of at least `minChunk` items on every core.
+    static func decode(_ document: YAMLDocument, minChunk: Int) -> ManifestDecoding {
+        var decoder = ManifestDecoder(file: document.file, minChunk: minChunk)
         let manifest = decoder.decodeRoot(document.root)
         return ManifestDecoding(manifest: manifest, diagnostics: Diagnostic.inSourceOrder(decoder.diagnostics))
     }
@@ -88,11 +96,7 @@ public struct ManifestDecoder {
                     if let group = decodeGroup(item) { manifest.volumes.append(group) }
                 }
             case .drs:
-                let items = list(value, key: "drs")
-                manifest.drs.reserveCapacity(items.count)
-                for item in items {
-                    if let entry = decodeDRS(item) { manifest.drs.append(entry) }
-                }
+                manifest.drs += decodeChunked(list(value, key: "drs")) { $0.decodeDRS($1) }
             }
         }
         if !sawVersion {
@@ -140,11 +144,7 @@ public struct ManifestDecoder {
             case .folder:
                 folder = self.folder(value)
             case .files:
-                let items = list(value, key: "files")
-                files.reserveCapacity(items.count)
-                for item in items {
-                    if let file = decodeFile(item) { files.append(file) }
-                }
+                files = decodeFiles(list(value, key: "files"))
             case .prefixes:
                 for item in list(value, key: "prefixes") {
                     if let prefix = decodePrefix(item) { prefixes.append(prefix) }
@@ -158,6 +158,41 @@ public struct ManifestDecoder {
         }
         guard volumeValid else { return nil }
         return Manifest.VolumeGroup(volume: volume, folder: folder, files: files, prefixes: prefixes, mark: node.mark)
+    }
+
+    private mutating func decodeFiles(_ items: YAMLNode.Items) -> [Manifest.VolumeFile] {
+        decodeChunked(items) { $0.decodeFile($1) }
+    }
+
+    /// The smallest chunk of a list worth a core of its own.
+    static let parallelChunk = 8192
+
+    /// Decodes a long list's items with `decodeItem` in chunks on every core, each chunk with a
+    /// decoder of its own; values and problems are joined in item order, so the outcome is the
+    /// same as decoding the items one after another. The tree is immutable, so sharing it is safe.
+    private mutating func decodeChunked<T>(_ items: YAMLNode.Items,
+                                           _ decodeItem: (inout ManifestDecoder, YAMLNode) -> T?) -> [T] {
+        let file = self.file, minChunk = self.minChunk
+        let parts = Parallel.mapChunks(count: items.count, minChunk: minChunk) { range -> ([T], [Diagnostic]) in
+            var decoder = ManifestDecoder(file: file, minChunk: minChunk)
+            var values: [T] = []
+            values.reserveCapacity(range.count)
+            for i in range {
+                if let value = decodeItem(&decoder, items[i]) { values.append(value) }
+            }
+            return (values, decoder.diagnostics)
+        }
+        if parts.count == 1, let only = parts.first {
+            diagnostics += only.1
+            return only.0
+        }
+        var values: [T] = []
+        values.reserveCapacity(parts.reduce(0) { $0 + $1.0.count })
+        for part in parts {
+            values += part.0
+            diagnostics += part.1
+        }
+        return values
     }
 
     private mutating func decodeFile(_ node: YAMLNode) -> Manifest.VolumeFile? {

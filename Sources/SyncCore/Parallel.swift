@@ -1,0 +1,44 @@
+import Dispatch
+
+/// Data parallelism for the million-entry paths (decoding, expansion): split an index range
+/// into chunks, work on them on every core, and hand the results back in chunk order, so
+/// anything merged from them (values, diagnostics) is exactly what one pass in order gives.
+enum Parallel {
+    /// Chunks per run: a few per core, so a core slowed by other work does not hold the rest up.
+    static let maxChunks = 16
+
+    /// The chunks `0..<count` is cut into: one when `count` is below `2 * minChunk` (small
+    /// manifests pay nothing), else up to `maxChunks` of at least `minChunk` each.
+    static func chunks(count: Int, minChunk: Int) -> [Range<Int>] {
+        let n = max(1, min(maxChunks, count / max(1, minChunk)))
+        return (0..<n).map { count * $0 / n ..< count * ($0 + 1) / n }
+    }
+
+    /// `body` applied to consecutive chunks of `0..<count`, concurrently; the results in order.
+    /// `body` must touch no shared mutable state.
+    static func mapChunks<T>(count: Int, minChunk: Int, _ body: (Range<Int>) -> T) -> [T] {
+        let ranges = chunks(count: count, minChunk: minChunk)
+        guard ranges.count > 1 else { return [body(0..<count)] }
+        let results = UnsafeMutableBufferPointer<T?>.allocate(capacity: ranges.count)
+        results.initialize(repeating: nil)
+        defer { results.deinitialize(); results.deallocate() }
+        forEach(ranges.count) { results[$0] = body(ranges[$0]) }
+        return results.map { $0! }
+    }
+
+    /// `body(0)`, …, `body(count - 1)`, concurrently on every core; returns when all are done.
+    /// Each call must touch only state no other call touches.
+    static func forEach(_ count: Int, _ body: (Int) -> Void) {
+        if count == 1 { return body(0) }
+        withoutActuallyEscaping(body) { body in
+            // Safe: concurrentPerform returns only after every call, and the calls share nothing.
+            let box = UncheckedSendable(value: body)
+            DispatchQueue.concurrentPerform(iterations: count) { box.value($0) }
+        }
+    }
+}
+
+/// A value handed to concurrent work whose safety the caller guarantees (see `Parallel.forEach`).
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+}
