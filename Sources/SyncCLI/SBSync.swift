@@ -15,7 +15,7 @@ public struct SBSync: AsyncParsableCommand {
             Exit codes: 0 success, 1 error, 64 usage.
             """,
         version: SBSyncVersion.current,
-        subcommands: [Validate.self, PlanCommand.self]
+        subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self]
     )
 
     public init() {}
