@@ -282,6 +282,7 @@ public actor Executor {
         var results: [Int: JournalItemResult] = [:]
         var files: [RecordedFile] = []
         var fold = FoldCounts()
+        var failures: [(Int, PlatformErrorBody)] = []
         for (position, item) in batch.items.enumerated() {
             if let result = item.result {
                 // Settled at submission (refused item, or not submitted).
@@ -302,9 +303,11 @@ public actor Executor {
                 finish(1, as: replacing.contains(item.address) ? .replaced : .imported)
             } else {
                 let error = job.error ?? PlatformErrorBody(message: "the import job ended \(job.state)")
-                settleFailure(error, item: item, policy: batch.policy, position: position, results: &results, fold: &fold)
+                failures.append((position, error))
             }
         }
+        try await resolveFailures(failures, batch: batch, desired: desired, replacing: replacing,
+                                  results: &results, files: &files, fold: &fold)
         try stateCall { try store.completeBatch(batch.id, results: results, recording: files) }
         emitProgress()
         return fold
@@ -331,6 +334,7 @@ public actor Executor {
         var results: [Int: JournalItemResult] = [:]
         var files: [RecordedFile] = []
         var fold = FoldCounts()
+        var failures: [(Int, PlatformErrorBody)] = []
         for (position, item) in batch.items.enumerated() {
             let record = position < finished.result.count ? finished.result[position] : nil
             if let id = record?.resource?.id, let file = byID[id] {
@@ -342,12 +346,56 @@ public actor Executor {
             } else {
                 let error = record?.error ?? PlatformErrorBody(message: record == nil ? "the DRS job gave no result for this item"
                                                                                        : "the imported file could not be fetched")
-                settleFailure(error, item: item, policy: batch.policy, position: position, results: &results, fold: &fold)
+                failures.append((position, error))
             }
         }
+        try await resolveFailures(failures, batch: batch, desired: desired, replacing: replacing,
+                                  results: &results, files: &files, fold: &fold)
         try stateCall { try store.completeBatch(batch.id, results: results, recording: files) }
         emitProgress()
         return fold
+    }
+
+    /// Failed items, in the end. A name conflict may be with the very file this item asked
+    /// for (an earlier submission of it whose answer was lost): such a file is adopted.
+    private func resolveFailures(_ failures: [(Int, PlatformErrorBody)], batch: JournalBatch, desired: [Address: DesiredFile],
+                                 replacing: Set<Address>, results: inout [Int: JournalItemResult],
+                                 files: inout [RecordedFile], fold: inout FoldCounts) async throws {
+        var existing: [String: PlatformFile] = [:]
+        let conflicts = failures.filter { $0.1.isNameConflict }.map { batch.items[$0.0] }
+        if !conflicts.isEmpty {
+            let byParent = Dictionary(grouping: conflicts) { $0.destinationParent.map(FileParent.folder) ?? .project($0.destinationProject) }
+            for (parent, items) in byParent {
+                for file in try await listFiles(in: parent, names: items.map(\.requestedName)) where !file.isFolder {
+                    existing["\(parent)\u{0}" + Self.sourceKey(file)] = file
+                }
+            }
+        }
+        for (position, error) in failures {
+            let item = batch.items[position]
+            let parent = item.destinationParent.map(FileParent.folder) ?? .project(item.destinationProject)
+            if error.isNameConflict, let file = existing["\(parent)\u{0}" + Self.sourceKey(item.source)],
+               file.name == item.requestedName {
+                files.append(await recordable(file: file, item: item, desired: desired[item.address], jobID: item.importID ?? batch.jobID))
+                results[position] = JournalItemResult(outcome: .imported, fileID: file.id, actualName: file.name)
+                fold.adopted += 1
+                finish(1, as: replacing.contains(item.address) ? .replaced : .imported)
+            } else {
+                settleFailure(error, item: item, policy: batch.policy, position: position, results: &results, fold: &fold)
+            }
+        }
+    }
+
+    static func sourceKey(_ source: FileSource) -> String {
+        switch source {
+        case .volume(let volume, let location): "v\u{0}\(volume)\u{0}\(location)"
+        case .drs(let uri): "d\u{0}\(uri)"
+        }
+    }
+
+    static func sourceKey(_ file: PlatformFile) -> String {
+        if let uri = file.storage?.drsURI { return "d\u{0}\(uri)" }
+        return "v\u{0}\(file.storage?.volume ?? "")\u{0}\(file.storage?.location ?? "")"
     }
 
     private func settleFailure(_ error: PlatformErrorBody, item: JournalItem, policy: ConflictPolicy, position: Int,
