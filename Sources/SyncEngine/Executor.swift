@@ -196,7 +196,7 @@ public actor Executor {
                 records = try await client.startBulkImport(requests)
             } catch let error as PlatformError where error.isOutcomeUnknown {
                 // Unknown: look at the platform before anything is sent again.
-                _ = try await settleSubmitting(journal, desired: desired, replacing: replacing)
+                try await settleUnknown(journal, desired: desired, replacing: replacing)
                 return
             } catch let error as PlatformError {
                 try failWhole(journal, message: error.description)
@@ -223,7 +223,7 @@ public actor Executor {
             do {
                 job = try await client.startDRSImport(items, conflictResolution: batch.policy.drs, tags: batch.tags.isEmpty ? nil : batch.tags)
             } catch let error as PlatformError where error.isOutcomeUnknown {
-                _ = try await settleSubmitting(journal, desired: desired, replacing: replacing)
+                try await settleUnknown(journal, desired: desired, replacing: replacing)
                 return
             } catch let error as PlatformError {
                 try failWhole(journal, message: error.description)
@@ -232,6 +232,17 @@ public actor Executor {
             try stateCall { try store.markSubmitted(batch: journal.id, jobID: job.id) }
             guard let submitted = try stateCall({ try store.batch(journal.id) }) else { throw ExecutorError.state("batch \(journal.id) vanished") }
             _ = try await pollAndFoldDRS(submitted, desired: desired, replacing: replacing, first: job)
+        }
+    }
+
+    /// A bulk create whose outcome is unknown: settled by looking at the platform; the items
+    /// not found there are reported as failed (the next apply submits them again).
+    private func settleUnknown(_ journal: JournalBatch, desired: [Address: DesiredFile], replacing: Set<Address>) async throws {
+        let fold = try await settleSubmitting(journal, desired: desired, replacing: replacing)
+        guard fold.notSubmitted > 0, let settled = try stateCall({ try store.batch(journal.id) }) else { return }
+        for item in settled.items where item.result?.outcome == .skipped && item.result?.error?.hasPrefix("not ") == true {
+            problem(ItemProblem(address: item.address, source: item.source, outcome: .failed,
+                                message: "the platform's answer to the import call was lost and the file is not at the destination (yet); the next apply checks again and submits it if needed"))
         }
     }
 

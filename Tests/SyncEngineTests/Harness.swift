@@ -32,8 +32,9 @@ struct Harness {
     let store: StateStore
     let directory: URL
 
-    init(objects: [String: Int], jobDuration: TimeInterval = 4, faults: EmulatorFaults = .none, drsPace: Int = 500) throws {
-        emulatorClock = PlatformEmulator.ManualClock()
+    init(objects: [String: Int], jobDuration: TimeInterval = 4, faults: EmulatorFaults = .none, drsPace: Int = 500,
+         start: Date = Date(timeIntervalSince1970: 1_780_000_000)) throws {
+        emulatorClock = PlatformEmulator.ManualClock(start: start)
         emulator = try Emulator(configuration: EmulatorConfiguration(
             tokens: [Self.token], projects: [Self.project], volumes: [Self.volume: .objects(objects)],
             jobDuration: jobDuration, rateLimit: 1_000_000, drsPace: drsPace, faults: faults, seed: 11, clock: emulatorClock.clock))
