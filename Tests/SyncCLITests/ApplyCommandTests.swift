@@ -63,7 +63,7 @@ private struct ApplyFixture {
         let captured = Captured()
         let env = ApplyCommand.Environment(inputIsTerminal: terminal, errorIsTerminal: false, readLine: { answer },
                                            transport: transport, clock: ApplyClock(clock))
-        let code = await command.execute(io: captured.io, environment: ["SB_API_ENDPOINT": "http://emu.test/v2", "SB_AUTH_TOKEN": Self.token, "HOME": directory.path],
+        let code = await command.execute(io: captured.io, environment: ["SB_API_ENDPOINT": "http://127.0.0.1/v2", "SB_AUTH_TOKEN": Self.token, "HOME": directory.path],
                                          environmentIO: env)
         return (code, captured.stdout, captured.stderr)
     }

@@ -55,7 +55,7 @@ struct Harness {
         }
         let retry = RetryPolicy(maxAttempts: 8, baseBackoff: .milliseconds(200), maxBackoff: .seconds(5), random: { $0 / 2 })
         client = PlatformClient(
-            config: PlatformConfig(endpoint: try PlatformEndpoint(parsing: "http://emu.test/v2"), token: AuthToken(Self.token)),
+            config: PlatformConfig(endpoint: try PlatformEndpoint(parsing: "http://127.0.0.1/v2"), token: AuthToken(Self.token)),
             transport: transport, clock: clock, options: PlatformClientOptions(retry: retry))
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("engine-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
