@@ -166,6 +166,8 @@ public struct ApplyCommand: AsyncParsableCommand {
                 return 1
             }
         }
+        // A plan made before the first apply was made against no state file at all.
+        let stateExisted = FileManager.default.fileExists(atPath: statePath)
         let store: StateStore
         do throws(StateError) {
             store = try StateStore.open(at: statePath, create: true)
@@ -179,7 +181,8 @@ public struct ApplyCommand: AsyncParsableCommand {
         // A saved plan must still fit, before anything (settling included) changes the state.
         if let saved {
             var reasons = saved.staleness(manifestSHA256: manifestBytes.map { SavedPlan.sha256(of: $0) } ?? "",
-                                          lineage: store.lineage, serial: (try? store.serial()) ?? -1)
+                                          lineage: stateExisted ? store.lineage : nil,
+                                          serial: stateExisted ? (try? store.serial()) ?? -1 : 0)
             if reasons.isEmpty, let unfinished = try? store.unfinishedBatches(), !unfinished.isEmpty {
                 reasons.append("the state '\(statePath)' has \(unfinished.count) unfinished batch(es) of an interrupted apply; "
                     + "run 'sbsync apply' without a plan file to settle them, then plan again")

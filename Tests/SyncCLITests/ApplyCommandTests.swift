@@ -141,10 +141,7 @@ struct ApplyCommandTests {
         let f = try ApplyFixture()
         try f.write(manifest.replacingOccurrences(of: "    prefixes:\n      - prefix: runs/\n        include: [\"*.bam\"]\n", with: ""))
         let planPath = f.directory.appendingPathComponent("p.plan").path
-        var plan = PlanCommand()
-        plan.manifest = f.manifestPath
-        plan.state = f.statePath
-        plan.out = planPath
+        let plan = try PlanCommand.parse(["-f", f.manifestPath, "--state", f.statePath, "--out", planPath])
         let captured = Captured()
         #expect(await plan.execute(io: captured.io, environment: [:]) == 0)
         let applied = try await f.apply([planPath])
@@ -153,9 +150,22 @@ struct ApplyCommandTests {
         // The state has moved on since: the same plan is stale now.
         let again = try await f.apply([planPath])
         #expect(again.code == 4)
-        #expect(again.stderr.contains("changed since the plan was made"))
-        // A changed manifest is named as the reason.
+        #expect(again.stderr.contains("is stale") && again.stderr.contains("state"))
+        #expect(await f.importCalls() == 2)
+        // A fresh plan of the current state: nothing to do, applied without changes.
         #expect(await plan.execute(io: captured.io, environment: [:]) == 0)
+        let noop = try await f.apply([planPath])
+        #expect(noop.code == 0, "\(noop.stderr)")
+        // After another apply, that plan's serial is old: refused with the serial named.
+        #expect(await plan.execute(io: captured.io, environment: [:]) == 0)
+        var newer = manifest.replacingOccurrences(of: "    prefixes:\n      - prefix: runs/\n        include: [\"*.bam\"]\n", with: "")
+        newer += "\n  - uri: drs://drs.example.org/obj-3\n    name: three.cram\n"
+        try f.write(newer)
+        #expect(try await f.apply(["--auto-approve"]).code == 0)
+        try f.write(manifest.replacingOccurrences(of: "    prefixes:\n      - prefix: runs/\n        include: [\"*.bam\"]\n", with: ""))
+        let serial = try await f.apply([planPath])
+        #expect(serial.code == 4 && serial.stderr.contains("changed since the plan was made (serial"), "\(serial.stderr)")
+        // A changed manifest is named as the reason.
         try f.write(manifest + "\n# edited\n")
         let edited = try await f.apply([planPath])
         #expect(edited.code == 4 && edited.stderr.contains("manifest"))
