@@ -48,7 +48,7 @@ private struct ApplyFixture {
         let emulator = self.emulator
         return ClosureTransport { request in
             let parts = request.url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
-            var headers: [String: String] = ["host": "emu.test"]
+            var headers: [String: String] = ["host": "127.0.0.1"]
             for header in request.headers { headers[header.name] = header.value }
             let response = await emulator.respond(to: EmulatorRequest(
                 method: request.method.rawValue, target: parts.count == 4 ? "/" + parts[3] : "/", headers: headers,

@@ -29,7 +29,7 @@ struct FaultTests {
             } catch let error as ExecutorError {
                 // The platform stayed unreachable while polling: the next run settles it.
                 stoppedRuns += 1
-                _ = error
+                print("fault test: run \(runs) stopped: \(error)")
             }
         }
         print("fault test: \(runs) runs, \(stoppedRuns) stopped early")
@@ -41,7 +41,9 @@ struct FaultTests {
         let files = await h.platformFileList()
         let expected = Set(desired.map(\.address.path))
         #expect(files.count == expected.count, "\(files.count) files for \(expected.count) desired")
-        #expect(Set(files.map(\.path)) == expected)
+        let paths = Set(files.map(\.path))
+        #expect(paths.subtracting(expected).isEmpty && expected.subtracting(paths).isEmpty,
+                "\(expected.subtracting(paths).count) missing, \(paths.subtracting(expected).count) unexpected")
         let byPath = Dictionary(files.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
         let recorded = try h.store.loadAllFiles()
         #expect(recorded.count == expected.count)

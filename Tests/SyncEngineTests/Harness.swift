@@ -44,7 +44,7 @@ struct Harness {
             // http://host/v2/... → /v2/...
             let afterScheme = request.url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
             let target = afterScheme.count == 4 ? "/" + afterScheme[3] : "/"
-            var headers: [String: String] = ["host": "emu.test"]
+            var headers: [String: String] = ["host": "127.0.0.1"]
             for header in request.headers { headers[header.name] = header.value }
             let response = await emulator.respond(to: EmulatorRequest(
                 method: request.method.rawValue, target: target, headers: headers, body: Data(request.body ?? [])))
