@@ -104,18 +104,25 @@ public actor Executor {
         drs = dropItemsUnder(failedFolders, drs)
 
         // Imports and replaces, in bulk, a bounded number of jobs at once.
-        var batches: [Batch] = []
+        var volumeBatches: [Batch] = []
         for (policy, group) in Dictionary(grouping: volume, by: \.policy).sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             for chunk in group.sorted(by: { $0.desired.address < $1.desired.address }).chunked(options.batchSize) {
-                batches.append(Batch(kind: .volume, policy: policy, tags: [], items: Array(chunk)))
+                volumeBatches.append(Batch(kind: .volume, policy: policy, tags: [], items: Array(chunk)))
             }
         }
+        var drsBatches: [Batch] = []
         struct DRSKey: Hashable { var policy: ConflictPolicy; var tags: [String] }
         let drsGroups = Dictionary(grouping: drs) { DRSKey(policy: $0.policy, tags: $0.desired.tags) }
         for (key, group) in drsGroups.sorted(by: { ($0.key.policy.rawValue, $0.key.tags.joined(separator: "\u{1}")) < ($1.key.policy.rawValue, $1.key.tags.joined(separator: "\u{1}")) }) {
             for chunk in group.sorted(by: { $0.desired.address < $1.desired.address }).chunked(options.batchSize) {
-                batches.append(Batch(kind: .drs, policy: key.policy, tags: key.tags, items: Array(chunk)))
+                drsBatches.append(Batch(kind: .drs, policy: key.policy, tags: key.tags, items: Array(chunk)))
             }
+        }
+        // Interleaved, so DRS jobs (slow, paced) run while volume jobs proceed.
+        var batches: [Batch] = []
+        for i in 0..<max(volumeBatches.count, drsBatches.count) {
+            if i < drsBatches.count { batches.append(drsBatches[i]) }
+            if i < volumeBatches.count { batches.append(volumeBatches[i]) }
         }
         try await runBatches(batches)
 

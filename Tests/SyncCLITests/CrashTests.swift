@@ -101,14 +101,14 @@ struct CrashTests {
 
         let emulator = try EmulatorProcess(arguments: [
             "--port", "0", "--token", "crash-token", "--project", "crash/p", "--volume-listing", "crash/vol=\(listing.path)",
-            "--job-duration", "2", "--time-scale", "20", "--rate-limit", "1000000", "--drs-pace", "1000000", "--seed", String(seed % 100_000),
+            "--job-duration", "2", "--time-scale", "4", "--rate-limit", "1000000", "--drs-pace", "1000000", "--seed", String(seed % 100_000),
         ])
         defer { emulator.stop() }
         let environment = ["SB_API_ENDPOINT": emulator.endpoint, "SB_AUTH_TOKEN": "crash-token", "NO_COLOR": "1",
                            "HOME": directory.path, "PATH": "/usr/bin:/bin"]
         let sbsync = try sbsyncBinary()
         let arguments = ["apply", "-f", manifest, "--state", state, "--auto-approve", "--poll-interval", "0.05",
-                         "--drs-pace", "1000000", "--jobs", "4"]
+                         "--drs-pace", "1000000", "--jobs", "1"]
 
         var kills = 0, attempts = 0
         while kills < 20 && attempts < 60 {
@@ -120,7 +120,7 @@ struct CrashTests {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            let delay = UInt32.random(in: 20_000...900_000, using: &random)
+            let delay = UInt32.random(in: 20_000...1_500_000, using: &random)
             usleep(delay)
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
@@ -128,11 +128,15 @@ struct CrashTests {
             }
             process.waitUntilExit()
         }
-        print("crash test: \(kills) kills in \(attempts) runs")
+        let beforeFinal = (((try emulator.state()["projects"] as? [[String: Any]])?.first?["files"] as? [[String: Any]]) ?? [])
+            .filter { $0["type"] as? String == "file" }.count
+        print("crash test: \(kills) kills in \(attempts) runs; \(beforeFinal) of \(volumeFiles + drsFiles) files on the emulator before the last run")
         #expect(kills >= 20)
 
         // A run to the end, then nothing left to do.
+        let started = Date()
         let final = try run(sbsync, arguments, environment: environment)
+        print("crash test: the last run took \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
         #expect(final.status == 0, "\(final.stderr)")
         let again = try run(sbsync, arguments, environment: environment)
         #expect(again.status == 0 && again.stdout.contains("No changes"), "\(again.stdout)\(again.stderr)")
