@@ -18,7 +18,8 @@ import sevenbridges as sbg
 
 mode, endpoint, token, project, volume = sys.argv[1:6]
 n_volume, n_drs = int(sys.argv[6]), int(sys.argv[7])
-api = sbg.Api(url=endpoint, token=token, advance_access=False)
+# debug=True is what lets sevenbridges-python talk plain http (to the local emulator).
+api = sbg.Api(url=endpoint, token=token, advance_access=False, debug=True)
 POLL = 0.5
 
 

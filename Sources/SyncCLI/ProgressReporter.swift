@@ -46,6 +46,7 @@ final class ProgressReporter: Sendable {
             case .started(let total):
                 state.counts.total = total
                 state.started = Date()
+                state.lastLine = state.started  // the first line after one interval
                 return nil
             case .progress(let counts):
                 let pacing = max(state.counts.pacingSeconds, counts.pacingSeconds)
