@@ -1,4 +1,5 @@
 // swift-tools-version:6.2
+import Foundation
 import PackageDescription
 
 let package = Package(
@@ -22,7 +23,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
 
         // The pipeline, in dependency order (DESIGN.md "Package layout").
-        .target(name: "SyncYAML", dependencies: ["CYAML"], exclude: ["README.md"]),
+        .target(name: "SyncYAML", dependencies: ["CYAML"]),
         .target(name: "SyncCore", dependencies: [
             "SyncYAML",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -31,7 +32,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "SyncState", dependencies: ["CSQLite", "SyncCore"], exclude: ["README.md"]),
+        .target(name: "SyncState", dependencies: ["CSQLite", "SyncCore"]),
         .target(name: "SyncEngine", dependencies: [
             "SyncCore", "SyncState", "PlatformAPI",
             .product(name: "Logging", package: "swift-log"),
@@ -61,7 +62,7 @@ let package = Package(
         .testTarget(name: "PlatformAPITests", dependencies: ["PlatformAPI", "PlatformEmulator"]),
         .testTarget(name: "PlatformEmulatorTests", dependencies: ["PlatformEmulator"], exclude: ["sbp"]),
         .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "SyncState", "SyncCore", "PlatformAPI", "PlatformEmulator"]),
-        .testTarget(name: "SyncCLITests", dependencies: ["SyncCLI", "SyncCore", "SyncState", "PlatformEmulator"]),
+        .testTarget(name: "SyncCLITests", dependencies: ["SyncCLI", "SyncCore", "SyncState", "PlatformEmulator"], exclude: ["Golden"]),
 
         // Benchmark: fill and load a large state through SyncState (the state rows of `make bench`).
         .executableTarget(name: "sbsync-state-bench", dependencies: ["SyncState", "SyncCore"], path: "Benchmarks/StateBench"),
@@ -69,7 +70,12 @@ let package = Package(
 )
 
 // Our own targets: Swift 6 language mode, strict concurrency, warnings are errors.
+// Each module folder's README.md (what it owns, what it must never do) is documentation, not a resource.
 for target in package.targets where target.type != .system {
+    let folder = target.path ?? (target.type == .test ? "Tests/" : "Sources/") + target.name
+    if FileManager.default.fileExists(atPath: "\(Context.packageDirectory)/\(folder)/README.md") {
+        target.exclude.append("README.md")
+    }
     var settings = target.swiftSettings ?? []
     settings.append(.treatAllWarnings(as: .error))
     settings.append(.enableUpcomingFeature("ExistentialAny"))

@@ -32,13 +32,26 @@ public struct DiagnosticPrinter: Sendable {
     ///   - sourceLines: line number → text of that line (without its newline), for the marks
     ///     given; missing lines print no excerpt.
     public func render(_ diagnostics: [Diagnostic], sourceLines: [Int: String]) -> String {
+        var text = ""
+        write(diagnostics, sourceLines: sourceLines) { text += $0 }
+        return text
+    }
+
+    /// Writes what `render` returns through `write`, in chunks of about a megabyte (a
+    /// generated manifest with one mistake per entry can have a million diagnostics).
+    public func write(_ diagnostics: [Diagnostic], sourceLines: [Int: String], to write: (String) -> Void) {
         var out = ""
         for diagnostic in diagnostics {
+            if out.utf8.count >= 1 << 20 {
+                write(out)
+                out = ""
+            }
             out += paint(diagnostic.file + (diagnostic.mark.map { ":\($0.line):\($0.column)" } ?? "") + ":", .bold)
             out += " " + severityLabel(diagnostic.severity) + " " + paint(diagnostic.message, .bold) + "\n"
             if let mark = diagnostic.mark, let line = sourceLines[mark.line] {
-                out += line + "\n"
-                out += caretLine(for: line, column: mark.column) + "\n"
+                let shown = Self.excerpt(of: line, around: mark.column)
+                out += shown.text + "\n"
+                out += caretLine(for: shown.text, column: shown.column) + "\n"
             }
             if let note = diagnostic.note {
                 out += paint("note:", .bold) + " " + note + "\n"
@@ -50,7 +63,7 @@ public struct DiagnosticPrinter: Sendable {
         if errors > 0 { counts.append(errors == 1 ? "1 error" : "\(errors) errors") }
         if warnings > 0 { counts.append(warnings == 1 ? "1 warning" : "\(warnings) warnings") }
         if !counts.isEmpty { out += counts.joined(separator: ", ") + "\n" }
-        return out
+        write(out)
     }
 
     /// Reads the lines `diagnostics` point at from `path`, line by line up to the last one
@@ -100,6 +113,23 @@ public struct DiagnosticPrinter: Sendable {
             }
         }
         return result
+    }
+
+    /// The widest source line printed whole; longer ones (a hostile 100,000-`[` line, a
+    /// minified flow mapping) are cut to a window around the column, marked with `…`.
+    static let maxExcerptWidth = 120
+
+    /// `line`, or a window of it around `column`, and the caret's column within what is shown.
+    static func excerpt(of line: String, around column: Int) -> (text: String, column: Int) {
+        let scalars = Array(line.unicodeScalars)
+        guard scalars.count > maxExcerptWidth else { return (line, column) }
+        let half = maxExcerptWidth / 2
+        let start = max(0, min(column - 1 - half, scalars.count - maxExcerptWidth))
+        let end = min(scalars.count, start + maxExcerptWidth)
+        var text = start > 0 ? "…" : ""
+        text.unicodeScalars.append(contentsOf: scalars[start..<end])
+        if end < scalars.count { text += "…" }
+        return (text, column - start + (start > 0 ? 1 : 0))
     }
 
     /// Spaces (tabs kept, so the caret lines up) up to `column`, then `^`.

@@ -60,11 +60,9 @@ public struct PlanCommand: AsyncParsableCommand {
     public func execute(io: CommandIO, environment: [String: String]) async -> Int32 {
         let statePath = state ?? StatePath.defaultPath(forManifest: manifest)
         // The two expensive loads are independent: parse the manifest and read the state at once.
-        let manifestPath = manifest, wantDigest = out != nil
-        async let manifestLoad = Self.loadManifest(path: manifestPath, digest: wantDigest)
-        async let stateLoad = Self.loadState(path: statePath)
-        let (loaded, recorded) = await (manifestLoad, stateLoad)
-
+        // The manifest first, then the state streamed through the diff one file at a time: the
+        // recorded state is never held whole, so a million-file plan stays within memory.
+        let loaded = Self.loadManifest(path: manifest, digest: out != nil)
         let useColor = !noColor && output.color.enabled(fileDescriptor: output.json ? 2 : 1, environment: environment)
         guard loaded.check.isValid, let manifestModel = loaded.check.manifest, let desired = loaded.check.state else {
             let printer = DiagnosticPrinter(useColor: !noColor && output.color.enabled(fileDescriptor: 2, environment: environment))
@@ -76,13 +74,6 @@ public struct PlanCommand: AsyncParsableCommand {
             }
             return 1
         }
-        let snapshot: StateSnapshot
-        switch recorded {
-        case .success(let value): snapshot = value
-        case .failure(let error):
-            io.stderr("sbsync: error: cannot read the state '\(statePath)': \(error)\n")
-            return 1
-        }
         if !loaded.check.diagnostics.isEmpty {
             // Warnings only (errors returned above).
             let printer = DiagnosticPrinter(useColor: !noColor && output.color.enabled(fileDescriptor: 2, environment: environment))
@@ -90,9 +81,15 @@ public struct PlanCommand: AsyncParsableCommand {
                                      sourceLines: DiagnosticPrinter.sourceLines(for: loaded.check.diagnostics, path: manifest)))
         }
 
-        let (files, hidden) = Self.setAsideUnlisted(snapshot.files, manifest: manifestModel, desired: desired)
-        var plan = Diff.compute(desired: desired, recorded: files)
-        plan.notes = Self.notes(path: manifest, desired: desired, setAside: hidden)
+        let recorded: RecordedState
+        switch Self.diffState(path: statePath, manifest: manifestModel, desired: desired) {
+        case .success(let value): recorded = value
+        case .failure(let error):
+            io.stderr("sbsync: error: cannot read the state '\(statePath)': \(error)\n")
+            return 1
+        }
+        var plan = recorded.plan
+        plan.notes = Self.notes(path: manifest, desired: desired, setAside: recorded.setAside)
 
         if let out {
             guard let digest = loaded.sha256 else {
@@ -100,7 +97,7 @@ public struct PlanCommand: AsyncParsableCommand {
                 return 1
             }
             let saved = SavedPlan(plan: plan, manifest: .init(path: manifest, sha256: digest),
-                                  state: .init(path: statePath, lineage: snapshot.lineage, serial: snapshot.serial))
+                                  state: .init(path: statePath, lineage: recorded.lineage, serial: recorded.serial))
             do {
                 try saved.encoded().write(to: URL(fileURLWithPath: out), options: .atomic)
             } catch {
@@ -131,7 +128,7 @@ public struct PlanCommand: AsyncParsableCommand {
         var sha256: String?
     }
 
-    static func loadManifest(path: String, digest: Bool) async -> LoadedManifest {
+    static func loadManifest(path: String, digest: Bool) -> LoadedManifest {
         // Fingerprint first: if the file changes while we parse, the plan is stale rather than wrong.
         var sha256: String?
         if digest, let bytes = FileManager.default.contents(atPath: path) {
@@ -140,46 +137,46 @@ public struct PlanCommand: AsyncParsableCommand {
         return LoadedManifest(check: ManifestLoader.check(path: path), sha256: sha256)
     }
 
-    /// What plan needs of the state.
-    struct StateSnapshot: Sendable {
-        var files: [RecordedFile]
+    /// The plan and where the state stood.
+    struct RecordedState {
+        var plan: Plan
         var lineage: String?
         var serial: Int64
+        /// Recorded files left out because an unexpanded prefix may want them.
+        var setAside: Int
     }
 
-    /// A missing state file is an empty state (nothing imported yet); plan does not create one.
-    static func loadState(path: String) async -> Result<StateSnapshot, StateError> {
-        guard FileManager.default.fileExists(atPath: path) else {
-            return .success(StateSnapshot(files: [], lineage: nil, serial: 0))
-        }
-        do throws(StateError) {
+    /// Streams the state through the diff. A missing state file is an empty state (nothing
+    /// imported yet); plan does not create one.
+    static func diffState(path: String, manifest: Manifest, desired: DesiredState) -> Result<RecordedState, StateError> {
+        let prefixes = desired.unexpandedPrefixes.map { (reference: $0, prefix: manifest.volumes[$0.group].prefixes[$0.index]) }
+        var diff = StreamingDiff(desired: desired)
+        var setAside = 0
+        do {
             let store = try StateStore.open(at: path, create: false)
-            return .success(StateSnapshot(files: try store.loadAllFiles(), lineage: store.lineage, serial: try store.serial()))
-        } catch {
+            // Files and serial come from one read transaction.
+            let serial = try store.forEachFile { file in
+                // A recorded file that an unexpanded prefix may still want is not forgotten:
+                // without the listing, plan cannot know.
+                if !prefixes.isEmpty, case .volume(let volume, let location) = file.source, desired[file.address] == nil,
+                   prefixes.contains(where: { $0.reference.volume == volume && $0.prefix.includes(location: location) }) {
+                    setAside += 1
+                } else {
+                    diff.add(file)
+                }
+            }
+            return .success(RecordedState(plan: diff.finish(), lineage: store.lineage, serial: serial, setAside: setAside))
+        } catch let error as StateError {
+            if case .notFound = error {
+                return .success(RecordedState(plan: diff.finish(), lineage: nil, serial: 0, setAside: 0))
+            }
             return .failure(error)
+        } catch {
+            return .failure(.io(path: path, detail: "\(error)"))
         }
     }
 
     // MARK: - Prefixes
-
-    /// Recorded files that an unexpanded prefix may still want are not forgotten: without the
-    /// listing, plan cannot know. They are left out of the plan and counted in a note.
-    static func setAsideUnlisted(_ files: [RecordedFile], manifest: Manifest, desired: DesiredState) -> ([RecordedFile], Int) {
-        let prefixes = desired.unexpandedPrefixes.map { (reference: $0, prefix: manifest.volumes[$0.group].prefixes[$0.index]) }
-        guard !prefixes.isEmpty else { return (files, 0) }
-        var kept: [RecordedFile] = []
-        kept.reserveCapacity(files.count)
-        var hidden = 0
-        for file in files {
-            if case .volume(let volume, let location) = file.source, desired[file.address] == nil,
-               prefixes.contains(where: { $0.reference.volume == volume && $0.prefix.includes(location: location) }) {
-                hidden += 1
-            } else {
-                kept.append(file)
-            }
-        }
-        return (kept, hidden)
-    }
 
     static func notes(path: String, desired: DesiredState, setAside: Int) -> [String] {
         var notes: [String] = []

@@ -45,7 +45,7 @@ public struct Validate: AsyncParsableCommand {
         let summary = check.isValid ? check.state?.summary : nil
         if !diagnostics.isEmpty {
             let printer = DiagnosticPrinter(useColor: output.color.enabled(fileDescriptor: 2, environment: environment))
-            io.stderr(printer.render(diagnostics, sourceLines: DiagnosticPrinter.sourceLines(for: diagnostics, path: manifest)))
+            printer.write(diagnostics, sourceLines: DiagnosticPrinter.sourceLines(for: diagnostics, path: manifest), to: io.stderr)
         }
         guard let summary else { return 1 }
         io.stdout(Self.summary(summary, manifest: manifest) + "\n")

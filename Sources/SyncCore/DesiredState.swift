@@ -138,7 +138,8 @@ private struct Expander {
         for group in manifest.volumes {
             for file in group.files {
                 guard let project = project(file.project, at: file.mark) else { continue }
-                let address = Address(project: project, path: Self.path(file.folder ?? group.folder, file.effectiveName))
+                let name = file.name.map { $0[...] } ?? Manifest.lastSegmentSlice(of: file.location)
+                let address = Address(project: project, path: Self.path(file.folder ?? group.folder, name))
                 add(DesiredFile(address: address, source: .volume(volume: group.volume, location: file.location),
                                 metadata: manifest.defaults.metadata.merging(file.metadata),
                                 tags: tags(file.tags), policy: file.conflict ?? defaultPolicy, mark: file.mark),
@@ -223,8 +224,14 @@ private struct Expander {
         diagnostics.append(problem.diagnostic(file: manifest.file, mark: mark))
     }
 
-    static func path(_ folder: String?, _ name: String) -> String {
-        guard let folder, !folder.isEmpty else { return name }
-        return folder + "/" + name
+    /// `folder/name` in one allocation.
+    static func path(_ folder: String?, _ name: some StringProtocol) -> String {
+        guard let folder, !folder.isEmpty else { return String(name) }
+        var path = ""
+        path.reserveCapacity(folder.utf8.count + 1 + name.utf8.count)
+        path += folder
+        path += "/"
+        path += name
+        return path
     }
 }

@@ -274,3 +274,65 @@ extension Diff {
         compute(desired: desired.files, recorded: recorded, lookup: { desired[$0] })
     }
 }
+
+/// The diff fed one recorded file at a time (as the state store streams them), so the recorded
+/// state is never held whole: memory is the desired state, the recorded addresses and the changes.
+///
+/// ```swift
+/// var diff = StreamingDiff(desired: desired)
+/// try store.forEachFile { diff.add($0) }
+/// let plan = diff.finish()
+/// ```
+/// Gives the same plan as `Diff.compute(desired:recorded:)` over the same files.
+public struct StreamingDiff {
+    private let desired: DesiredState
+    private var builder = PlanBuilder()
+    private var matched = 0
+    /// Kept to find the imports at the end (binary search); usually already sorted.
+    private var addresses: [Address] = []
+    private var sorted = true
+
+    public init(desired: DesiredState) {
+        self.desired = desired
+    }
+
+    /// Compares one recorded file with the manifest.
+    public mutating func add(_ file: RecordedFile) {
+        if sorted, let last = addresses.last, Diff.compare(last, file.address) > 0 { sorted = false }
+        addresses.append(file.address)
+        if let wanted = desired[file.address] {
+            matched += 1
+            if let change = Diff.change(desired: wanted, recorded: file) {
+                builder.add(change)
+            } else {
+                builder.addUnchanged(project: file.address.project)
+            }
+        } else {
+            builder.add(Diff.forget(file))
+        }
+    }
+
+    /// The plan: the changes so far, plus an import for every desired file never seen.
+    public consuming func finish() -> Plan {
+        if matched < desired.count {
+            if !sorted { addresses.sort() }
+            for file in desired.files where !Self.contains(addresses, file.address) {
+                builder.add(Diff.importing(file))
+            }
+        }
+        return builder.finish()
+    }
+
+    private static func contains(_ addresses: [Address], _ address: Address) -> Bool {
+        var low = 0, high = addresses.count
+        while low < high {
+            let mid = (low + high) / 2
+            switch Diff.compare(addresses[mid], address) {
+            case 0: return true
+            case ..<0: low = mid + 1
+            default: high = mid
+            }
+        }
+        return false
+    }
+}

@@ -39,6 +39,8 @@ extension Manifest {
 public struct ManifestDecoder {
     private let file: String
     private var diagnostics: [Diagnostic] = []
+    /// Suggestions already worked out, by section and key: a generated manifest repeats its typos.
+    private var suggestions: [String: String?] = [:]
 
     private init(file: String) {
         self.file = file
@@ -191,7 +193,8 @@ public struct ManifestDecoder {
             return nil
         }
         // A name derived from the location must be a valid name too.
-        if valid, file.name == nil, let problem = ManifestValidation.name(file.effectiveName) {
+        if valid, file.name == nil, !ManifestValidation.isPlainLastSegment(of: file.location),
+           let problem = ManifestValidation.name(file.effectiveName) {
             report(problem, at: locationNode)
             valid = false
         }
@@ -282,11 +285,19 @@ public struct ManifestDecoder {
             report(.expectedPlainKey, at: node)
             return nil
         }
+        // Compare bytes in place: no String for the common case of a known key.
+        for key in K.allCases where node.hasText(key.rawValue) { return key }
         let text = node.text
-        if let key = K(rawValue: text) { return key }
         let expected = K.allCases.map(\.rawValue)
-        report(.unknownKey(key: text, section: section, suggestion: Suggestion.closest(to: text, in: expected), expected: expected),
-               at: node)
+        let cacheKey = section + "\u{0}" + text
+        let suggestion: String?
+        if let known = suggestions[cacheKey] {
+            suggestion = known
+        } else {
+            suggestion = Suggestion.closest(to: text, in: expected)
+            suggestions[cacheKey] = suggestion
+        }
+        report(.unknownKey(key: text, section: section, suggestion: suggestion, expected: expected), at: node)
         return nil
     }
 
@@ -318,14 +329,12 @@ public struct ManifestDecoder {
         }
         let text = node.text
         // Only a plain scalar spelt like null can be null; resolve the value just for those.
-        if node.style == .plain, Self.nullSpellings.contains(text), node.value == .null {
+        if node.style == .plain, text.utf8.count <= 4, node.value == .null {
             report(.noValue(key: key), at: node)
             return nil
         }
         return text
     }
-
-    private static let nullSpellings: Set<String> = ["", "~", "null", "Null", "NULL"]
 
     private mutating func folder(_ node: YAMLNode) -> String? {
         guard let folder = string(node, key: "folder") else { return nil }

@@ -167,6 +167,11 @@ public struct Manifest: Sendable, Hashable {
         guard let slash = location.utf8.lastIndex(of: UInt8(ascii: "/")) else { return location }
         return String(location[location.utf8.index(after: slash)...])
     }
+
+    static func lastSegmentSlice(of location: String) -> Substring {
+        guard let slash = location.utf8.lastIndex(of: UInt8(ascii: "/")) else { return location[...] }
+        return location[location.utf8.index(after: slash)...]
+    }
 }
 
 /// A `prefixes:` item, by position, with what a listing needs.

@@ -25,6 +25,18 @@ public enum ManifestValidation {
         return nil
     }
 
+    /// Whether the last segment of a valid location is a valid name as it is (1–255 bytes,
+    /// not `.` or `..`), checked without building it: the fast path for names taken from locations.
+    static func isPlainLastSegment(of location: String) -> Bool {
+        let utf8 = location.utf8
+        let start = utf8.lastIndex(of: UInt8(ascii: "/")).map(utf8.index(after:)) ?? utf8.startIndex
+        let segment = utf8[start...]
+        let count = segment.count
+        if count == 0 || count > 255 { return false }
+        if count <= 2 && segment.allSatisfy({ $0 == UInt8(ascii: ".") }) { return false }
+        return true
+    }
+
     /// A folder path: "" (the project root) or `/`-separated segments of `A-Z a-z 0-9 _ - .`,
     /// none of them `.` or `..`.
     public static func folder(_ folder: String) -> ManifestProblem? {

@@ -5,7 +5,8 @@ import SyncCore
 /// Both are stored as BLOBs (NULL when empty) so that loading a million rows decodes them with
 /// no parsing beyond reading lengths:
 /// - string list (tags): repeated `varint length, UTF-8 bytes`;
-/// - metadata: repeated `varint key length, key bytes, type byte, value`, keys in sorted order,
+/// - metadata: `varint entry count`, then repeated `varint key length, key bytes, type byte,
+///   value`, keys in sorted order,
 ///   where the type byte is `s` (varint length + UTF-8), `i` (8 bytes, little-endian Int64),
 ///   `f` (8 bytes, little-endian IEEE 754 bit pattern), `t`/`F` (true/false), `n` (null).
 enum RecordCodec {
@@ -24,7 +25,8 @@ enum RecordCodec {
     static func encode(metadata: Metadata) -> [UInt8]? {
         if metadata.isEmpty { return nil }
         var out: [UInt8] = []
-        out.reserveCapacity(metadata.count * 24)
+        out.reserveCapacity(metadata.count * 24 + 1)
+        appendVarint(UInt64(metadata.count), to: &out)
         for entry in metadata {
             appendString(entry.key, to: &out)
             switch entry.value {
@@ -122,14 +124,20 @@ enum RecordCodec {
         if bytes.isEmpty { return Metadata() }
         // Check the structure first (lengths and type bytes only), so a damaged blob is an
         // error rather than half the metadata.
-        guard isWellFormedMetadata(bytes) else { throw DecodingError() }
-        return Metadata(MetadataSequence(reader: Reader(bytes)))
+        guard let count = wellFormedMetadataCount(bytes) else { throw DecodingError() }
+        var reader = Reader(bytes)
+        _ = try reader.varint()
+        return Metadata(MetadataSequence(reader: reader, count: count))
     }
 
     /// Yields the entries of an encoded metadata blob without an intermediate array.
     struct MetadataSequence: Sequence, IteratorProtocol {
         var reader: Reader
+        /// The entry count, so `Metadata` allocates its storage once.
+        let count: Int
         var failed = false
+
+        var underestimatedCount: Int { count }
 
         mutating func next() -> (String, MetadataValue)? {
             guard !reader.isAtEnd, !failed else { return nil }
@@ -155,28 +163,30 @@ enum RecordCodec {
     }
 
     /// Walks the blob's structure (lengths and type bytes only) to check it is whole.
-    static func isWellFormedMetadata(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    /// - Returns: the entry count, or `nil` when the blob is damaged.
+    static func wellFormedMetadataCount(_ bytes: UnsafeRawBufferPointer) -> Int? {
         var r = Reader(bytes)
         do {
-            while !r.isAtEnd {
+            let count = try r.varint()
+            for _ in 0..<count {
                 let keyCount = try r.varint()
-                guard bytes.count - r.offset >= keyCount else { return false }
+                guard bytes.count - r.offset >= keyCount else { return nil }
                 r.offset += keyCount
                 switch try r.byte() {
                 case UInt8(ascii: "s"):
                     let n = try r.varint()
-                    guard bytes.count - r.offset >= n else { return false }
+                    guard bytes.count - r.offset >= n else { return nil }
                     r.offset += n
                 case UInt8(ascii: "i"), UInt8(ascii: "f"):
-                    guard bytes.count - r.offset >= 8 else { return false }
+                    guard bytes.count - r.offset >= 8 else { return nil }
                     r.offset += 8
                 case UInt8(ascii: "t"), UInt8(ascii: "F"), UInt8(ascii: "n"): break
-                default: return false
+                default: return nil
                 }
             }
-            return true
+            return r.isAtEnd ? count : nil
         } catch {
-            return false
+            return nil
         }
     }
 }

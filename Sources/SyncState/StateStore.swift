@@ -166,6 +166,9 @@ public final class StateStore: Sendable {
 
     /// Sets up a brand-new file; returns its lineage.
     private static func initialize(_ db: SQLiteConnection, now: Int64) throws -> String {
+        // 16 KiB pages: a million-row table is read with a quarter of the system calls and
+        // page headers of the default 4 KiB. Only settable before the first table exists.
+        try db.execute("PRAGMA page_size = 16384")
         try db.execute("PRAGMA journal_mode = WAL")
         try configure(db)
         let lineage = UUID().uuidString.lowercased()
@@ -229,7 +232,9 @@ public final class StateStore: Sendable {
 
     private static func configure(_ db: SQLiteConnection) throws {
         // FULL: a committed journal step survives power loss, which the journal protocol needs.
-        try db.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
+        // journal_size_limit: after a checkpoint, cut the WAL back to 64 MiB rather than keep
+        // the size of the largest transaction (a first apply of a million files) on disk.
+        try db.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA journal_size_limit = 67108864")
     }
 
     // MARK: Access

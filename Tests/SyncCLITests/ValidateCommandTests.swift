@@ -146,8 +146,57 @@ import Testing
         #expect(printer.caretLine(for: "", column: 3) == "  ^")
     }
 
+    @Test func longSourceLinesAreCutToAWindowAroundTheCaret() {
+        let printer = DiagnosticPrinter(useColor: false)
+        let line = String(repeating: "[", count: 100_000)
+        let diagnostic = Diagnostic(file: "deep.yaml", mark: SourceMark(line: 1, column: 257), message: "too deep")
+        let lines = printer.render([diagnostic], sourceLines: [1: line]).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines[1] == "…" + String(repeating: "[", count: 120) + "…")
+        // The caret still points at column 257 of the original line: 60 columns into the window, after the "…".
+        #expect(lines[2] == String(repeating: " ", count: 61) + "^")
+        // Near the start and the end the window is pinned to the line's edge.
+        let start = printer.render([Diagnostic(file: "f", mark: SourceMark(line: 1, column: 3), message: "m")], sourceLines: [1: line])
+            .split(separator: "\n")
+        #expect(start[1] == String(repeating: "[", count: 120) + "…" && start[2] == "  ^")
+        let end = printer.render([Diagnostic(file: "f", mark: SourceMark(line: 1, column: 100_000), message: "m")], sourceLines: [1: line])
+            .split(separator: "\n")
+        #expect(end[1] == "…" + String(repeating: "[", count: 120) && end[2] == String(repeating: " ", count: 120) + "^")
+        // Short lines are printed whole.
+        #expect(DiagnosticPrinter.excerpt(of: "a: b", around: 4) == ("a: b", 4))
+    }
+
     @Test func sourceLinesAreReadOnlyForMarks() {
         let lines = DiagnosticPrinter.lines([2, 4], in: Data("one\ntwo\r\nthree\nfour".utf8))
         #expect(lines == [2: "two", 4: "four"])
+    }
+}
+
+@Suite struct InternalFailureTests {
+    struct Boom: Error {}
+
+    @Test func unexpectedErrorsAreReportedAsOurBug() async {
+        let captured = Captured()
+        do {
+            try await InternalFailure.guarding(io: captured.io) { throw Boom() }
+            Issue.record("no error")
+        } catch {
+            #expect(error as? ExitCode == .failure)
+        }
+        #expect(captured.stderr.hasPrefix("sbsync: internal error: Boom()\nThis is a bug in sbsync, not a problem with your input."))
+    }
+
+    @Test func exitCodesPassAndCancellationIs130() async {
+        let captured = Captured()
+        do {
+            try await InternalFailure.guarding(io: captured.io) { throw ExitCode(1) }
+        } catch {
+            #expect(error as? ExitCode == ExitCode(1))
+        }
+        do {
+            try await InternalFailure.guarding(io: captured.io) { throw CancellationError() }
+        } catch {
+            #expect(error as? ExitCode == ExitCode(130))
+        }
+        #expect(captured.stderr.isEmpty)
     }
 }

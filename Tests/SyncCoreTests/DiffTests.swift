@@ -179,3 +179,49 @@ struct DiffTests {
         #expect(plan.summaryLine == "No changes. The projects match the manifest.")
     }
 }
+
+@Suite("Diff of a desired state")
+struct DesiredStateDiffTests {
+    @Test("a manifest's desired state (in manifest order) diffs like its sorted files")
+    func manifestOrder() throws {
+        let desired = try state("""
+            version: 1
+            project: rfranklin/my-project
+            defaults: {tags: [ICDC], metadata: {study: ICDC}}
+            volumes:
+              - volume: rfranklin/input
+                folder: raw
+                files:
+                  - location: z/last.fq
+                  - location: a/first.fq
+                    metadata: {sample_id: S1}
+                  - location: m/middle.fq
+            drs:
+              - uri: drs://example.org/abc
+                name: b.ext
+                project: rfranklin/other-project
+            """)
+        #expect(desired.files.map(\.address.name) == ["last.fq", "first.fq", "middle.fq", "b.ext"])
+        var recorded = desired.files.map { Fixture.recorded($0) }.sorted { $0.address < $1.address }
+        recorded[0].metadata["sample_id"] = .string("S0")  // raw/first.fq
+        recorded.remove(at: 2)                           // raw/middle.fq
+        let plan = Diff.compute(desired: desired, recorded: recorded)
+        #expect(plan == Diff.compute(desired: desired.sortedByAddress, recorded: recorded))
+        #expect(plan.changes.map { "\($0.action.rawValue) \($0.address): \($0.reason)" } == [
+            "import rfranklin/my-project:raw/middle.fq: not in state",
+            "update rfranklin/my-project:raw/first.fq: metadata key 'sample_id' changed from 'S0' to 'S1'",
+        ])
+        #expect(plan.counts == PlanCounts(imports: 1, replaces: 0, updates: 1, forgets: 0, unchanged: 2))
+
+        // Streamed one file at a time, in any order, the plan is the same.
+        for order in [recorded, recorded.reversed()] {
+            var streaming = StreamingDiff(desired: desired)
+            for file in order { streaming.add(file) }
+            #expect(streaming.finish() == plan)
+        }
+        var extra = StreamingDiff(desired: desired)
+        for file in recorded { extra.add(file) }
+        extra.add(Fixture.recorded("zz/gone.fq"))
+        #expect(extra.finish().changes.last.map { "\($0.action.rawValue) \($0.address)" } == "forget rfranklin/my-project:zz/gone.fq")
+    }
+}

@@ -175,3 +175,13 @@ import Testing
         #expect(s.sortedByAddress.map(\.address.description) == ["a/a:c", "rfranklin/p:a", "rfranklin/p:b"])
     }
 }
+
+@Suite struct DiagnosticOrderTests {
+    @Test func sortedBySourceStableAndWithoutRepeats() {
+        let a = Diagnostic(file: "m", mark: SourceMark(line: 3, column: 1), message: "a")
+        let b = Diagnostic(file: "m", mark: SourceMark(line: 1, column: 9), message: "b")
+        let c = Diagnostic(file: "m", mark: SourceMark(line: 3, column: 1), message: "c")
+        let whole = Diagnostic(file: "m", mark: nil, message: "file")
+        #expect(Diagnostic.inSourceOrder([a, b, c, a, whole, b]) == [whole, b, a, c])
+    }
+}

@@ -15,6 +15,12 @@ import SyncCore
         #expect(try store.storedFormatVersion() == StateStore.formatVersion)
         #expect(try store.serial() == 0)
         #expect(try store.fileCount() == 0)
+        // SQLite gives its companion files the database's mode.
+        try store.withLock(operation: "test") { try store.record([sampleFile(1)]) }
+        for companion in [path + "-wal", path + "-shm"] {
+            let mode = try FileManager.default.attributesOfItem(atPath: companion)[.posixPermissions] as? Int
+            #expect(mode == 0o600, "\(companion)")
+        }
     }
 
     @Test func refusesToCreateWhenAskedNotTo() {
@@ -45,6 +51,14 @@ import SyncCore
         let reopened = try StateStore.open(at: path, create: false, options: .testing(clock: clock))
         #expect(reopened.lineage == lineage)
         #expect(try reopened.serial() == 3)
+        let both = try reopened.loadAllFilesAndSerial()
+        #expect(both.serial == 3 && both.files == [sampleFile(2), sampleFile(3)])
+        var streamed: [RecordedFile] = []
+        let serial = try reopened.forEachFile { streamed.append($0) }
+        #expect(serial == 3 && streamed == both.files)
+        struct Stop: Error {}
+        #expect(throws: Stop.self) { try reopened.forEachFile { _ in throw Stop() } }
+        #expect(try reopened.fileCount() == 2)  // the connection is usable after a throwing body
         #expect(try reopened.fileCount() == 2)
         let other = try StateStore.open(at: dir.file("other.state"), create: true, options: .testing(clock: clock))
         #expect(other.lineage != lineage)
