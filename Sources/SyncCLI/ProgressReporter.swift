@@ -84,7 +84,8 @@ final class ProgressReporter: Sendable {
         if c.skipped > 0 { line += ", \(c.skipped) skipped" }
         if c.failed > 0 { line += ", \(c.failed) failed" }
         line += " · " + String(format: "%.1f", rate) + " files/s · ETA \(eta) · \(c.jobsInFlight) job(s) in flight"
-        if c.pacingSeconds > 0 { line += " · waited \(Self.duration(c.pacingSeconds)) on the DRS pace" }
+        if c.rateLimitSeconds >= 1 { line += " · waited \(Self.duration(c.rateLimitSeconds)) on rate limits" }
+        if c.pacingSeconds >= 1 { line += " · \(Self.duration(c.pacingSeconds)) on the DRS pace" }
         return line
     }
 
@@ -105,7 +106,8 @@ final class ProgressReporter: Sendable {
             object = ["event": "submitted", "batch": batch, "kind": kind.rawValue, "items": items]
         case .progress(let c):
             object = ["event": "progress", "total": c.total, "done": c.done, "skipped": c.skipped, "failed": c.failed,
-                      "jobs_in_flight": c.jobsInFlight, "pacing_seconds": c.pacingSeconds]
+                      "jobs_in_flight": c.jobsInFlight, "pacing_seconds": c.pacingSeconds,
+                      "rate_limit_seconds": c.rateLimitSeconds]
         case .pacing(let wait):
             object = ["event": "pacing", "seconds": Double(wait.components.seconds)]
         case .problem(let p):

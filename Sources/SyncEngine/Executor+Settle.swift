@@ -106,7 +106,7 @@ extension Executor {
                 }
             }
             try stateCall { try store.completeBatch(batch.id, results: results, recording: files) }
-            emitProgress()
+            await emitProgress()
             return fold
         }
     }

@@ -327,7 +327,7 @@ public actor Executor {
         try await resolveFailures(failures, batch: batch, desired: desired, replacing: replacing,
                                   results: &results, files: &files, fold: &fold)
         try stateCall { try store.completeBatch(batch.id, results: results, recording: files) }
-        emitProgress()
+        await emitProgress()
         return fold
     }
 
@@ -370,7 +370,7 @@ public actor Executor {
         try await resolveFailures(failures, batch: batch, desired: desired, replacing: replacing,
                                   results: &results, files: &files, fold: &fold)
         try stateCall { try store.completeBatch(batch.id, results: results, recording: files) }
-        emitProgress()
+        await emitProgress()
         return fold
     }
 
@@ -505,7 +505,7 @@ public actor Executor {
         let file = recorded
         try stateCall { try store.record([file]) }
         finish(1, as: .updated)
-        emitProgress()
+        await emitProgress()
     }
 
     // MARK: - DRS pace
@@ -554,7 +554,10 @@ public actor Executor {
         onEvent(.problem(problem))
     }
 
-    func emitProgress() { onEvent(.progress(counts)) }
+    func emitProgress() async {
+        counts.rateLimitSeconds = await client.reader.budget.totalWait.seconds
+        onEvent(.progress(counts))
+    }
 
     @discardableResult
     func stateCall<T>(_ body: () throws -> T) throws -> T {

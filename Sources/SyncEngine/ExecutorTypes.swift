@@ -81,6 +81,8 @@ public struct ExecutorCounts: Sendable, Hashable, Codable {
     public var jobsInFlight = 0
     /// Seconds spent waiting on the DRS pace.
     public var pacingSeconds = 0.0
+    /// Seconds spent waiting on the platform's rate limit (429s and the request budget).
+    public var rateLimitSeconds = 0.0
 
     public init() {}
 

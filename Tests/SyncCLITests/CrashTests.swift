@@ -163,3 +163,62 @@ struct CrashTests {
         #expect(try store.unfinishedBatches().isEmpty)
     }
 }
+
+@Suite("sbsync apply and Ctrl-C", .serialized)
+struct InterruptTests {
+    @Test("Ctrl-C once: no new batches, those in flight recorded, exit 130; the next apply finishes the rest")
+    func interruptOnce() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sbsync-int-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let listing = directory.appendingPathComponent("volume.txt")
+        try Data((0..<800).map { "cohort/s\($0).bam\t1\n" }.joined().utf8).write(to: listing)
+        let manifest = directory.appendingPathComponent("sbsync.yaml").path
+        try Data("""
+            version: 1
+            project: int/p
+            volumes:
+              - volume: int/vol
+                prefixes:
+                  - prefix: cohort/
+
+            """.utf8).write(to: URL(fileURLWithPath: manifest))
+        let state = directory.appendingPathComponent("int.state").path
+        let emulator = try EmulatorProcess(arguments: [
+            "--port", "0", "--token", "int-token", "--project", "int/p", "--volume-listing", "int/vol=\(listing.path)",
+            "--job-duration", "2", "--time-scale", "4", "--rate-limit", "1000000",
+        ])
+        defer { emulator.stop() }
+        let environment = ["SB_API_ENDPOINT": emulator.endpoint, "SB_AUTH_TOKEN": "int-token", "NO_COLOR": "1",
+                           "HOME": directory.path, "PATH": "/usr/bin:/bin"]
+        let arguments = ["apply", "-f", manifest, "--state", state, "--auto-approve", "--poll-interval", "0.05", "--jobs", "1"]
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try sbsyncBinary())
+        process.arguments = arguments
+        process.environment = environment
+        let err = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = err
+        try process.run()
+        usleep(1_200_000)
+        kill(process.processIdentifier, SIGINT)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "\(stderr)")
+        #expect(stderr.contains("stopping"))
+
+        // What was in flight is recorded; nothing is left unsettled.
+        let store = try StateStore.open(at: state, create: false)
+        #expect(try store.unfinishedBatches().isEmpty)
+        let recordedAfterStop = try store.loadAllFiles().count
+        #expect(recordedAfterStop > 0 && recordedAfterStop < 800)
+
+        let rest = try run(try sbsyncBinary(), arguments, environment: environment)
+        #expect(rest.status == 0, "\(rest.stderr)")
+        let files = ((try emulator.state()["projects"] as? [[String: Any]])?.first?["files"] as? [[String: Any]] ?? [])
+            .filter { $0["type"] as? String == "file" }
+        #expect(files.count == 800)
+        #expect(Set(files.compactMap { $0["path"] as? String }).count == 800)
+    }
+}
