@@ -230,6 +230,14 @@ public struct ApplyCommand: AsyncParsableCommand {
                      environment: [String: String], environmentIO: Environment) async throws -> Int32 {
         let clock = environmentIO.clock
         let client = PlatformClient(config: config, transport: transport, clock: clock)
+        // The lock expires when its heartbeat is old; long waits (DRS pace, polls) write nothing.
+        let heartbeat = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(30))
+                try? store.refreshLock()
+            }
+        }
+        defer { heartbeat.cancel() }
         let json = output.json
         let reporter = ProgressReporter(io: io, json: json, live: environmentIO.errorIsTerminal && !json,
                                         color: !noColor && output.color.enabled(fileDescriptor: 2, environment: environment))
