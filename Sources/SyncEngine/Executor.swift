@@ -29,6 +29,8 @@ public actor Executor {
     /// DRS items submitted: (time, count), for the pace.
     var drsSubmissions: [(time: Double, count: Int)] = []
     var notStarted = 0
+    /// The end of the latest DRS pace wait, so overlapping waits are counted once.
+    var pacedUntil = 0.0
 
     struct FolderKey: Hashable {
         var project: String
@@ -530,7 +532,9 @@ public actor Executor {
                 if used - freed + count <= options.drsPace { break }
             }
             let wait = max(0.001, until - now)
-            counts.pacingSeconds += wait
+            // Concurrent waiters overlap: count the wall time once.
+            counts.pacingSeconds += max(0, until - max(now, pacedUntil))
+            pacedUntil = max(pacedUntil, until)
             onEvent(.pacing(.milliseconds(Int64(wait * 1000))))
             try await clock.sleep(for: .milliseconds(Int64((wait * 1000).rounded(.up))))
         }
