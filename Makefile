@@ -47,6 +47,7 @@ demo: deps build
 bench: deps release
 	@bash Benchmarks/run.sh "$$($(SWIFT) build -c release --show-bin-path)"
 	@bash Benchmarks/plan-bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
+	@bash Benchmarks/apply-bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
 
 clean:
 	rm -rf .build $(VENV) bench-out

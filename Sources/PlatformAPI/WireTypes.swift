@@ -297,16 +297,20 @@ public struct FileStorage: Decodable, Sendable, Hashable {
     public var volume: String?
     public var location: String?
     public var hostedOnLocations: [String]?
+    /// The DRS URI of a DRS-imported file, when the platform reports it [UNCONFIRMED].
+    public var drsURI: String?
 
     enum CodingKeys: String, CodingKey {
         case type, volume, location
         case hostedOnLocations = "hosted_on_locations"
+        case drsURI = "drs_uri"
     }
 
-    public init(type: String? = nil, volume: String? = nil, location: String? = nil) {
+    public init(type: String? = nil, volume: String? = nil, location: String? = nil, drsURI: String? = nil) {
         self.type = type
         self.volume = volume
         self.location = location
+        self.drsURI = drsURI
     }
 }
 

@@ -1,1 +1,0 @@
-// Placeholder: SyncEngine is being built.

@@ -1,0 +1,218 @@
+import ArgumentParser
+import Foundation
+import PlatformAPI
+import PlatformEmulator
+import SyncCLI
+import SyncCore
+import SyncState
+import Testing
+
+private final class ApplyClock: PlatformClock {
+    let emulatorClock: PlatformEmulator.ManualClock
+    init(_ emulatorClock: PlatformEmulator.ManualClock) { self.emulatorClock = emulatorClock }
+    func now() -> Double { emulatorClock.now.timeIntervalSince1970 }
+    func sleep(for duration: Duration) async throws {
+        try Task.checkCancellation()
+        let c = duration.components
+        emulatorClock.advance(by: Double(c.seconds) + Double(c.attoseconds) / 1e18)
+        await Task.yield()
+    }
+}
+
+/// `sbsync apply` in process against an emulator answered without sockets.
+private struct ApplyFixture {
+    static let token = "apply-test-token"
+    let emulator: Emulator
+    let clock: PlatformEmulator.ManualClock
+    let directory: URL
+    var manifestPath: String { directory.appendingPathComponent("sbsync.yaml").path }
+    var statePath: String { directory.appendingPathComponent("state.db").path }
+
+    init() throws {
+        clock = PlatformEmulator.ManualClock()
+        var objects: [String: Int] = [:]
+        for i in 0..<120 { objects["runs/s\(i).bam"] = 10 + i }
+        objects["other/x.txt"] = 3
+        emulator = try Emulator(configuration: EmulatorConfiguration(
+            tokens: [Self.token], projects: ["alice/p1"], volumes: ["alice/vol": .objects(objects)],
+            jobDuration: 4, rateLimit: 1_000_000, seed: 3, clock: clock.clock))
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("apply-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    func write(_ manifest: String) throws {
+        try Data(manifest.utf8).write(to: URL(fileURLWithPath: manifestPath))
+    }
+
+    var transport: ClosureTransport {
+        let emulator = self.emulator
+        return ClosureTransport { request in
+            let parts = request.url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
+            var headers: [String: String] = ["host": "127.0.0.1"]
+            for header in request.headers { headers[header.name] = header.value }
+            let response = await emulator.respond(to: EmulatorRequest(
+                method: request.method.rawValue, target: parts.count == 4 ? "/" + parts[3] : "/", headers: headers,
+                body: Data(request.body ?? [])))
+            if response.dropConnection { throw TransportError(phase: .maybeSent, kind: .connectionDropped, message: "dropped") }
+            return TransportResponse(status: response.status, headers: response.headers, body: [UInt8](response.body))
+        }
+    }
+
+    func apply(_ arguments: [String], terminal: Bool = false, answer: String? = nil) async throws -> (code: Int32, stdout: String, stderr: String) {
+        let command = try ApplyCommand.parse(arguments + (arguments.first?.hasSuffix(".plan") == true ? [] : ["-f", manifestPath]) + ["--state", statePath])
+        let captured = Captured()
+        let env = ApplyCommand.Environment(inputIsTerminal: terminal, errorIsTerminal: false, readLine: { answer },
+                                           transport: transport, clock: ApplyClock(clock))
+        let code = await command.execute(io: captured.io, environment: ["SB_API_ENDPOINT": "http://127.0.0.1/v2", "SB_AUTH_TOKEN": Self.token, "HOME": directory.path],
+                                         environmentIO: env)
+        return (code, captured.stdout, captured.stderr)
+    }
+
+    func importCalls() async -> Int {
+        let c = await emulator.counters().requestsByEndpoint
+        return (c["POST /bulk/storage/imports/create"] ?? 0) + (c["POST /bulk/drs/imports/create"] ?? 0)
+    }
+
+    func files() async -> [EmulatorSnapshot.File] {
+        await emulator.snapshot().project("alice/p1")?.files.filter { $0.type == "file" } ?? []
+    }
+}
+
+private let manifest = """
+    version: 1
+    project: alice/p1
+    defaults:
+      tags: [demo]
+    volumes:
+      - volume: alice/vol
+        folder: raw
+        files:
+          - location: other/x.txt
+            metadata: {sample_id: X}
+        prefixes:
+          - prefix: runs/
+            include: ["*.bam"]
+    drs:
+      - uri: drs://drs.example.org/obj-1
+        name: one.cram
+        folder: drs
+      - uri: drs://drs.example.org/obj-2
+        name: two.cram
+        folder: drs
+    """
+
+@Suite("sbsync apply against the emulator in process")
+struct ApplyCommandTests {
+    @Test("apply --auto-approve imports everything (prefixes listed), then a second apply changes nothing")
+    func applyTwice() async throws {
+        let f = try ApplyFixture()
+        try f.write(manifest)
+        let first = try await f.apply(["--auto-approve"])
+        #expect(first.code == 0, "\(first.stderr)")
+        #expect(first.stdout.contains("Plan: 123 to import"))
+        #expect(first.stdout.contains("Apply complete: 123 imported"))
+        let files = await f.files()
+        #expect(files.count == 123 && Set(files.map(\.path)).count == 123)
+        #expect(files.contains { $0.path == "raw/runs/s7.bam" } || files.contains { $0.path == "raw/s7.bam" })
+        let calls = await f.importCalls()
+        let second = try await f.apply(["--auto-approve"])
+        #expect(second.code == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("No changes"))
+        #expect(await f.importCalls() == calls)
+    }
+
+    @Test("without a terminal and without --auto-approve: refused, nothing changed")
+    func needsApproval() async throws {
+        let f = try ApplyFixture()
+        try f.write(manifest)
+        let result = try await f.apply([])
+        #expect(result.code == 1)
+        #expect(result.stderr.contains("--auto-approve"))
+        #expect(await f.importCalls() == 0)
+        let declined = try await f.apply([], terminal: true, answer: "no")
+        #expect(declined.code == 1 && declined.stdout.contains("cancelled"))
+        #expect(await f.importCalls() == 0)
+        let accepted = try await f.apply([], terminal: true, answer: "yes")
+        #expect(accepted.code == 0, "\(accepted.stderr)")
+    }
+
+    @Test("a saved plan runs exactly; a stale one is refused with exit 4 and its reason")
+    func savedPlans() async throws {
+        let f = try ApplyFixture()
+        try f.write(manifest.replacingOccurrences(of: "    prefixes:\n      - prefix: runs/\n        include: [\"*.bam\"]\n", with: ""))
+        let planPath = f.directory.appendingPathComponent("p.plan").path
+        let plan = try PlanCommand.parse(["-f", f.manifestPath, "--state", f.statePath, "--out", planPath])
+        let captured = Captured()
+        #expect(await plan.execute(io: captured.io, environment: [:]) == 0)
+        let applied = try await f.apply([planPath])
+        #expect(applied.code == 0, "\(applied.stderr)")
+        #expect(await f.files().count == 3)
+        // The state has moved on since: the same plan is stale now.
+        let again = try await f.apply([planPath])
+        #expect(again.code == 4)
+        #expect(again.stderr.contains("is stale") && again.stderr.contains("state"))
+        #expect(await f.importCalls() == 2)
+        // A fresh plan of the current state: nothing to do, applied without changes.
+        #expect(await plan.execute(io: captured.io, environment: [:]) == 0)
+        let noop = try await f.apply([planPath])
+        #expect(noop.code == 0, "\(noop.stderr)")
+        // After another apply, that plan's serial is old: refused with the serial named.
+        #expect(await plan.execute(io: captured.io, environment: [:]) == 0)
+        var newer = manifest.replacingOccurrences(of: "    prefixes:\n      - prefix: runs/\n        include: [\"*.bam\"]\n", with: "")
+        newer += "\n  - uri: drs://drs.example.org/obj-3\n    name: three.cram\n"
+        try f.write(newer)
+        #expect(try await f.apply(["--auto-approve"]).code == 0)
+        try f.write(manifest.replacingOccurrences(of: "    prefixes:\n      - prefix: runs/\n        include: [\"*.bam\"]\n", with: ""))
+        let serial = try await f.apply([planPath])
+        #expect(serial.code == 4 && serial.stderr.contains("changed since the plan was made (serial"), "\(serial.stderr)")
+        // A changed manifest is named as the reason.
+        try f.write(manifest + "\n# edited\n")
+        let edited = try await f.apply([planPath])
+        #expect(edited.code == 4 && edited.stderr.contains("manifest"))
+    }
+
+    @Test("failed items: exit 3, a failures file, and the next apply retries them")
+    func failures() async throws {
+        let f = try ApplyFixture()
+        try f.write(manifest)
+        var faults = EmulatorFaults.none
+        faults.itemFailureRate = 0.5
+        await f.emulator.setFaults(faults)
+        let first = try await f.apply(["--auto-approve"])
+        #expect(first.code == 3, "\(first.stderr)")
+        #expect(first.stdout.contains("failed"))
+        let failuresFile = f.statePath + ".failures.json"
+        #expect(FileManager.default.fileExists(atPath: failuresFile))
+        await f.emulator.setFaults(.none)
+        let second = try await f.apply(["--auto-approve"])
+        #expect(second.code == 0, "\(second.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: failuresFile))
+        let files = await f.files()
+        #expect(files.count == 123 && Set(files.map(\.path)).count == 123)
+    }
+
+    @Test("a state locked by a live apply: exit 5")
+    func locked() async throws {
+        let f = try ApplyFixture()
+        try f.write(manifest)
+        let other = try StateStore.open(at: f.statePath, create: true)
+        try other.acquireLock(operation: "apply")
+        let result = try await f.apply(["--auto-approve"])
+        #expect(result.code == 5)
+        try other.releaseLock()
+    }
+
+    @Test("--json streams one event per line")
+    func jsonEvents() async throws {
+        let f = try ApplyFixture()
+        try f.write(manifest)
+        let result = try await f.apply(["--auto-approve", "--json"])
+        #expect(result.code == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(!lines.isEmpty)
+        for line in lines {
+            #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "not JSON: \(line)")
+        }
+        #expect(lines.last?.contains(#""event":"done""#) == true)
+    }
+}

@@ -1,0 +1,224 @@
+import Foundation
+import SyncCore
+import SyncState
+import Testing
+
+/// A built binary next to `sbsync`.
+private func sibling(_ name: String) throws -> String {
+    let path = URL(fileURLWithPath: try sbsyncBinary()).deletingLastPathComponent().appendingPathComponent(name).path
+    guard FileManager.default.isExecutableFile(atPath: path) else {
+        Issue.record("\(name) not found beside sbsync; build it first (`swift build`)")
+        throw CancellationError()
+    }
+    return path
+}
+
+/// `sbsync-emulator` as a separate process, on a free port.
+private final class EmulatorProcess {
+    let process = Process()
+    let endpoint: String
+    var admin: String { String(endpoint.dropLast(3)) + "/_admin" }
+
+    init(arguments: [String]) throws {
+        process.executableURL = URL(fileURLWithPath: try sibling("sbsync-emulator"))
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var buffer = Data()
+        let handle = out.fileHandleForReading
+        while !String(decoding: buffer, as: UTF8.self).contains("\n") {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            buffer += chunk
+        }
+        let line = String(decoding: buffer, as: UTF8.self)
+        guard let range = line.range(of: "http://[^ \n]*/v2", options: .regularExpression) else {
+            process.terminate()
+            throw CancellationError()
+        }
+        endpoint = String(line[range])
+    }
+
+    func state() throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(string: admin + "/state")!)
+        return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
+
+/// SplitMix64, so a failing run can be repeated from its printed seed.
+private struct Seeded: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite("crash safety: sbsync apply killed with SIGKILL at random moments", .serialized)
+struct CrashTests {
+    @Test("2,000 files (volume and DRS), killed at 20+ random moments, converge with no duplicates")
+    func killedApplyConverges() throws {
+        let volumeFiles = 1200, drsFiles = 800
+        let seed = ProcessInfo.processInfo.environment["SBSYNC_CRASH_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max / 2)
+        print("crash test seed: \(seed) (repeat with SBSYNC_CRASH_SEED=\(seed))")
+        var random = Seeded(state: seed)
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sbsync-crash-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let listing = directory.appendingPathComponent("volume.txt")
+        try Data((0..<volumeFiles).map { "cohort/s\($0).bam\t\($0 + 1)\n" }.joined().utf8).write(to: listing)
+        var yaml = """
+            version: 1
+            project: crash/p
+            defaults:
+              tags: [crash]
+            volumes:
+              - volume: crash/vol
+                folder: vol
+                prefixes:
+                  - prefix: cohort/
+            drs:
+
+            """
+        for i in 0..<drsFiles {
+            yaml += "  - uri: drs://drs.example.org/item-\(i)\n    name: d\(i).cram\n    folder: drs/g\(i % 4)\n"
+            if i % 3 == 0 { yaml += "    conflict: overwrite\n" }
+        }
+        let manifest = directory.appendingPathComponent("sbsync.yaml").path
+        try Data(yaml.utf8).write(to: URL(fileURLWithPath: manifest))
+        let state = directory.appendingPathComponent("crash.state").path
+
+        let emulator = try EmulatorProcess(arguments: [
+            "--port", "0", "--token", "crash-token", "--project", "crash/p", "--volume-listing", "crash/vol=\(listing.path)",
+            "--job-duration", "2", "--time-scale", "4", "--rate-limit", "1000000", "--drs-pace", "1000000", "--seed", String(seed % 100_000),
+        ])
+        defer { emulator.stop() }
+        let environment = ["SB_API_ENDPOINT": emulator.endpoint, "SB_AUTH_TOKEN": "crash-token", "NO_COLOR": "1",
+                           "HOME": directory.path, "PATH": "/usr/bin:/bin"]
+        let sbsync = try sbsyncBinary()
+        let arguments = ["apply", "-f", manifest, "--state", state, "--auto-approve", "--poll-interval", "0.05",
+                         "--drs-pace", "1000000", "--jobs", "1"]
+
+        var kills = 0, attempts = 0
+        while kills < 20 && attempts < 60 {
+            attempts += 1
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: sbsync)
+            process.arguments = arguments
+            process.environment = environment
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let delay = UInt32.random(in: 20_000...1_500_000, using: &random)
+            usleep(delay)
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                kills += 1
+            }
+            process.waitUntilExit()
+        }
+        let beforeFinal = (((try emulator.state()["projects"] as? [[String: Any]])?.first?["files"] as? [[String: Any]]) ?? [])
+            .filter { $0["type"] as? String == "file" }.count
+        print("crash test: \(kills) kills in \(attempts) runs; \(beforeFinal) of \(volumeFiles + drsFiles) files on the emulator before the last run")
+        #expect(kills >= 20)
+
+        // A run to the end, then nothing left to do.
+        let started = Date()
+        let final = try run(sbsync, arguments, environment: environment)
+        print("crash test: the last run took \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        #expect(final.status == 0, "\(final.stderr)")
+        let again = try run(sbsync, arguments, environment: environment)
+        #expect(again.status == 0 && again.stdout.contains("No changes"), "\(again.stdout)\(again.stderr)")
+
+        // Every desired file exactly once, nothing else.
+        let snapshot = try emulator.state()
+        let projects = snapshot["projects"] as? [[String: Any]] ?? []
+        let files = (projects.first?["files"] as? [[String: Any]] ?? []).filter { $0["type"] as? String == "file" }
+        let paths = files.compactMap { $0["path"] as? String }
+        var expected = Set((0..<volumeFiles).map { "vol/s\($0).bam" })
+        for i in 0..<drsFiles { expected.insert("drs/g\(i % 4)/d\(i).cram") }
+        #expect(paths.count == expected.count, "\(paths.count) files on the emulator for \(expected.count) desired")
+        #expect(Set(paths) == expected)
+
+        // The state matches the emulator file for file.
+        let store = try StateStore.open(at: state, create: false)
+        let recorded = try store.loadAllFiles()
+        #expect(recorded.count == expected.count)
+        var idByPath: [String: String] = [:]
+        for file in files { if let path = file["path"] as? String, let id = file["id"] as? String { idByPath[path] = id } }
+        for file in recorded {
+            #expect(idByPath[file.address.path] == file.fileID, "\(file.address) recorded as \(file.fileID ?? "nil")")
+        }
+        #expect(try store.unfinishedBatches().isEmpty)
+    }
+}
+
+@Suite("sbsync apply and Ctrl-C", .serialized)
+struct InterruptTests {
+    @Test("Ctrl-C once: no new batches, those in flight recorded, exit 130; the next apply finishes the rest")
+    func interruptOnce() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sbsync-int-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let listing = directory.appendingPathComponent("volume.txt")
+        try Data((0..<800).map { "cohort/s\($0).bam\t1\n" }.joined().utf8).write(to: listing)
+        let manifest = directory.appendingPathComponent("sbsync.yaml").path
+        try Data("""
+            version: 1
+            project: int/p
+            volumes:
+              - volume: int/vol
+                prefixes:
+                  - prefix: cohort/
+
+            """.utf8).write(to: URL(fileURLWithPath: manifest))
+        let state = directory.appendingPathComponent("int.state").path
+        let emulator = try EmulatorProcess(arguments: [
+            "--port", "0", "--token", "int-token", "--project", "int/p", "--volume-listing", "int/vol=\(listing.path)",
+            "--job-duration", "2", "--time-scale", "4", "--rate-limit", "1000000",
+        ])
+        defer { emulator.stop() }
+        let environment = ["SB_API_ENDPOINT": emulator.endpoint, "SB_AUTH_TOKEN": "int-token", "NO_COLOR": "1",
+                           "HOME": directory.path, "PATH": "/usr/bin:/bin"]
+        let arguments = ["apply", "-f", manifest, "--state", state, "--auto-approve", "--poll-interval", "0.05", "--jobs", "1"]
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try sbsyncBinary())
+        process.arguments = arguments
+        process.environment = environment
+        let err = Pipe()
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = err
+        try process.run()
+        usleep(1_200_000)
+        kill(process.processIdentifier, SIGINT)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "\(stderr)")
+        #expect(stderr.contains("stopping"))
+
+        // What was in flight is recorded; nothing is left unsettled.
+        let store = try StateStore.open(at: state, create: false)
+        #expect(try store.unfinishedBatches().isEmpty)
+        let recordedAfterStop = try store.loadAllFiles().count
+        #expect(recordedAfterStop > 0 && recordedAfterStop < 800)
+
+        let rest = try run(try sbsyncBinary(), arguments, environment: environment)
+        #expect(rest.status == 0, "\(rest.stderr)")
+        let files = ((try emulator.state()["projects"] as? [[String: Any]])?.first?["files"] as? [[String: Any]] ?? [])
+            .filter { $0["type"] as? String == "file" }
+        #expect(files.count == 800)
+        #expect(Set(files.compactMap { $0["path"] as? String }).count == 800)
+    }
+}

@@ -1,1 +1,0 @@
-// Placeholder: SyncEngineTests is being built.
