@@ -1,6 +1,6 @@
 /// Every behaviour the emulator bakes in that platform-api.md marks **[UNCONFIRMED]** (or does not
 /// cover), in one place. Each entry names the section of platform-api.md it settles. The README
-/// section docs/readme/emulator.md repeats this list; keep the two in step.
+/// README section "The platform emulator" repeats this list; keep the two in step.
 ///
 /// The values here are also what the code uses, so changing an assumption means changing it here.
 public enum EmulatorAssumptions {

@@ -100,7 +100,7 @@ public final class Emulator: Sendable {
             }
         case ("GET", ["assumptions"]): return json(EmulatorAssumptions.all)
         default:
-            return problem(404, "unknown admin call \(request.method) /_admin/\(path.joined(separator: "/")); see docs/readme/emulator.md")
+            return problem(404, "unknown admin call \(request.method) /_admin/\(path.joined(separator: "/")); see the README, section 'The platform emulator'")
         }
     }
 }

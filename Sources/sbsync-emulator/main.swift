@@ -10,7 +10,7 @@ struct SBSyncEmulator: AsyncParsableCommand {
         discussion: """
             Prints 'listening on http://HOST:PORT/v2' when ready. Admin calls (no token) live under \
             /_admin: GET state, GET counters, POST counters/reset, GET|POST faults, POST projects, \
-            GET assumptions. See docs/readme/emulator.md.
+            GET assumptions. See the README, section "The platform emulator".
             """)
 
     @Option(help: "Port to listen on; 0 picks a free port.")
