@@ -37,9 +37,13 @@ build: system-deps
 release: system-deps
 	$(SWIFT) build -c release
 
+# Tests write their scratch files under .build/test-tmp (cleared on each run), not /tmp.
+TEST_TMP := $(CURDIR)/.build/test-tmp
+
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	rm -rf $(TEST_TMP) && mkdir -p $(TEST_TMP)
+	TMPDIR=$(TEST_TMP) $(SWIFT) test --skip-build
 
 demo: deps build
 	@bash scripts/demo.sh "$$($(SWIFT) build --show-bin-path)"

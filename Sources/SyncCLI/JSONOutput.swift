@@ -6,15 +6,15 @@ public import SyncYAML
 public enum JSONOutput {
     /// `{"manifest":…,"valid":false,"diagnostics":[{"file","line","column","severity","message","note"}…]}`
     public static func diagnostics(_ diagnostics: [Diagnostic], manifest: String) -> String {
-        var out = "{\"manifest\":" + quote(manifest) + ",\"valid\":false,\"diagnostics\":["
+        var out = "{\"manifest\":" + JSONText.quote(manifest) + ",\"valid\":false,\"diagnostics\":["
         for (i, d) in diagnostics.enumerated() {
             if i > 0 { out += "," }
-            out += "\n{\"file\":" + quote(d.file)
+            out += "\n{\"file\":" + JSONText.quote(d.file)
             out += ",\"line\":" + (d.mark.map { String($0.line) } ?? "null")
             out += ",\"column\":" + (d.mark.map { String($0.column) } ?? "null")
-            out += ",\"severity\":" + quote(d.severity.rawValue)
-            out += ",\"message\":" + quote(d.message)
-            out += ",\"note\":" + (d.note.map(quote) ?? "null") + "}"
+            out += ",\"severity\":" + JSONText.quote(d.severity.rawValue)
+            out += ",\"message\":" + JSONText.quote(d.message)
+            out += ",\"note\":" + (d.note.map(JSONText.quote) ?? "null") + "}"
         }
         out += "\n]}\n"
         return out
@@ -24,7 +24,7 @@ public enum JSONOutput {
     /// hundreds of megabytes): `{"manifest","valid":true,"summary":{…},"files":[…],"unexpandedPrefixes":[…]}`.
     public static func desiredState(_ state: DesiredState, manifest: String, write: (String) -> Void) {
         let s = state.summary
-        var out = "{\"manifest\":" + quote(manifest) + ",\"valid\":true,\"summary\":{"
+        var out = "{\"manifest\":" + JSONText.quote(manifest) + ",\"valid\":true,\"summary\":{"
         out += "\"files\":\(s.files),\"volumeFiles\":\(s.volumeFiles),\"drsFiles\":\(s.drsFiles),"
         out += "\"projects\":\(s.projects),\"unexpandedPrefixes\":\(s.unexpandedPrefixes)},\"files\":["
         for (i, file) in state.files.enumerated() {
@@ -39,7 +39,7 @@ public enum JSONOutput {
         out += "\n],\"unexpandedPrefixes\":["
         for (i, prefix) in state.unexpandedPrefixes.enumerated() {
             if i > 0 { out += "," }
-            out += "\n{\"volume\":" + quote(prefix.volume) + ",\"prefix\":" + quote(prefix.prefix)
+            out += "\n{\"volume\":" + JSONText.quote(prefix.volume) + ",\"prefix\":" + JSONText.quote(prefix.prefix)
             out += ",\"line\":\(prefix.mark.line),\"column\":\(prefix.mark.column)}"
         }
         out += "\n]}\n"
@@ -47,62 +47,27 @@ public enum JSONOutput {
     }
 
     static func entry(_ file: DesiredFile, into out: inout String) {
-        out += "{\"address\":" + quote(file.address.description)
-        out += ",\"project\":" + quote(file.address.project)
-        out += ",\"folder\":" + quote(file.address.folder)
-        out += ",\"name\":" + quote(file.address.name)
+        out += "{\"address\":" + JSONText.quote(file.address.description)
+        out += ",\"project\":" + JSONText.quote(file.address.project)
+        out += ",\"folder\":" + JSONText.quote(file.address.folder)
+        out += ",\"name\":" + JSONText.quote(file.address.name)
         switch file.source {
         case .volume(let volume, let location):
-            out += ",\"source\":{\"kind\":\"volume\",\"volume\":" + quote(volume) + ",\"location\":" + quote(location) + "}"
+            out += ",\"source\":{\"kind\":\"volume\",\"volume\":" + JSONText.quote(volume) + ",\"location\":" + JSONText.quote(location) + "}"
         case .drs(let uri):
-            out += ",\"source\":{\"kind\":\"drs\",\"uri\":" + quote(uri) + "}"
+            out += ",\"source\":{\"kind\":\"drs\",\"uri\":" + JSONText.quote(uri) + "}"
         }
         out += ",\"metadata\":{"
         for (i, item) in file.metadata.enumerated() {
             if i > 0 { out += "," }
-            out += quote(item.key) + ":" + value(item.value)
+            out += JSONText.quote(item.key) + ":" + JSONText.value(item.value)
         }
         out += "},\"tags\":["
         for (i, tag) in file.tags.enumerated() {
             if i > 0 { out += "," }
-            out += quote(tag)
+            out += JSONText.quote(tag)
         }
-        out += "],\"policy\":" + quote(file.policy.rawValue)
+        out += "],\"policy\":" + JSONText.quote(file.policy.rawValue)
         out += ",\"line\":" + (file.mark.map { String($0.line) } ?? "null") + "}"
-    }
-
-    static func value(_ value: MetadataValue) -> String {
-        switch value {
-        case .string(let s): quote(s)
-        case .int(let i): String(i)
-        case .float(let d): d.isFinite ? String(d) : quote(String(d))
-        case .bool(let b): b ? "true" : "false"
-        case .null: "null"
-        }
-    }
-
-    /// A JSON string literal.
-    public static func quote(_ s: String) -> String {
-        var needsEscape = false
-        for b in s.utf8 where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
-            needsEscape = true
-            break
-        }
-        if !needsEscape { return "\"" + s + "\"" }
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let c where c.value < 0x20:
-                let hex = String(c.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -33,7 +33,7 @@ extension StateStore {
     /// `journal`, `lock`. Keys are in a fixed order; metadata values keep their types.
     public func exportJSON(write: (String) -> Void) throws(StateError) {
         let s = try snapshot()
-        var out = "{\"format_version\":\(s.formatVersion),\"lineage\":\(JSON.quote(s.lineage)),\"serial\":\(s.serial),\"files\":["
+        var out = "{\"format_version\":\(s.formatVersion),\"lineage\":\(JSONText.quote(s.lineage)),\"serial\":\(s.serial),\"files\":["
         for (i, file) in s.files.enumerated() {
             out += i == 0 ? "\n" : ",\n"
             JSON.file(file, into: &out)
@@ -45,7 +45,7 @@ extension StateStore {
         out += "\n],\"folders\":["
         for (i, folder) in s.folders.enumerated() {
             out += i == 0 ? "\n" : ",\n"
-            out += "{\"project\":\(JSON.quote(folder.project)),\"path\":\(JSON.quote(folder.path)),\"id\":\(JSON.quote(folder.id))"
+            out += "{\"project\":\(JSONText.quote(folder.project)),\"path\":\(JSONText.quote(folder.path)),\"id\":\(JSONText.quote(folder.id))"
             out += ",\"created_by_sbsync\":\(folder.createdBySbsync),\"recorded_at\":\(folder.recordedAt)}"
         }
         out += "\n],\"journal\":["
@@ -59,8 +59,8 @@ extension StateStore {
         }
         out += "\n],\"lock\":"
         if let lock = s.lock {
-            out += "{\"holder\":\(JSON.quote(lock.holder)),\"pid\":\(lock.pid),\"host\":\(JSON.quote(lock.host))"
-            out += ",\"operation\":\(JSON.quote(lock.operation)),\"created_at\":\(lock.createdAt),\"heartbeat_at\":\(lock.heartbeatAt)}"
+            out += "{\"holder\":\(JSONText.quote(lock.holder)),\"pid\":\(lock.pid),\"host\":\(JSONText.quote(lock.host))"
+            out += ",\"operation\":\(JSONText.quote(lock.operation)),\"created_at\":\(lock.createdAt),\"heartbeat_at\":\(lock.heartbeatAt)}"
         } else {
             out += "null"
         }
@@ -72,36 +72,36 @@ extension StateStore {
 /// Hand-written JSON: fast for a million entries, keys in a fixed order.
 enum JSON {
     static func file(_ file: RecordedFile, into out: inout String) {
-        out += "{\"address\":" + quote(file.address.description)
+        out += "{\"address\":" + JSONText.quote(file.address.description)
         source(file.source, into: &out)
         out += ",\"metadata\":"
         metadata(file.metadata, into: &out)
         out += ",\"tags\":"
         strings(file.tags, into: &out)
-        out += ",\"spec_digest\":" + quote(file.specDigest)
+        out += ",\"spec_digest\":" + JSONText.quote(file.specDigest)
         out += ",\"file_id\":" + optional(file.fileID)
-        out += ",\"actual_name\":" + quote(file.actualName)
+        out += ",\"actual_name\":" + JSONText.quote(file.actualName)
         out += ",\"job_id\":" + optional(file.jobID)
         out += ",\"created_at\":\(file.createdAt),\"updated_at\":\(file.updatedAt)}"
     }
 
     static func batch(_ batch: JournalBatch, into out: inout String) {
-        out += "{\"id\":\(batch.id),\"kind\":\(quote(batch.kind.rawValue)),\"policy\":\(quote(batch.policy.rawValue))"
+        out += "{\"id\":\(batch.id),\"kind\":\(JSONText.quote(batch.kind.rawValue)),\"policy\":\(JSONText.quote(batch.policy.rawValue))"
         out += ",\"tags\":"
         strings(batch.tags, into: &out)
-        out += ",\"state\":\(quote(batch.state.rawValue)),\"job_id\":\(optional(batch.jobID))"
+        out += ",\"state\":\(JSONText.quote(batch.state.rawValue)),\"job_id\":\(optional(batch.jobID))"
         out += ",\"created_at\":\(batch.createdAt),\"updated_at\":\(batch.updatedAt),\"items\":["
         for (i, item) in batch.items.enumerated() {
             if i > 0 { out += "," }
-            out += "{\"address\":" + quote(item.address.description)
+            out += "{\"address\":" + JSONText.quote(item.address.description)
             source(item.source, into: &out)
-            out += ",\"requested_name\":" + quote(item.requestedName)
-            out += ",\"destination_project\":" + quote(item.destinationProject)
+            out += ",\"requested_name\":" + JSONText.quote(item.requestedName)
+            out += ",\"destination_project\":" + JSONText.quote(item.destinationProject)
             out += ",\"destination_parent\":" + optional(item.destinationParent)
             out += ",\"import_id\":" + optional(item.importID)
             out += ",\"result\":"
             if let result = item.result {
-                out += "{\"outcome\":\(quote(result.outcome.rawValue)),\"file_id\":\(optional(result.fileID))"
+                out += "{\"outcome\":\(JSONText.quote(result.outcome.rawValue)),\"file_id\":\(optional(result.fileID))"
                 out += ",\"actual_name\":\(optional(result.actualName)),\"error\":\(optional(result.error))}"
             } else {
                 out += "null"
@@ -114,9 +114,9 @@ enum JSON {
     static func source(_ source: FileSource, into out: inout String) {
         switch source {
         case .volume(let volume, let location):
-            out += ",\"source\":{\"kind\":\"volume\",\"volume\":" + quote(volume) + ",\"location\":" + quote(location) + "}"
+            out += ",\"source\":{\"kind\":\"volume\",\"volume\":" + JSONText.quote(volume) + ",\"location\":" + JSONText.quote(location) + "}"
         case .drs(let uri):
-            out += ",\"source\":{\"kind\":\"drs\",\"uri\":" + quote(uri) + "}"
+            out += ",\"source\":{\"kind\":\"drs\",\"uri\":" + JSONText.quote(uri) + "}"
         }
     }
 
@@ -124,14 +124,7 @@ enum JSON {
         out += "{"
         for (i, entry) in metadata.enumerated() {
             if i > 0 { out += "," }
-            out += quote(entry.key) + ":"
-            switch entry.value {
-            case .string(let s): out += quote(s)
-            case .int(let n): out += String(n)
-            case .float(let d): out += d.isFinite ? String(d) : quote(String(d))
-            case .bool(let b): out += b ? "true" : "false"
-            case .null: out += "null"
-            }
+            out += JSONText.quote(entry.key) + ":" + JSONText.value(entry.value)
         }
         out += "}"
     }
@@ -140,35 +133,10 @@ enum JSON {
         out += "["
         for (i, s) in strings.enumerated() {
             if i > 0 { out += "," }
-            out += quote(s)
+            out += JSONText.quote(s)
         }
         out += "]"
     }
 
-    static func optional(_ s: String?) -> String { s.map(quote) ?? "null" }
-
-    /// A JSON string literal.
-    static func quote(_ s: String) -> String {
-        var plain = true
-        for b in s.utf8 where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
-            plain = false
-            break
-        }
-        if plain { return "\"" + s + "\"" }
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let c where c.value < 0x20:
-                let hex = String(c.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    static func optional(_ s: String?) -> String { s.map(JSONText.quote) ?? "null" }
 }

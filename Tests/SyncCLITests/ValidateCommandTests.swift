@@ -136,8 +136,8 @@ import Testing
     }
 
     @Test func jsonQuoting() {
-        #expect(JSONOutput.quote("plain") == "\"plain\"")
-        #expect(JSONOutput.quote("a\"b\\c\nd\u{1}") == "\"a\\\"b\\\\c\\nd\\u0001\"")
+        #expect(JSONText.quote("plain") == "\"plain\"")
+        #expect(JSONText.quote("a\"b\\c\nd\u{1}") == "\"a\\\"b\\\\c\\nd\\u0001\"")
     }
 
     @Test func caretsLineUpWithTabsAndWideCharacters() {
