@@ -1,12 +1,16 @@
 public import ArgumentParser
 import Foundation
+public import PlatformAPI
 import SyncCore
+import SyncEngine
 import SyncState
 import SyncYAML
 
 /// `sbsync plan`: compares the manifest with the state and shows what `apply` would do.
 ///
-/// It changes nothing: no network call, no state file created, no lock taken.
+/// It changes nothing: no state file created, no lock taken, and the only platform calls are
+/// read-only volume listings (through `PlatformReader`, which has no mutating method) when the
+/// manifest has volume prefixes.
 public struct PlanCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "plan",
@@ -14,8 +18,10 @@ public struct PlanCommand: AsyncParsableCommand {
         discussion: """
             Compares the manifest with the state file and lists, per project, the files to import (+), \
             replace (-/+), update (~) and forget (-), each with its reason. Forget never deletes a file \
-            on the platform. Contacts nothing, and creates no state file: without one, every file is an \
-            import. Volume prefixes are not listed by plan in this version (apply lists them). \
+            on the platform. Creates no state file: without one, every file is an import. When the \
+            manifest has volume prefixes, plan lists those volumes (read-only calls; credentials as for \
+            apply) so that it shows what apply will do; with --offline, or without credentials, it \
+            leaves them unexpanded and says so. \
             Exit codes: 0 success, 1 error, 2 changes pending (with --detailed-exitcode), 64 usage.
             """
     )
@@ -42,6 +48,17 @@ public struct PlanCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Never colour the output (same as --color never; NO_COLOR is honoured too).")
     public var noColor = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "The platform API, for listing volume prefixes: a URL ending in /v2 or a short name (cgc, cavatica, bdc, sbg-us, sbg-eu).",
+        valueName: "url-or-name"))
+    public var endpoint: String?
+
+    @Option(name: .long, help: ArgumentHelp("The profile of ~/.sevenbridges/credentials to use for listing volume prefixes.", valueName: "name"))
+    public var profile: String?
+
+    @Flag(name: .long, help: "Contact nothing: leave volume prefixes unexpanded (recorded files under them are kept, not compared).")
+    public var offline = false
+
     @OptionGroup public var output: OutputOptions
 
     /// Entries listed per project and action without `--detail`.
@@ -57,14 +74,15 @@ public struct PlanCommand: AsyncParsableCommand {
     }
 
     /// Runs the command, writing through `io`; returns the exit code.
-    public func execute(io: CommandIO, environment: [String: String]) async -> Int32 {
+    /// - Parameter transport: how to reach the platform for prefix listings (`nil`: AsyncHTTPClient).
+    public func execute(io: CommandIO, environment: [String: String], transport: (any HTTPTransport)? = nil) async -> Int32 {
         let statePath = state ?? StatePath.defaultPath(forManifest: manifest)
         // The two expensive loads are independent: parse the manifest and read the state at once.
         // The manifest first, then the state streamed through the diff one file at a time: the
         // recorded state is never held whole, so a million-file plan stays within memory.
         let loaded = Self.loadManifest(path: manifest, digest: out != nil)
         let useColor = !noColor && output.color.enabled(fileDescriptor: output.json ? 2 : 1, environment: environment)
-        guard loaded.check.isValid, let manifestModel = loaded.check.manifest, let desired = loaded.check.state else {
+        guard loaded.check.isValid, let manifestModel = loaded.check.manifest, var desired = loaded.check.state else {
             let printer = DiagnosticPrinter(useColor: !noColor && output.color.enabled(fileDescriptor: 2, environment: environment))
             if output.json {
                 io.stdout(JSONOutput.diagnostics(loaded.check.diagnostics, manifest: manifest))
@@ -81,6 +99,25 @@ public struct PlanCommand: AsyncParsableCommand {
                                      sourceLines: DiagnosticPrinter.sourceLines(for: loaded.check.diagnostics, path: manifest)))
         }
 
+        var unexpandedReason = "plan ran with --offline"
+        if !manifestModel.prefixes.isEmpty && !offline {
+            switch await listPrefixes(of: manifestModel, environment: environment, transport: transport) {
+            case .listed(let expansion):
+                guard expansion.isValid else {
+                    let printer = DiagnosticPrinter(useColor: !noColor && output.color.enabled(fileDescriptor: 2, environment: environment))
+                    io.stderr(printer.render(expansion.diagnostics,
+                                             sourceLines: DiagnosticPrinter.sourceLines(for: expansion.diagnostics, path: manifest)))
+                    return 1
+                }
+                desired = expansion.state
+            case .noCredentials:
+                unexpandedReason = "no platform credentials were found (set SB_API_ENDPOINT and SB_AUTH_TOKEN, or use --profile)"
+            case .failed(let message):
+                io.stderr("sbsync: error: cannot list the manifest's volume prefixes: \(message)\n")
+                return 1
+            }
+        }
+
         let recorded: RecordedState
         switch Self.diffState(path: statePath, manifest: manifestModel, desired: desired) {
         case .success(let value): recorded = value
@@ -89,7 +126,7 @@ public struct PlanCommand: AsyncParsableCommand {
             return 1
         }
         var plan = recorded.plan
-        plan.notes = Self.notes(path: manifest, desired: desired, setAside: recorded.setAside)
+        plan.notes = Self.notes(path: manifest, desired: desired, setAside: recorded.setAside, reason: unexpandedReason)
         // The plan holds what it shows; the rest (a million files) is freed meanwhile.
         let sha256 = loaded.sha256, lineage = recorded.lineage, serial = recorded.serial
         releaseInBackground((loaded, desired))
@@ -181,12 +218,42 @@ public struct PlanCommand: AsyncParsableCommand {
 
     // MARK: - Prefixes
 
-    static func notes(path: String, desired: DesiredState, setAside: Int) -> [String] {
+    enum PrefixListing {
+        case listed(ManifestExpansion)
+        case noCredentials
+        case failed(String)
+    }
+
+    /// Lists the manifest's volume prefixes through the read-only side of the client.
+    /// No credentials at all is not an error (plan works offline); bad credentials are.
+    func listPrefixes(of manifestModel: Manifest, environment: [String: String], transport: (any HTTPTransport)?) async -> PrefixListing {
+        let config: PlatformConfig
+        do throws(PlatformConfigError) {
+            config = try PlatformConfig.resolve(profile: profile, endpoint: endpoint, environment: environment).config
+        } catch {
+            if case .noCredentials = error, profile == nil, endpoint == nil { return .noCredentials }
+            return .failed("\(error)")
+        }
+        func list(_ transport: any HTTPTransport) async throws -> ManifestExpansion {
+            let reader = PlatformClient(config: config, transport: transport).reader
+            return manifestModel.expand(listings: try await PrefixListings.list(manifestModel, using: PlatformVolumeListing(reader: reader)))
+        }
+        do {
+            if let transport { return .listed(try await list(transport)) }
+            return .listed(try await AsyncHTTPTransport.withTransport { try await list($0) })
+        } catch let error as PlatformError {
+            return .failed("\(error)" + (error.hint.map { "\nhint: \($0)" } ?? ""))
+        } catch {
+            return .failed("\(error)")
+        }
+    }
+
+    static func notes(path: String, desired: DesiredState, setAside: Int, reason: String) -> [String] {
         var notes: [String] = []
         for reference in desired.unexpandedPrefixes {
             let shown = reference.prefix.isEmpty ? "(the whole volume)" : "'\(reference.prefix)'"
             notes.append("\(path):\(reference.mark): volume prefix \(shown) of '\(reference.volume)' was not expanded: "
-                + "listing a volume needs the platform, which plan does not contact; apply lists it")
+                + "\(reason); apply lists it")
         }
         if setAside > 0 {
             notes.append("\(setAside) recorded \(setAside == 1 ? "file" : "files") under those prefixes "

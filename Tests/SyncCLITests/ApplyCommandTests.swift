@@ -68,6 +68,14 @@ private struct ApplyFixture {
         return (code, captured.stdout, captured.stderr)
     }
 
+    func plan(_ arguments: [String], environment: [String: String]? = nil) async throws -> (code: Int32, stdout: String, stderr: String) {
+        let command = try PlanCommand.parse(arguments + ["-f", manifestPath, "--state", statePath])
+        let captured = Captured()
+        let code = await command.execute(io: captured.io, environment: environment ?? ["SB_API_ENDPOINT": "http://127.0.0.1/v2", "SB_AUTH_TOKEN": Self.token, "HOME": directory.path],
+                                         transport: transport)
+        return (code, captured.stdout, captured.stderr)
+    }
+
     func importCalls() async -> Int {
         let c = await emulator.counters().requestsByEndpoint
         return (c["POST /bulk/storage/imports/create"] ?? 0) + (c["POST /bulk/drs/imports/create"] ?? 0)
@@ -119,6 +127,30 @@ struct ApplyCommandTests {
         #expect(second.code == 0, "\(second.stderr)")
         #expect(second.stdout.contains("No changes"))
         #expect(await f.importCalls() == calls)
+    }
+
+    @Test("plan lists volume prefixes with read-only calls, so it shows what apply will do; --offline and no credentials say why not")
+    func planListsPrefixes() async throws {
+        let f = try ApplyFixture()
+        try f.write(manifest)
+        let planned = try await f.plan([])
+        #expect(planned.code == 0, "\(planned.stderr)")
+        #expect(planned.stdout.hasSuffix("Plan: 123 to import, 0 to replace, 0 to update, 0 to forget.\n"))
+        #expect(!planned.stdout.contains("not expanded"))
+        let counters = await f.emulator.counters().requestsByEndpoint
+        #expect(counters.keys.allSatisfy { $0.hasPrefix("GET ") }, "plan made a non-GET call: \(counters)")
+        #expect((counters["GET /storage/volumes/{owner}/{name}/list"] ?? 0) > 0)
+
+        let offline = try await f.plan(["--offline"])
+        #expect(offline.stdout.contains("Plan: 3 to import"))
+        #expect(offline.stdout.contains("volume prefix 'runs/' of 'alice/vol' was not expanded: plan ran with --offline; apply lists it"))
+        let anonymous = try await f.plan([], environment: ["HOME": f.directory.path])
+        #expect(anonymous.code == 0 && anonymous.stdout.contains("Plan: 3 to import"))
+        #expect(anonymous.stdout.contains("was not expanded: no platform credentials were found"))
+
+        #expect(try await f.apply(["--auto-approve"]).code == 0)
+        let after = try await f.plan(["--detailed-exitcode"])
+        #expect(after.code == 0 && after.stdout.contains("No changes. The projects match the manifest."), "\(after.stdout)\(after.stderr)")
     }
 
     @Test("without a terminal and without --auto-approve: refused, nothing changed")
