@@ -29,12 +29,8 @@ extension StateStore {
                 inner.held = mine
                 return mine
             }
-        } catch let error as StateError {
-            throw error
-        } catch let error as SQLiteError {
-            throw Self.mapped(error, path: path)
         } catch {
-            throw .io(path: path, detail: "\(error)")
+            throw Self.stateError(error, path: path)
         }
     }
 
@@ -43,7 +39,7 @@ extension StateStore {
     /// - Throws: `StateError.lockLost` when the lock was removed or taken meanwhile.
     public func refreshLock() throws(StateError) {
         let now = options.now()
-        try lockTransaction { db, held in
+        try heldTransaction { db, held in
             try Self.touchLock(db, holder: held.holder, now: now, path: path)
         }
     }
@@ -116,37 +112,12 @@ extension StateStore {
                 if inner.held?.holder == removed.holder { inner.held = nil }
                 return removed
             }
-        } catch let error as StateError {
-            throw error
-        } catch let error as SQLiteError {
-            throw Self.mapped(error, path: path)
         } catch {
-            throw .io(path: path, detail: "\(error)")
+            throw Self.stateError(error, path: path)
         }
     }
 
     // MARK: Helpers
-
-    private func lockTransaction(_ body: (SQLiteConnection, LockInfo) throws -> Void) throws(StateError) {
-        do {
-            try inner.withLock { inner in
-                guard let held = inner.held else { throw StateError.notLocked(path: path) }
-                let db = inner.db
-                do {
-                    try db.transaction(immediate: true) { try body(db, held) }
-                } catch StateError.lockLost(let path, let current) {
-                    inner.held = nil
-                    throw StateError.lockLost(path: path, current: current)
-                }
-            }
-        } catch let error as StateError {
-            throw error
-        } catch let error as SQLiteError {
-            throw Self.mapped(error, path: path)
-        } catch {
-            throw .io(path: path, detail: "\(error)")
-        }
-    }
 
     static func readLock(_ db: SQLiteConnection) throws -> LockInfo? {
         let statement = try db.prepare("SELECT holder, pid, host, operation, created_at, heartbeat_at FROM lock WHERE id = 1")

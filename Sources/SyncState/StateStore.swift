@@ -107,12 +107,8 @@ public final class StateStore: Sendable {
                 lineage = try prepareExisting(db, path: path)
             }
             return StateStore(path: path, lineage: lineage, options: options, db: db)
-        } catch let error as StateError {
-            throw error
-        } catch let error as SQLiteError {
-            throw mapped(error, path: path)
         } catch {
-            throw .io(path: path, detail: "\(error)")
+            throw stateError(error, path: path)
         }
     }
 
@@ -243,12 +239,8 @@ public final class StateStore: Sendable {
     func read<T: Sendable>(_ body: (SQLiteConnection) throws -> T) throws(StateError) -> T {
         do {
             return try inner.withLock { inner in try body(inner.db) }
-        } catch let error as StateError {
-            throw error
-        } catch let error as SQLiteError {
-            throw Self.mapped(error, path: path)
         } catch {
-            throw .io(path: path, detail: "\(error)")
+            throw Self.stateError(error, path: path)
         }
     }
 
@@ -256,28 +248,39 @@ public final class StateStore: Sendable {
     /// adds 1 to the serial at the end, rolls everything back if anything throws.
     func write<T: Sendable>(_ body: (SQLiteConnection, Int64) throws -> T) throws(StateError) -> T {
         let now = options.now()
+        return try heldTransaction { db, held in
+            try Self.touchLock(db, holder: held.holder, now: now, path: path)
+            let result = try body(db, now)
+            try db.execute("UPDATE metadata SET value = value + 1 WHERE key = 'serial'")
+            return result
+        }
+    }
+
+    /// Runs `body` in one immediate transaction while this store holds the lock; a lock found
+    /// lost on the way is forgotten, so the next write says so instead of trying again.
+    func heldTransaction<T: Sendable>(_ body: (SQLiteConnection, LockInfo) throws -> T) throws(StateError) -> T {
         do {
             return try inner.withLock { inner in
                 guard let held = inner.held else { throw StateError.notLocked(path: path) }
                 let db = inner.db
                 do {
-                    return try db.transaction(immediate: true) {
-                        try Self.touchLock(db, holder: held.holder, now: now, path: path)
-                        let result = try body(db, now)
-                        try db.execute("UPDATE metadata SET value = value + 1 WHERE key = 'serial'")
-                        return result
-                    }
+                    return try db.transaction(immediate: true) { try body(db, held) }
                 } catch StateError.lockLost(let path, let current) {
                     inner.held = nil
                     throw StateError.lockLost(path: path, current: current)
                 }
             }
-        } catch let error as StateError {
-            throw error
-        } catch let error as SQLiteError {
-            throw Self.mapped(error, path: path)
         } catch {
-            throw .io(path: path, detail: "\(error)")
+            throw Self.stateError(error, path: path)
+        }
+    }
+
+    /// Any error met while working on the file at `path`, as the `StateError` a caller reads.
+    static func stateError(_ error: any Error, path: String) -> StateError {
+        switch error {
+        case let error as StateError: error
+        case let error as SQLiteError: mapped(error, path: path)
+        default: .io(path: path, detail: "\(error)")
         }
     }
 
