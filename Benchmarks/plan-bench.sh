@@ -43,7 +43,6 @@ best() {
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
-status=0
 printf '%-10s %-28s %9s %9s %8s\n' entries command seconds peak_MB vs_scan
 for n in 100k 1m; do
   count=$([ "$n" = 100k ] && echo 100000 || echo 1000000)
