@@ -46,15 +46,11 @@ public enum JSONValue: Sendable, Equatable, Codable {
     /// Parses `data`; an empty body reads as `null`.
     public static func parse(_ data: Data) throws -> JSONValue {
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return .null }
-        return try JSONDecoder().decode(JSONValue.self, from: data)
+        return try parseText(data)
     }
 
     /// Serialises with sorted keys and unescaped slashes (hrefs stay readable).
-    public func serialized() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)) ?? Data("null".utf8)
-    }
+    public func serialized() -> Data { text() }
 
     public subscript(key: String) -> JSONValue? {
         if case .object(let object) = self { return object[key] }
