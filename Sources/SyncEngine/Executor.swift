@@ -153,16 +153,23 @@ public actor Executor {
     }
 
     private func runBatches(_ batches: [Batch]) async throws {
+        try await Self.forEach(batches, atMost: options.maxJobsInFlight) { try await self.run($0) }
+    }
+
+    /// Runs `body` on every element in order of start, at most `width` at a time; the first
+    /// error cancels the rest.
+    private static func forEach<Element: Sendable>(_ elements: [Element], atMost width: Int,
+                                                   _ body: @escaping @Sendable (Element) async throws -> Void) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var next = 0
             func startOne() {
-                let batch = batches[next]
+                let element = elements[next]
                 next += 1
-                group.addTask { try await self.run(batch) }
+                group.addTask { try await body(element) }
             }
-            while next < batches.count && next < options.maxJobsInFlight { startOne() }
+            while next < elements.count && next < width { startOne() }
             while try await group.next() != nil {
-                if next < batches.count { startOne() }
+                if next < elements.count { startOne() }
             }
         }
     }
@@ -465,18 +472,7 @@ public actor Executor {
 
     private func runUpdates(_ updates: [PlannedChange]) async throws {
         guard !updates.isEmpty else { return }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var next = 0
-            func startOne() {
-                let change = updates[next]
-                next += 1
-                group.addTask { try await self.update(change) }
-            }
-            while next < updates.count && next < options.maxUpdatesInFlight { startOne() }
-            while try await group.next() != nil {
-                if next < updates.count { startOne() }
-            }
-        }
+        try await Self.forEach(updates, atMost: options.maxUpdatesInFlight) { try await self.update($0) }
     }
 
     private func update(_ change: PlannedChange) async throws {
