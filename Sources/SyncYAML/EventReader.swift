@@ -59,6 +59,18 @@ func errnoText(_ code: Int32) -> String {
     String(cString: strerror(code)).lowercased()
 }
 
+/// Input a parser pulls in chunks: `read` fills up to `size` bytes, returns 0 at the end, -1 on
+/// an error.
+protocol ChunkSource: AnyObject {
+    func read(into buffer: UnsafeMutablePointer<UInt8>, size: Int) -> Int
+}
+
+/// Holds a `ChunkSource` behind the one pointer libyaml passes to the read handler.
+final class ChunkSourceBox {
+    let source: any ChunkSource
+    init(_ source: any ChunkSource) { self.source = source }
+}
+
 /// Owns a libyaml parser and its current event; both are freed in `deinit`.
 final class EventReader {
     let parser: UnsafeMutablePointer<yaml_parser_t>
@@ -66,6 +78,8 @@ final class EventReader {
     private var hasEvent = false
     private let fileInput: FileInput?
     private let bytes: [UInt8]
+    /// The input object a read handler points at, kept alive as long as the parser.
+    private let source: AnyObject?
     /// What the input's size suggests (for reserving capacity); 0 when unknown.
     let inputSize: Int
 
@@ -74,6 +88,7 @@ final class EventReader {
         event = .allocate(capacity: 1)
         fileInput = input
         bytes = []
+        source = nil
         inputSize = input.size
         guard yaml_parser_initialize(parser) == 1 else { fatalError("libyaml could not allocate a parser") }
         yaml_parser_set_input(parser, { data, buffer, size, sizeRead in
@@ -96,9 +111,28 @@ final class EventReader {
         }, Unmanaged.passUnretained(input).toOpaque())
     }
 
+    /// Reads from `source` (a split parse's view or region, see `SplitParse`).
+    init(source: some ChunkSource, inputSize: Int) {
+        parser = .allocate(capacity: 1)
+        event = .allocate(capacity: 1)
+        fileInput = nil
+        bytes = []
+        self.inputSize = inputSize
+        let box = ChunkSourceBox(source)
+        self.source = box
+        guard yaml_parser_initialize(parser) == 1 else { fatalError("libyaml could not allocate a parser") }
+        yaml_parser_set_input(parser, { data, buffer, size, sizeRead in
+            let n = Unmanaged<ChunkSourceBox>.fromOpaque(data!).takeUnretainedValue().source.read(into: buffer!, size: size)
+            guard n >= 0 else { return 0 }
+            sizeRead!.pointee = n
+            return 1
+        }, Unmanaged.passUnretained(box).toOpaque())
+    }
+
     init(bytes: [UInt8]) {
         parser = .allocate(capacity: 1)
         event = .allocate(capacity: 1)
+        source = nil
         fileInput = nil
         self.bytes = bytes
         inputSize = bytes.count

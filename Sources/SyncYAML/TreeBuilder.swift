@@ -51,6 +51,12 @@ struct TreeBuilder {
     private static let keyCacheSize = 4096
 
     private(set) var root: Int32?
+    /// Deepest nesting reached.
+    private(set) var maxDepth = 0
+    /// Whether any node had an anchor.
+    private(set) var sawAnchor = false
+    /// Added to every line from libyaml (a split parse's main parser, past the cut).
+    var lineShift = 0
 
     init(file: String, options: YAMLParseOptions, inputSize: Int) {
         self.file = file
@@ -77,7 +83,7 @@ struct TreeBuilder {
 
     mutating func scalar(_ event: UnsafeMutablePointer<yaml_event_t>) throws(YAMLError) {
         let data = event.pointee.data.scalar
-        let line = event.pointee.start_mark.line + 1
+        let line = event.pointee.start_mark.line + 1 + lineShift
         let column = event.pointee.start_mark.column + 1
         let length = data.length
         // libyaml's styles are ours plus one (0 is "any", never produced by the parser).
@@ -123,6 +129,7 @@ struct TreeBuilder {
         if column >= Int(RawNode.columnSaturated) { wideColumns[index] = column }
         if let tagText { tags[index] = tagText }
         if let anchor = data.anchor {
+            sawAnchor = true
             anchors[String(cString: anchor)] = Anchor(node: index, size: 1)
         }
         addChild(index)
@@ -132,7 +139,7 @@ struct TreeBuilder {
         let isMapping = kind == .mapping
         let anchor = isMapping ? event.pointee.data.mapping_start.anchor : event.pointee.data.sequence_start.anchor
         let tag = isMapping ? event.pointee.data.mapping_start.tag : event.pointee.data.sequence_start.tag
-        let line = event.pointee.start_mark.line + 1
+        let line = event.pointee.start_mark.line + 1 + lineShift
         let column = event.pointee.start_mark.column + 1
         if frames.count >= limits.maxDepth {
             throw YAMLError(.nestingTooDeep, diagnostic(at: event.pointee.start_mark.sourceMark,
@@ -155,6 +162,7 @@ struct TreeBuilder {
         if column >= Int(RawNode.columnSaturated) { wideColumns[index] = column }
         var slot: Int32 = -1
         if let anchor {
+            sawAnchor = true
             let name = String(cString: anchor)
             anchors[name] = Anchor(node: index, size: -1)
             slot = Int32(openAnchors.count)
@@ -162,6 +170,7 @@ struct TreeBuilder {
         }
         frames.append(Frame(node: index, isMapping: isMapping, pendingBase: pending.count,
                             nodeBase: nodes.count - 1, aliasBase: aliasExpansion, anchorSlot: slot))
+        if frames.count > maxDepth { maxDepth = frames.count }
     }
 
     mutating func endCollection() throws(YAMLError) {
@@ -237,6 +246,40 @@ struct TreeBuilder {
     @inline(__always)
     private mutating func addChild(_ index: Int32) {
         if frames.isEmpty { root = index } else { pending.append(index) }
+    }
+
+    // MARK: - Splicing (see `SplitParse`)
+
+    /// Open collections.
+    var depth: Int { frames.count }
+
+    /// The innermost open collection when it is a sequence: its column and its items so far.
+    var innermostSequence: (column: Int, items: Int)? {
+        guard let frame = frames.last, !frame.isMapping else { return nil }
+        return (Int(nodes[Int(frame.node)].column), pending.count - frame.pendingBase)
+    }
+
+    /// Appends the nodes of `part` (a document parsed on its own whose root is a sequence) and
+    /// adds the root's items to the innermost open sequence, as if they had been read here.
+    /// - Parameter lineOffset: added to every line of `part`.
+    mutating func spliceItems(of part: YAMLStorage, root: Int32, lineOffset: Int) {
+        let nodeBase = Int32(truncatingIfNeeded: nodes.count)
+        let childBase = UInt32(truncatingIfNeeded: children.count)
+        let byteBase = UInt32(truncatingIfNeeded: bytes.count)
+        let shift = UInt32(truncatingIfNeeded: lineOffset)
+        nodes.reserveCapacity(nodes.count + part.nodes.count)
+        for var raw in part.nodes {
+            raw.line &+= shift
+            raw.start &+= raw.kind == .scalar ? byteBase : childBase
+            nodes.append(raw)
+        }
+        children.reserveCapacity(children.count + part.children.count)
+        for child in part.children { children.append(child &+ nodeBase) }
+        bytes.append(contentsOf: part.bytes)
+        for (node, tag) in part.tags { tags[node &+ nodeBase] = tag }
+        for (node, column) in part.wideColumns { wideColumns[node &+ nodeBase] = column }
+        let rootRaw = part.nodes[Int(root)]
+        for i in 0..<Int(rootRaw.count) { pending.append(part.children[Int(rootRaw.start) + i] &+ nodeBase) }
     }
 
     // MARK: - Tags

@@ -1,4 +1,9 @@
 internal import CYAML
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
 
 /// Reads YAML into `YAMLDocument`s: libyaml events into an arena tree with 1-based marks,
 /// under the limits of `YAMLParseOptions`.
@@ -16,9 +21,44 @@ public enum YAMLParser {
     ///   a second document, a limit exceeded, a duplicate key, an unknown tag.
     public static func parse(contentsOf path: String, displayName: String? = nil,
                              options: YAMLParseOptions = .manifest) throws(YAMLError) -> YAMLDocument {
+        try parse(contentsOf: path, displayName: displayName, options: options, split: .automatic)
+    }
+
+    /// Whether and how a large file is parsed on several cores (see `SplitParse`).
+    struct SplitSetting: Sendable {
+        /// Pieces to cut the file in; 1 parses it with one parser.
+        var parts: Int
+        /// Smallest file worth splitting.
+        var minimumSize = SplitParse.minimumSize
+        /// No cut before this offset (default: a quarter of the file).
+        var earliestCut: Int?
+        /// Smallest region worth a thread.
+        var minimumRegion = 1 << 20
+
+        /// One piece per core, up to 8.
+        static var automatic: SplitSetting {
+            SplitSetting(parts: Swift.min(8, Swift.max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))))
+        }
+    }
+
+    /// `parse(contentsOf:displayName:options:)` with an explicit split setting (tests force
+    /// splits of small files with it).
+    /// - Returns: the document, and whether it came from a split parse.
+    static func parse(contentsOf path: String, displayName: String? = nil, options: YAMLParseOptions,
+                      split: SplitSetting) throws(YAMLError) -> YAMLDocument {
+        try parseReportingSplit(contentsOf: path, displayName: displayName, options: options, split: split).document
+    }
+
+    static func parseReportingSplit(contentsOf path: String, displayName: String? = nil, options: YAMLParseOptions,
+                                    split: SplitSetting) throws(YAMLError) -> (document: YAMLDocument, wasSplit: Bool) {
         let file = displayName ?? path
         let input = try FileInput(path: path, file: file, limit: options.limits.maxInputBytes)
-        return try single(EventReader(file: input), file: file, options: options)
+        if split.parts > 1, input.size >= split.minimumSize,
+           let result = SplitParse.parse(input, options: options, parts: split.parts,
+                                         earliestCut: split.earliestCut, minimumRegion: split.minimumRegion) {
+            return (result.document, result.split)
+        }
+        return (try single(EventReader(file: input), file: file, options: options), false)
     }
 
     /// Parses text that must hold exactly one YAML document.
