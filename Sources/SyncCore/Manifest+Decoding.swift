@@ -96,7 +96,8 @@ public struct ManifestDecoder {
                     if let group = decodeGroup(item) { manifest.volumes.append(group) }
                 }
             case .drs:
-                manifest.drs += decodeChunked(list(value, key: "drs")) { $0.decodeDRS($1) }
+                let entries = decodeChunked(list(value, key: "drs")) { $0.decodeDRS($1) }
+                if manifest.drs.isEmpty { manifest.drs = entries } else { manifest.drs += entries }
             }
         }
         if !sawVersion {
@@ -173,25 +174,34 @@ public struct ManifestDecoder {
     private mutating func decodeChunked<T>(_ items: YAMLNode.Items,
                                            _ decodeItem: (inout ManifestDecoder, YAMLNode) -> T?) -> [T] {
         let file = self.file, minChunk = self.minChunk
-        let parts = Parallel.mapChunks(count: items.count, minChunk: minChunk) { range -> ([T], [Diagnostic]) in
-            var decoder = ManifestDecoder(file: file, minChunk: minChunk)
-            var values: [T] = []
-            values.reserveCapacity(range.count)
-            for i in range {
-                if let value = decodeItem(&decoder, items[i]) { values.append(value) }
+        let count = items.count
+        var chunkDiagnostics: [[Diagnostic]] = []
+        // Each chunk writes its values at the start of its own range of one buffer; the values
+        // are then moved (not copied) together, so a million entries are never retained twice.
+        let values = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            guard let base = buffer.baseAddress else { return }
+            let parts = Parallel.mapChunks(count: count, minChunk: minChunk) { range -> (range: Range<Int>, kept: Int, diagnostics: [Diagnostic]) in
+                var decoder = ManifestDecoder(file: file, minChunk: minChunk)
+                var kept = 0
+                for i in range {
+                    if let value = decodeItem(&decoder, items[i]) {
+                        (base + range.lowerBound + kept).initialize(to: value)
+                        kept += 1
+                    }
+                }
+                return (range, kept, decoder.diagnostics)
             }
-            return (values, decoder.diagnostics)
+            var end = 0
+            for part in parts {
+                if part.range.lowerBound != end, part.kept > 0 {
+                    (base + end).moveInitialize(from: base + part.range.lowerBound, count: part.kept)
+                }
+                end += part.kept
+                chunkDiagnostics.append(part.diagnostics)
+            }
+            initialized = end
         }
-        if parts.count == 1, let only = parts.first {
-            diagnostics += only.1
-            return only.0
-        }
-        var values: [T] = []
-        values.reserveCapacity(parts.reduce(0) { $0 + $1.0.count })
-        for part in parts {
-            values += part.0
-            diagnostics += part.1
-        }
+        for part in chunkDiagnostics { diagnostics += part }
         return values
     }
 
@@ -406,8 +416,8 @@ public struct ManifestDecoder {
     private mutating func metadata(_ node: YAMLNode) -> Metadata {
         if node.kind == .scalar, node.value == .null { return Metadata() }
         guard mapping(node, what: "'metadata'") else { return Metadata() }
-        var pairs: [(String, MetadataValue)] = []
-        pairs.reserveCapacity(node.count)
+        var entries: [Metadata.Entry] = []
+        entries.reserveCapacity(node.count)
         for (keyNode, value) in node.pairs {
             guard keyNode.kind == .scalar else {
                 report(.expectedPlainKey, at: keyNode)
@@ -429,9 +439,9 @@ public struct ManifestDecoder {
             case .float(let d): .float(d)
             case .string(let s): .string(s)
             }
-            pairs.append((key, converted))
+            entries.append(Metadata.Entry(key: key, value: converted))
         }
-        return Metadata(pairs)
+        return Metadata(entries: entries)
     }
 
     /// `value` when `rule` finds no problem; otherwise reports it and returns `nil`.

@@ -41,6 +41,27 @@ public struct Metadata: Hashable, Sendable, RandomAccessCollection, Codable {
         for (key, value) in pairs { self[key] = value }
     }
 
+    /// `entries` in written order; later entries win over earlier ones with the same key.
+    /// Sorted in place: no second array (a manifest builds a million of these).
+    public init(entries: [Entry]) {
+        var entries = entries
+        var i = 1
+        while i < entries.count {
+            // Insertion sort (metadata has a handful of keys), then drop the earlier twin.
+            var j = i
+            while j > 0, entries[j - 1].key > entries[j].key {
+                entries.swapAt(j - 1, j)
+                j -= 1
+            }
+            if j > 0, entries[j - 1].key == entries[j].key {
+                entries.remove(at: j - 1)
+                continue
+            }
+            i += 1
+        }
+        self.entries = entries
+    }
+
     public var startIndex: Int { entries.startIndex }
     public var endIndex: Int { entries.endIndex }
     public subscript(position: Int) -> Entry { entries[position] }
