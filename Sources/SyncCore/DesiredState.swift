@@ -31,6 +31,11 @@ public struct DesiredState: Sendable {
         index[address].map { files[$0] }
     }
 
+    /// The position in `files` of the desired file at `address`, if any.
+    public func position(of address: Address) -> Int? {
+        index[address]
+    }
+
     /// Whether every prefix was expanded, so the state is the manifest's whole wish.
     public var isComplete: Bool { unexpandedPrefixes.isEmpty }
 

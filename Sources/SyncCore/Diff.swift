@@ -288,21 +288,23 @@ public struct StreamingDiff {
     private let desired: DesiredState
     private var builder = PlanBuilder()
     private var matched = 0
-    /// Kept to find the imports at the end (binary search); usually already sorted.
-    private var addresses: [Address] = []
-    private var sorted = true
+    /// Which desired files the state holds (by position in `desired.files`): the imports are
+    /// the rest, found at the end without keeping the recorded addresses.
+    private var seen: [Bool]
 
     public init(desired: DesiredState) {
         self.desired = desired
+        self.seen = [Bool](repeating: false, count: desired.count)
     }
 
     /// Compares one recorded file with the manifest.
     public mutating func add(_ file: RecordedFile) {
-        if sorted, let last = addresses.last, Diff.compare(last, file.address) > 0 { sorted = false }
-        addresses.append(file.address)
-        if let wanted = desired[file.address] {
-            matched += 1
-            if let change = Diff.change(desired: wanted, recorded: file) {
+        if let position = desired.position(of: file.address) {
+            if !seen[position] {
+                seen[position] = true
+                matched += 1
+            }
+            if let change = Diff.change(desired: desired.files[position], recorded: file) {
                 builder.add(change)
             } else {
                 builder.addUnchanged(project: file.address.project)
@@ -315,24 +317,10 @@ public struct StreamingDiff {
     /// The plan: the changes so far, plus an import for every desired file never seen.
     public consuming func finish() -> Plan {
         if matched < desired.count {
-            if !sorted { addresses.sort() }
-            for file in desired.files where !Self.contains(addresses, file.address) {
+            for (position, file) in desired.files.enumerated() where !seen[position] {
                 builder.add(Diff.importing(file))
             }
         }
         return builder.finish()
-    }
-
-    private static func contains(_ addresses: [Address], _ address: Address) -> Bool {
-        var low = 0, high = addresses.count
-        while low < high {
-            let mid = (low + high) / 2
-            switch Diff.compare(addresses[mid], address) {
-            case 0: return true
-            case ..<0: low = mid + 1
-            default: high = mid
-            }
-        }
-        return false
     }
 }
