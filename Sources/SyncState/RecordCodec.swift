@@ -15,17 +15,29 @@ enum RecordCodec {
     // MARK: Encoding
 
     static func encode(tags: [String]) -> [UInt8]? {
-        if tags.isEmpty { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(tags.reduce(0) { $0 + $1.utf8.count + 1 })
-        for tag in tags { appendString(tag, to: &out) }
-        return out
+        append(tags: tags, to: &out)
+        return out.isEmpty ? nil : out
     }
 
     static func encode(metadata: Metadata) -> [UInt8]? {
-        if metadata.isEmpty { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(metadata.count * 24 + 1)
+        append(metadata: metadata, to: &out)
+        return out.isEmpty ? nil : out
+    }
+
+    /// Appends the encoding of `tags` to `out`; appends nothing when there are none (any
+    /// non-empty list appends at least one byte).
+    static func append(tags: [String], to out: inout [UInt8]) {
+        for tag in tags { appendString(tag, to: &out) }
+    }
+
+    /// Appends the encoding of `metadata` to `out`; appends nothing when it is empty (any
+    /// other metadata appends at least one byte).
+    static func append(metadata: Metadata, to out: inout [UInt8]) {
+        if metadata.isEmpty { return }
         appendVarint(UInt64(metadata.count), to: &out)
         for entry in metadata {
             appendString(entry.key, to: &out)
@@ -45,7 +57,6 @@ enum RecordCodec {
                 out.append(UInt8(ascii: "n"))
             }
         }
-        return out
     }
 
     private static func appendString(_ s: String, to out: inout [UInt8]) {

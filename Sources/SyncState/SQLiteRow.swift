@@ -1,0 +1,88 @@
+internal import CSQLite
+
+/// The parameter values of one execution of a prepared statement, kept in one reusable byte
+/// buffer and bound without copying (`SQLITE_STATIC`).
+///
+/// Made for bulk inserts: `SQLiteStatement.bind(.text(…))` has SQLite copy every value (a
+/// `malloc` and a `free` each); here a row's bytes are appended to a buffer that is cleared,
+/// not freed, between rows, and SQLite reads them in place while the statement runs.
+struct SQLiteRow {
+    private enum Slot {
+        case null
+        case int(Int64)
+        case text(start: Int, count: Int)
+        case blob(start: Int, count: Int)
+    }
+
+    /// Starts with one unused byte, so the buffer's base address is never nil and an empty
+    /// string binds as '' (SQLite reads a nil pointer as NULL).
+    private var bytes: [UInt8] = [0]
+    private var slots: [Slot] = []
+
+    init() {}
+
+    /// Forgets the values, keeping the storage for the next row.
+    mutating func removeAll() {
+        bytes.removeLast(bytes.count - 1)
+        slots.removeAll(keepingCapacity: true)
+    }
+
+    mutating func appendNull() {
+        slots.append(.null)
+    }
+
+    mutating func append(_ value: Int64) {
+        slots.append(.int(value))
+    }
+
+    mutating func append(text: String) {
+        let start = bytes.count
+        bytes.append(contentsOf: text.utf8)
+        slots.append(.text(start: start, count: bytes.count - start))
+    }
+
+    /// Appends `text`, or NULL when it is `nil`.
+    mutating func append(optionalText text: String?) {
+        if let text { append(text: text) } else { appendNull() }
+    }
+
+    /// Appends a blob of the bytes `write` appends; NULL when it appends none.
+    mutating func appendBlob(_ write: (inout [UInt8]) -> Void) {
+        let start = bytes.count
+        write(&bytes)
+        slots.append(bytes.count == start ? .null : .blob(start: start, count: bytes.count - start))
+    }
+
+    /// Binds the values to parameters 1, 2, … of `statement` and steps it to completion.
+    /// The statement is reset and its bindings cleared before this returns, so it never
+    /// keeps a pointer into this buffer.
+    func run(_ statement: SQLiteStatement) throws(SQLiteError) {
+        let result = bytes.withUnsafeBytes { buffer -> Result<Void, SQLiteError> in
+            defer { statement.reset() }
+            let base = buffer.baseAddress!
+            do throws(SQLiteError) {
+                for (i, slot) in slots.enumerated() {
+                    let index = Int32(i + 1)
+                    let rc: Int32
+                    switch slot {
+                    case .null:
+                        rc = sqlite3_bind_null(statement.handle, index)
+                    case .int(let value):
+                        rc = sqlite3_bind_int64(statement.handle, index, value)
+                    case .text(let start, let count):
+                        rc = sqlite3_bind_text(statement.handle, index, (base + start).assumingMemoryBound(to: CChar.self),
+                                               Int32(count), nil /* SQLITE_STATIC */)
+                    case .blob(let start, let count):
+                        rc = sqlite3_bind_blob(statement.handle, index, base + start, Int32(count), nil /* SQLITE_STATIC */)
+                    }
+                    guard rc == SQLITE_OK else { throw statement.connection.error(rc) }
+                }
+                while try statement.step() {}
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try result.get()
+    }
+}
