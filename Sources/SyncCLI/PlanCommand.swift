@@ -190,29 +190,58 @@ public struct PlanCommand: AsyncParsableCommand {
     /// imported yet); plan does not create one.
     static func diffState(path: String, manifest: Manifest, desired: DesiredState) -> Result<RecordedState, StateError> {
         let prefixes = desired.unexpandedPrefixes.map { (reference: $0, prefix: manifest.volumes[$0.group].prefixes[$0.index]) }
-        var diff = StreamingDiff(desired: desired)
-        var setAside = 0
+        // A large state is read and compared on every core, each part with a diff of its own.
+        let parts = desired.count >= Self.parallelDiffMinimum ? min(4, ProcessInfo.processInfo.activeProcessorCount) : 1
+        let diffs = DiffParts(count: parts, desired: desired)
         do {
             let store = try StateStore.open(at: path, create: false)
-            // Files and serial come from one read transaction.
-            let serial = try store.forEachFile { file in
+            // Files and serial come from one snapshot.
+            let serial = try store.forEachFile(parts: parts) { part, file, complete in
                 // A recorded file that an unexpanded prefix may still want is not forgotten:
                 // without the listing, plan cannot know.
                 if !prefixes.isEmpty, case .volume(let volume, let location) = file.source, desired[file.address] == nil,
                    prefixes.contains(where: { $0.reference.volume == volume && $0.prefix.includes(location: location) }) {
-                    setAside += 1
+                    diffs.setAside[part] += 1
                 } else {
-                    diff.add(file)
+                    diffs.diffs[part].add(file, complete: complete)
                 }
             }
-            return .success(RecordedState(plan: diff.finish(), lineage: store.lineage, serial: serial, setAside: setAside))
-        } catch let error as StateError {
+            let (plan, setAside) = diffs.finish()
+            return .success(RecordedState(plan: plan, lineage: store.lineage, serial: serial, setAside: setAside))
+        } catch {
             if case .notFound = error {
-                return .success(RecordedState(plan: diff.finish(), lineage: nil, serial: 0, setAside: 0))
+                return .success(RecordedState(plan: StreamingDiff(desired: desired).finish(), lineage: nil, serial: 0, setAside: 0))
             }
             return .failure(error)
-        } catch {
-            return .failure(.io(path: path, detail: "\(error)"))
+        }
+    }
+
+    /// Desired files from which plan compares on every core.
+    static let parallelDiffMinimum = 50_000
+
+    /// One streaming diff (and set-aside count) per part of a state read in parts; each part's
+    /// thread touches only its own element.
+    final class DiffParts: @unchecked Sendable {  // Unchecked: disjoint per-part elements, read after the join.
+        var diffs: UnsafeMutableBufferPointer<StreamingDiff>
+        var setAside: UnsafeMutableBufferPointer<Int>
+
+        init(count: Int, desired: DesiredState) {
+            diffs = .allocate(capacity: count)
+            diffs.initialize(repeating: StreamingDiff(desired: desired))
+            setAside = .allocate(capacity: count)
+            setAside.initialize(repeating: 0)
+        }
+
+        deinit {
+            diffs.deinitialize()
+            diffs.deallocate()
+            setAside.deallocate()
+        }
+
+        func finish() -> (Plan, Int) {
+            var diff = diffs[0]
+            for part in diffs.indices.dropFirst() { diff.merge(diffs[part]) }
+            return (diff.finish(), setAside.reduce(0, +))
         }
     }
 

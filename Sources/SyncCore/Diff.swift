@@ -132,11 +132,10 @@ public enum Diff {
 
     /// The change for an address both sides hold, or `nil` when they agree.
     public static func change(desired: DesiredFile, recorded: RecordedFile) -> PlannedChange? {
-        // The hot path (a no-op): direct field comparisons, no allocation.
+        if isUnchanged(desired: desired, recorded: recorded) { return nil }
         let sameSource = desired.source == recorded.source
         let sameMetadata = desired.metadata == recorded.metadata
         let sameTags = desired.tags == recorded.tags || sameTagSet(desired.tags, recorded.tags)
-        if sameSource && sameMetadata && sameTags { return nil }
 
         var reasons: [ChangeReason] = []
         if !sameSource {
@@ -151,6 +150,13 @@ public enum Diff {
         }
         return PlannedChange(address: desired.address, action: sameSource ? .update : .replace,
                              reasons: reasons, before: recorded, after: desired)
+    }
+
+    /// Whether the recorded file already is what the manifest wants (the hot path of a no-op
+    /// plan: direct field comparisons, no allocation). Needs only source, metadata and tags.
+    static func isUnchanged(desired: DesiredFile, recorded: RecordedFile) -> Bool {
+        desired.source == recorded.source && desired.metadata == recorded.metadata
+            && (desired.tags == recorded.tags || sameTagSet(desired.tags, recorded.tags))
     }
 
     /// One reason per key that differs, in key order (both sides are sorted by key).
@@ -238,6 +244,19 @@ struct PlanBuilder {
         groups[enter(project)].counts.unchanged += 1
     }
 
+    /// Adds everything `other` holds (buckets are sorted at `finish`, so order does not matter).
+    mutating func merge(_ other: PlanBuilder) {
+        for (position, name) in other.names.enumerated() {
+            let group = enter(name)
+            let theirs = other.groups[position]
+            groups[group].counts.unchanged += theirs.counts.unchanged
+            for (rank, bucket) in theirs.buckets.enumerated() where !bucket.isEmpty {
+                for change in bucket { groups[group].counts[change.action] += 1 }
+                groups[group].buckets[rank] += bucket
+            }
+        }
+    }
+
     func finish() -> Plan {
         let order = names.indices.sorted { names[$0] < names[$1] }
         return Plan(projects: order.map { position in
@@ -299,18 +318,38 @@ public struct StreamingDiff {
 
     /// Compares one recorded file with the manifest.
     public mutating func add(_ file: RecordedFile) {
+        add(file) { file }
+    }
+
+    /// Compares one recorded file with the manifest, when `file` holds only what the comparison
+    /// needs (address, source, metadata, tags): `complete` gives the whole record, and is called
+    /// only for a file that changes or is forgotten (the plan shows it as "before").
+    public mutating func add(_ file: RecordedFile, complete: () -> RecordedFile) {
         if let position = desired.position(of: file.address) {
             if !seen[position] {
                 seen[position] = true
                 matched += 1
             }
-            if let change = Diff.change(desired: desired.files[position], recorded: file) {
+            let wanted = desired.files[position]
+            if Diff.isUnchanged(desired: wanted, recorded: file) {
+                builder.addUnchanged(project: file.address.project)
+            } else if let change = Diff.change(desired: wanted, recorded: complete()) {
                 builder.add(change)
             } else {
                 builder.addUnchanged(project: file.address.project)
             }
         } else {
-            builder.add(Diff.forget(file))
+            builder.add(Diff.forget(complete()))
+        }
+    }
+
+    /// Takes in what `other` (the same desired state, fed other recorded files) found, so a
+    /// state read in parts on several cores gives the one plan.
+    public mutating func merge(_ other: StreamingDiff) {
+        builder.merge(other.builder)
+        for position in other.seen.indices where other.seen[position] && !seen[position] {
+            seen[position] = true
+            matched += 1
         }
     }
 

@@ -335,7 +335,9 @@ struct RowDecoder {
         }
     }
 
-    mutating func file(_ row: SQLiteStatement, path: String) throws -> RecordedFile {
+    /// The recorded file of the current row; `light` leaves out what comparing with the manifest
+    /// does not need (see `complete`), which saves most of the strings a row costs.
+    mutating func file(_ row: SQLiteStatement, path: String, light: Bool = false) throws -> RecordedFile {
         let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
         let project = lastProject.intern(row.rawText(0) ?? empty)
         let filePath = row.text(1) ?? ""
@@ -356,10 +358,21 @@ struct RowDecoder {
         } catch {
             throw StateError.damaged(path: path, detail: "unreadable metadata or tags of '\(address)'")
         }
-        let jobID = row.rawText(10).map { lastJob.intern($0) }
-        return RecordedFile(address: address, source: source, metadata: metadata, tags: tags,
-                            specDigest: row.text(7) ?? "", fileID: row.text(8), actualName: row.text(9) ?? "",
-                            jobID: jobID, createdAt: row.int64(11), updatedAt: row.int64(12))
+        var file = RecordedFile(address: address, source: source, metadata: metadata, tags: tags,
+                                specDigest: "", fileID: nil, actualName: "", jobID: nil, createdAt: 0, updatedAt: 0)
+        if !light { complete(&file, row) }
+        return file
+    }
+
+    /// Fills in what a light `file(_:path:light:)` left out: spec digest, file id, actual name,
+    /// job id and times, from the same (current) row.
+    mutating func complete(_ file: inout RecordedFile, _ row: SQLiteStatement) {
+        file.specDigest = row.text(7) ?? ""
+        file.fileID = row.text(8)
+        file.actualName = row.text(9) ?? ""
+        file.jobID = row.rawText(10).map { lastJob.intern($0) }
+        file.createdAt = row.int64(11)
+        file.updatedAt = row.int64(12)
     }
 
     /// Reads kind, source and location from columns `index`, `index + 1`, `index + 2`.

@@ -219,6 +219,25 @@ struct DesiredStateDiffTests {
             for file in order { streaming.add(file) }
             #expect(streaming.finish() == plan)
         }
+        // In parts (as a state read on several cores), merged, the plan is the same; a light
+        // record is completed only for the files that change.
+        for parts in [2, 3] {
+            var streams = Array(repeating: StreamingDiff(desired: desired), count: parts)
+            var completed: [String] = []
+            for (i, file) in recorded.enumerated() {
+                var light = file
+                light.specDigest = ""
+                light.actualName = ""
+                streams[i % parts].add(light) {
+                    completed.append(file.address.path)
+                    return file
+                }
+            }
+            var merged = streams[0]
+            for other in streams.dropFirst() { merged.merge(other) }
+            #expect(merged.finish() == plan)
+            #expect(completed == ["raw/first.fq"])
+        }
         var extra = StreamingDiff(desired: desired)
         for file in recorded { extra.add(file) }
         extra.add(Fixture.recorded("zz/gone.fq"))
