@@ -222,8 +222,8 @@ public struct PlanCommand: AsyncParsableCommand {
     /// One streaming diff (and set-aside count) per part of a state read in parts; each part's
     /// thread touches only its own element.
     final class DiffParts: @unchecked Sendable {  // Unchecked: disjoint per-part elements, read after the join.
-        var diffs: UnsafeMutableBufferPointer<StreamingDiff>
-        var setAside: UnsafeMutableBufferPointer<Int>
+        let diffs: UnsafeMutableBufferPointer<StreamingDiff>
+        let setAside: UnsafeMutableBufferPointer<Int>
 
         init(count: Int, desired: DesiredState) {
             diffs = .allocate(capacity: count)

@@ -54,7 +54,9 @@ public struct Metadata: Hashable, Sendable, RandomAccessCollection, Codable {
                 j -= 1
             }
             if j > 0, entries[j - 1].key == entries[j].key {
-                entries.remove(at: j - 1)
+                // The later value under the earlier key's spelling, as the setter does.
+                entries[j - 1].value = entries[j].value
+                entries.remove(at: j)
                 continue
             }
             i += 1

@@ -25,7 +25,7 @@ extension StateStore {
         outcomes.initialize(repeating: nil)
         defer { outcomes.deinitialize(); outcomes.deallocate() }
         let box = PartsBox(outcomes)
-        let path = self.path, timeout = options.busyTimeoutMilliseconds
+        let path = self.path, timeout = options.busyTimeoutMilliseconds, lineage = self.lineage
         // Opened before any thread reads, so that a thread failing to open cannot leave
         // others mid-scan; the snapshots are compared once every transaction has read.
         let started = DispatchGroup()
@@ -51,7 +51,9 @@ extension StateStore {
                         db.setBusyTimeout(milliseconds: timeout)
                         return try db.transaction(immediate: false) {
                             let serial = try db.scalarInt("SELECT value FROM metadata WHERE key = 'serial'") ?? 0
-                            serials.value[part] = serial
+                            // The same file as this store's (not one put in its place since).
+                            let sameFile = try db.scalarText("SELECT value FROM metadata WHERE key = 'lineage'") == lineage
+                            serials.value[part] = sameFile ? serial : -2
                             entered = true
                             started.leave()
                             agreed.wait()
@@ -95,7 +97,9 @@ extension StateStore {
             if case .failure(let error)? = outcomes.first(where: { if case .failure = $0 { true } else { false } }) {
                 throw error
             }
-            guard parts > 1 else { throw StateError.io(path: path, detail: "the state scan could not start") }
+            guard parts > 1, serials.value[0] != -2 else {
+                throw StateError.io(path: path, detail: "the state file was replaced while it was being read; run the command again")
+            }
             return try forEachFile(parts: 1, body)
         }
         var serial: Int64 = 0

@@ -115,6 +115,9 @@ enum SplitParse {
         var junctionKnown = false
         var spliced = false
         var documents = 0
+        /// Where the last scalar before the cut ended: none may straddle the cut (a block scalar
+        /// ends after the indentation of the line that ends it, hence `+ indent` below).
+        var lastScalarEnd = 0
         let event = reader.event
         do {
             parsing: while true {
@@ -127,7 +130,8 @@ enum SplitParse {
                 switch type {
                 case YAML_SCALAR_EVENT, YAML_MAPPING_START_EVENT, YAML_SEQUENCE_START_EVENT, YAML_ALIAS_EVENT:
                     if event.pointee.start_mark.index >= junction {
-                        guard let plan = shared.plan, splice(at: event, plan: plan, into: &builder, shared: shared) else {
+                        guard let plan = shared.plan, lastScalarEnd <= junction + plan.indent,
+                              splice(at: event, plan: plan, into: &builder, shared: shared) else {
                             return nil
                         }
                         junction = Int.max
@@ -143,12 +147,15 @@ enum SplitParse {
                     try builder.endCollection()
                 case YAML_DOCUMENT_START_EVENT:
                     documents += 1
-                    if documents > 1 { return nil }
+                    // The regions would not see `%TAG` handles: such a document is not split.
+                    let directives = event.pointee.data.document_start.tag_directives
+                    if documents > 1 || directives.start != directives.end { return nil }
                 case YAML_STREAM_END_EVENT:
                     break parsing
                 default:
                     break
                 }
+                if type == YAML_SCALAR_EVENT { lastScalarEnd = event.pointee.end_mark.index }
             }
         } catch {
             return nil
@@ -165,7 +172,7 @@ enum SplitParse {
         let mark = event.pointee.start_mark
         // The node starts on the line that begins at the cut, after its `- `.
         guard mark.index - mark.column == plan.characterIndex, mark.column >= plan.indent + 2,
-              let sequence = builder.innermostSequence, sequence.column == plan.indent + 1, sequence.items >= 1
+              let sequence = builder.innermostBlockSequence, sequence.column == plan.indent + 1, sequence.items >= 1
         else { return false }
         shared.partsReady.wait()
         var lineOffset = Int(mark.line)
@@ -206,8 +213,13 @@ enum SplitParse {
                 case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT: try builder.endCollection()
                 case YAML_ALIAS_EVENT: return nil
                 case YAML_DOCUMENT_START_EVENT:
+                    // A `---` (or a directive) inside the stretch is not part of a list.
                     documents += 1
-                    if documents > 1 { return nil }
+                    if documents > 1 || event.pointee.data.document_start.implicit == 0 { return nil }
+                case YAML_DOCUMENT_END_EVENT:
+                    // Nor is a `...` (libyaml also breaks lines at a lone CR, which the pass
+                    // choosing the cut does not).
+                    if event.pointee.data.document_end.implicit == 0 { return nil }
                 case YAML_STREAM_END_EVENT:
                     let mark = event.pointee.start_mark
                     guard mark.column == 0, region.complete, !builder.sawAnchor, let root = builder.root else { return nil }
@@ -399,6 +411,7 @@ final class ViewInput: ChunkSource {
     let earliest: Int
     private(set) var planKnown = false
     private var skipFrom = Int.max, skipTo = Int.max
+    private var countedStretch = false
     /// Offset in the view (the file without the stretch).
     private var position = 0
     var bytesRead = 0
@@ -431,6 +444,11 @@ final class ViewInput: ChunkSource {
             size = min(size, skipFrom - position)
         } else {
             offset = position - skipFrom + skipTo
+            if !countedStretch {
+                // The stretch is read by the regions: count it against the size limit here.
+                countedStretch = true
+                bytesRead += skipTo - skipFrom
+            }
         }
         while true {
             let n = pread(input.fd, buffer, size, off_t(offset))

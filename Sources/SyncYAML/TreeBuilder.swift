@@ -14,6 +14,8 @@ struct TreeBuilder {
     private struct Frame {
         var node: Int32
         var isMapping: Bool
+        /// A block (not flow) collection.
+        var isBlock: Bool
         /// Where this collection's children start in `pending`.
         var pendingBase: Int
         /// `nodes.count` and `aliasExpansion` at the start, to size the subtree at the end.
@@ -168,7 +170,9 @@ struct TreeBuilder {
             slot = Int32(openAnchors.count)
             openAnchors.append(name)
         }
-        frames.append(Frame(node: index, isMapping: isMapping, pendingBase: pending.count,
+        let isBlock = isMapping ? event.pointee.data.mapping_start.style == YAML_BLOCK_MAPPING_STYLE
+            : event.pointee.data.sequence_start.style == YAML_BLOCK_SEQUENCE_STYLE
+        frames.append(Frame(node: index, isMapping: isMapping, isBlock: isBlock, pendingBase: pending.count,
                             nodeBase: nodes.count - 1, aliasBase: aliasExpansion, anchorSlot: slot))
         if frames.count > maxDepth { maxDepth = frames.count }
     }
@@ -253,9 +257,9 @@ struct TreeBuilder {
     /// Open collections.
     var depth: Int { frames.count }
 
-    /// The innermost open collection when it is a sequence: its column and its items so far.
-    var innermostSequence: (column: Int, items: Int)? {
-        guard let frame = frames.last, !frame.isMapping else { return nil }
+    /// The innermost open collection when it is a block sequence: its column and its items so far.
+    var innermostBlockSequence: (column: Int, items: Int)? {
+        guard let frame = frames.last, !frame.isMapping, frame.isBlock else { return nil }
         return (Int(nodes[Int(frame.node)].column), pending.count - frame.pendingBase)
     }
 

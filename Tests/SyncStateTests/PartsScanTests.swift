@@ -41,6 +41,18 @@ import Testing
         }
     }
 
+    @Test(arguments: [1, 2])
+    func aFileReplacedSinceOpeningIsAnError(parts: Int) throws {
+        let dir = TemporaryDirectory()
+        for (name, i) in [("s.state", 1), ("other.state", 2)] {
+            let writer = try StateStore.open(at: dir.file(name), create: true, options: .testing(clock: ManualClock()))
+            try writer.withLock(operation: "test") { try writer.record([sampleFile(i)]) }
+        }
+        let store = try StateStore.open(at: dir.file("s.state"), create: false, options: .testing(clock: ManualClock()))
+        #expect(rename(dir.file("other.state"), dir.file("s.state")) == 0)
+        #expect(throws: StateError.self) { try store.forEachFile(parts: parts) { _, _, _ in } }
+    }
+
     @Test func aMissingFileIsAnErrorNotAnEmptyScan() throws {
         let dir = TemporaryDirectory()
         let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: ManualClock()))

@@ -140,6 +140,30 @@ import Testing
         #expect(try !Self.compare(text).split)
     }
 
+    @Test func itemLookalikesInsideAFlowSequenceFallBack() throws {
+        let quoted = "[ \"x\n" + Self.items(80, indent: 0) { "@- \($0)\n" } + "- 3\", y ]\n"
+        let plain = "[ a, q\n" + Self.items(80, indent: 0) { "@- \($0)\n" } + "- 3, y ]\n"
+        for text in [quoted, plain] {
+            let result = try Self.compare(text)
+            #expect(!result.split)
+            guard case .document(let lines) = result.outcome else { Issue.record("expected a document"); continue }
+            #expect(lines.count == 1 + (text == quoted ? 2 : 3))
+        }
+    }
+
+    @Test func aDocumentEndAfterALoneCarriageReturnFallsBack() throws {
+        let text = "list:\n" + Self.items(60) { "@- a\($0)\n" } + "  - y\r...\n  - z\n"
+        guard case .error = try Self.compare(text).outcome else { Issue.record("expected an error"); return }
+    }
+
+    @Test func tagDirectivesAreNotSplit() throws {
+        let text = "%TAG !! tag:example.com,2000:\n---\nlist:\n" + Self.items(60) { $0 == 30 ? "@- !!int 5\n" : "@- a\($0)\n" }
+        let result = try Self.compare(text)
+        #expect(!result.split)
+        guard case .error(let error) = result.outcome else { Issue.record("expected an error"); return }
+        #expect(error.kind == .unknownTag)
+    }
+
     @Test func errorsInsideTheCutAreTheOrdinaryErrors() throws {
         let duplicate = "list:\n" + Self.items(60) { $0 == 50 ? "@- {a: 1, a: 2}\n" : "@- a: \($0)\n" }
         let syntax = "list:\n" + Self.items(60) { $0 == 50 ? "@- a: [unclosed\n" : "@- a: \($0)\n" }
