@@ -26,8 +26,9 @@ extension StateStore {
         defer { outcomes.deinitialize(); outcomes.deallocate() }
         let box = PartsBox(outcomes)
         let path = self.path, timeout = options.busyTimeoutMilliseconds, lineage = self.lineage
-        // Opened before any thread reads, so that a thread failing to open cannot leave
-        // others mid-scan; the snapshots are compared once every transaction has read.
+        // Every thread opens its connection and reads the serial, then waits for the verdict
+        // (same serial and lineage everywhere) before reading any file: no thread is left
+        // mid-scan when another cannot start.
         let started = DispatchGroup()
         let serials = PartsBox(UnsafeMutableBufferPointer<Int64>.allocate(capacity: parts))
         defer { serials.value.deallocate() }
@@ -64,21 +65,17 @@ extension StateStore {
                             var row = 0
                             while try select.step() {
                                 if row % parts == part {
-                                let light = try decoder.file(select, path: path, light: true)
-                                body(part, light) {
-                                    var full = light
-                                    decoder.complete(&full, select)
-                                    return full
+                                    let light = try decoder.file(select, path: path, light: true)
+                                    body(part, light) {
+                                        var full = light
+                                        decoder.complete(&full, select)
+                                        return full
+                                    }
                                 }
-                            }
                                 row += 1
                             }
                             return serial
                         }
-                    } catch let error as SQLiteError {
-                        throw Self.mapped(error, path: path)
-                    } catch let error as StateError {
-                        throw error
                     } catch {
                         throw Self.stateError(error, path: path)
                     }
@@ -112,11 +109,10 @@ extension StateStore {
         }
         return serial
     }
-
 }
 
-/// Hands per-part buffers to `concurrentPerform`, whose iterations each write only their own
-/// element (joined before anything reads them).
+/// Hands per-part buffers to the parts' threads, each of which writes only its own element
+/// (joined before anything reads them).
 private struct PartsBox<Value>: @unchecked Sendable {  // Unchecked: disjoint writes, see above.
     let value: Value
     init(_ value: Value) { self.value = value }

@@ -7,7 +7,7 @@ internal import Darwin
 
 /// An open input file, size-checked before reading; libyaml pulls from it through a read
 /// handler, so the file is streamed in libyaml's own chunks and never held whole in memory.
-final class FileInput {
+final class FileInput: ChunkSource {
     let fd: Int32
     let file: String
     let path: String
@@ -49,10 +49,33 @@ final class FileInput {
     }
 
     deinit { close(fd) }
+
+    /// Reads the next bytes; records why it failed (`readErrno`, `exceededLimit`) for the error.
+    func read(into buffer: UnsafeMutablePointer<UInt8>, size: Int) -> Int {
+        while true {
+            let n = readBytes(fd, buffer, size)
+            if n < 0 {
+                if errno == EINTR { continue }
+                readErrno = errno
+                return -1
+            }
+            bytesRead += n
+            if bytesRead > limit {
+                exceededLimit = true
+                return -1
+            }
+            return n
+        }
+    }
 }
 
 extension YAMLLimits {
     static func clamp(_ limit: Int) -> Int { Swift.min(limit, Int(UInt32.max)) }
+}
+
+/// `read(2)`, callable where a method of the same name hides it.
+private func readBytes(_ fd: Int32, _ buffer: UnsafeMutablePointer<UInt8>, _ size: Int) -> Int {
+    read(fd, buffer, size)
 }
 
 func errnoText(_ code: Int32) -> String {
@@ -83,39 +106,20 @@ final class EventReader {
     /// What the input's size suggests (for reserving capacity); 0 when unknown.
     let inputSize: Int
 
-    init(file input: FileInput) {
-        parser = .allocate(capacity: 1)
-        event = .allocate(capacity: 1)
-        fileInput = input
-        bytes = []
-        source = nil
-        inputSize = input.size
-        guard yaml_parser_initialize(parser) == 1 else { fatalError("libyaml could not allocate a parser") }
-        yaml_parser_set_input(parser, { data, buffer, size, sizeRead in
-            let input = Unmanaged<FileInput>.fromOpaque(data!).takeUnretainedValue()
-            while true {
-                let n = read(input.fd, buffer, size)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    input.readErrno = errno
-                    return 0
-                }
-                input.bytesRead += n
-                if input.bytesRead > input.limit {
-                    input.exceededLimit = true
-                    return 0
-                }
-                sizeRead!.pointee = n
-                return 1
-            }
-        }, Unmanaged.passUnretained(input).toOpaque())
+    convenience init(file input: FileInput) {
+        self.init(source: input, inputSize: input.size, fileInput: input)
     }
 
     /// Reads from `source` (a split parse's view or region, see `SplitParse`).
-    init(source: some ChunkSource, inputSize: Int) {
+    convenience init(source: some ChunkSource, inputSize: Int) {
+        self.init(source: source, inputSize: inputSize, fileInput: nil)
+    }
+
+    /// `fileInput`: the source again when it is a file, for the errors `failure` words.
+    private init(source: some ChunkSource, inputSize: Int, fileInput: FileInput?) {
         parser = .allocate(capacity: 1)
         event = .allocate(capacity: 1)
-        fileInput = nil
+        self.fileInput = fileInput
         bytes = []
         self.inputSize = inputSize
         let box = ChunkSourceBox(source)

@@ -137,14 +137,6 @@ enum SplitParse {
                         junction = Int.max
                         spliced = true
                     }
-                    switch type {
-                    case YAML_SCALAR_EVENT: try builder.scalar(event)
-                    case YAML_MAPPING_START_EVENT: try builder.startCollection(event, kind: .mapping)
-                    case YAML_SEQUENCE_START_EVENT: try builder.startCollection(event, kind: .sequence)
-                    default: try builder.alias(event)
-                    }
-                case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-                    try builder.endCollection()
                 case YAML_DOCUMENT_START_EVENT:
                     documents += 1
                     // The regions would not see `%TAG` handles: such a document is not split.
@@ -155,6 +147,7 @@ enum SplitParse {
                 default:
                     break
                 }
+                try builder.add(event)
                 if type == YAML_SCALAR_EVENT { lastScalarEnd = event.pointee.end_mark.index }
             }
         } catch {
@@ -207,10 +200,6 @@ enum SplitParse {
                 events += 1
                 if events & 4095 == 0, cancelled.load(ordering: .relaxed) { return nil }
                 switch event.pointee.type {
-                case YAML_SCALAR_EVENT: try builder.scalar(event)
-                case YAML_MAPPING_START_EVENT: try builder.startCollection(event, kind: .mapping)
-                case YAML_SEQUENCE_START_EVENT: try builder.startCollection(event, kind: .sequence)
-                case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT: try builder.endCollection()
                 case YAML_ALIAS_EVENT: return nil
                 case YAML_DOCUMENT_START_EVENT:
                     // A `---` (or a directive) inside the stretch is not part of a list.
@@ -230,6 +219,7 @@ enum SplitParse {
                 default:
                     break
                 }
+                try builder.add(event)
             }
         } catch {
             return nil
@@ -414,9 +404,8 @@ final class ViewInput: ChunkSource {
     private var countedStretch = false
     /// Offset in the view (the file without the stretch).
     private var position = 0
-    var bytesRead = 0
-    var exceededLimit = false
-    var readErrno: Int32 = 0
+    /// Bytes of the file accounted for, against its size limit (the stretch included).
+    private var bytesRead = 0
 
     init(input: FileInput, shared: SplitParse.Shared, earliest: Int) {
         self.input = input
@@ -424,7 +413,8 @@ final class ViewInput: ChunkSource {
         self.earliest = earliest
     }
 
-    /// Fills `buffer` with up to `size` bytes; 0 at the end. -1 on an error.
+    /// Fills `buffer` with up to `size` bytes; 0 at the end, -1 on an error or past the size
+    /// limit (the split is then abandoned and the ordinary parse says which).
     func read(into buffer: UnsafeMutablePointer<UInt8>, size: Int) -> Int {
         var size = size
         if !planKnown {
@@ -454,16 +444,11 @@ final class ViewInput: ChunkSource {
             let n = pread(input.fd, buffer, size, off_t(offset))
             if n < 0 {
                 if errno == EINTR { continue }
-                readErrno = errno
                 return -1
             }
             position += n
             bytesRead += n
-            if bytesRead > input.limit {
-                exceededLimit = true
-                return -1
-            }
-            return n
+            return bytesRead > input.limit ? -1 : n
         }
     }
 }

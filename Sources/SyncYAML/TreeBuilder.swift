@@ -83,6 +83,20 @@ struct TreeBuilder {
 
     // MARK: - Events
 
+    /// Adds what a node event (scalar, alias, collection start or end) contributes; other
+    /// events (stream and document boundaries) contribute nothing.
+    @inline(__always)
+    mutating func add(_ event: UnsafeMutablePointer<yaml_event_t>) throws(YAMLError) {
+        switch event.pointee.type {
+        case YAML_SCALAR_EVENT: try scalar(event)
+        case YAML_MAPPING_START_EVENT: try startCollection(event, kind: .mapping)
+        case YAML_SEQUENCE_START_EVENT: try startCollection(event, kind: .sequence)
+        case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT: try endCollection()
+        case YAML_ALIAS_EVENT: try alias(event)
+        default: break
+        }
+    }
+
     mutating func scalar(_ event: UnsafeMutablePointer<yaml_event_t>) throws(YAMLError) {
         let data = event.pointee.data.scalar
         let line = event.pointee.start_mark.line + 1 + lineShift

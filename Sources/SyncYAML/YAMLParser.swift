@@ -43,12 +43,13 @@ public enum YAMLParser {
 
     /// `parse(contentsOf:displayName:options:)` with an explicit split setting (tests force
     /// splits of small files with it).
-    /// - Returns: the document, and whether it came from a split parse.
     static func parse(contentsOf path: String, displayName: String? = nil, options: YAMLParseOptions,
                       split: SplitSetting) throws(YAMLError) -> YAMLDocument {
         try parseReportingSplit(contentsOf: path, displayName: displayName, options: options, split: split).document
     }
 
+    /// As `parse(contentsOf:displayName:options:split:)`.
+    /// - Returns: the document, and whether it came from a split parse.
     static func parseReportingSplit(contentsOf path: String, displayName: String? = nil, options: YAMLParseOptions,
                                     split: SplitSetting) throws(YAMLError) -> (document: YAMLDocument, wasSplit: Bool) {
         let file = displayName ?? path
@@ -151,22 +152,8 @@ public enum YAMLParser {
         let event = reader.event
         while true {
             try reader.next(file: file)
-            switch event.pointee.type {
-            case YAML_SCALAR_EVENT:
-                try builder.scalar(event)
-            case YAML_MAPPING_START_EVENT:
-                try builder.startCollection(event, kind: .mapping)
-            case YAML_SEQUENCE_START_EVENT:
-                try builder.startCollection(event, kind: .sequence)
-            case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-                try builder.endCollection()
-            case YAML_ALIAS_EVENT:
-                try builder.alias(event)
-            case YAML_DOCUMENT_END_EVENT:
-                return
-            default:
-                break
-            }
+            if event.pointee.type == YAML_DOCUMENT_END_EVENT { return }
+            try builder.add(event)
         }
     }
 }
