@@ -61,7 +61,7 @@ enum RecordCodec {
 
     private static func appendString(_ s: String, to out: inout [UInt8]) {
         appendVarint(UInt64(s.utf8.count), to: &out)
-        out.append(contentsOf: s.utf8)
+        appendUTF8(s, to: &out)
     }
 
     private static func appendVarint(_ value: UInt64, to out: inout [UInt8]) {

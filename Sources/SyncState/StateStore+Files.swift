@@ -10,7 +10,7 @@ extension StateStore {
     /// Records `files` (insert or replace by address) and forgets `removing`, in one transaction.
     /// - Throws: `StateError`; on error nothing of the batch is stored.
     public func record(_ files: [RecordedFile], removing: [Address] = []) throws(StateError) {
-        try write { db, _ in
+        try write(bulk: files.count > Self.bulkBatch) { db, _ in
             try Self.upsert(files, db)
             _ = try Self.delete(removing, db)
         }
@@ -21,136 +21,6 @@ extension StateStore {
     @discardableResult
     public func forget(_ addresses: [Address]) throws(StateError) -> [Address] {
         try write { db, _ in try Self.delete(addresses, db) }
-    }
-
-    static func upsert(_ files: [RecordedFile], _ db: SQLiteConnection) throws {
-        if files.isEmpty { return }
-        let insert = try db.prepare("INSERT OR REPLACE INTO files (\(fileColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        // A large batch outgrows the default page cache (2 MiB): SQLite then spills pages the
-        // b-tree still changes to the WAL and reads them back, writing about half the table
-        // twice. A 64 MiB cache for this batch keeps them in memory until the commit writes
-        // each page once. The usual size is back before the commit.
-        if files.count > bulkBatch {
-            let previous = try db.scalarInt("PRAGMA cache_size") ?? -2000
-            try db.execute("PRAGMA cache_size = -65536")
-            defer { try? db.execute("PRAGMA cache_size = \(previous)") }
-            try insertRows(files, insert)
-        } else {
-            try insertRows(files, insert)
-        }
-    }
-
-    /// Batches larger than this are inserted with a larger page cache.
-    static let bulkBatch = 10_000
-
-    private static func insertRows(_ files: [RecordedFile], _ insert: SQLiteStatement) throws {
-        // One buffer for every row's values, bound without copying: no allocation per value.
-        var row = SQLiteRow()
-        for i in insertionOrder(files) {
-            row.removeAll()
-            appendColumns(of: files[i], to: &row)
-            do {
-                try row.run(insert)
-            } catch {
-                throw error.primary == 19 /* SQLITE_CONSTRAINT */
-                    ? StateError.invalidValue("the recorded file '\(files[i].address)': \(error.message)") as any Error
-                    : error
-            }
-        }
-    }
-
-    /// Appends the values of `fileColumns` for `file`, in that order.
-    private static func appendColumns(of file: RecordedFile, to row: inout SQLiteRow) {
-        row.append(text: file.address.project)
-        row.append(text: file.address.path)
-        switch file.source {
-        case .volume(let volume, let location):
-            row.append(text: "volume")
-            row.append(text: volume)
-            row.append(text: location)
-        case .drs(let uri):
-            row.append(text: "drs")
-            row.append(text: uri)
-            row.appendNull()
-        }
-        // The closures capture one field each, not the whole record (which would copy it).
-        let metadata = file.metadata, tags = file.tags
-        row.appendBlob { RecordCodec.append(metadata: metadata, to: &$0) }
-        row.appendBlob { RecordCodec.append(tags: tags, to: &$0) }
-        row.append(text: file.specDigest)
-        row.append(optionalText: file.fileID)
-        row.append(text: file.actualName)
-        row.append(optionalText: file.jobID)
-        row.append(file.createdAt)
-        row.append(file.updatedAt)
-    }
-
-    /// A sort key of one address: the project's rank among the batch's projects, and where the
-    /// path's UTF-8 bytes sit in one shared buffer.
-    private struct AddressKey {
-        var project: Int
-        var start: Int
-        var count: Int
-        /// The file's index in the batch; breaks ties, so the order is stable.
-        var index: Int
-    }
-
-    /// The indices of `files` in the order to insert them.
-    ///
-    /// Rows go into a b-tree ordered by address: inserted in that order, each lands on the
-    /// last page instead of a random one, which keeps a million-row first fill fast. The order
-    /// is the primary key's: project, then path, each compared byte by byte as SQLite's BINARY
-    /// collation does. Files at the same address keep their order, so the later one still
-    /// replaces the earlier. A batch already in order (checked in one pass) is not sorted, nor
-    /// is a small one.
-    static func insertionOrder(_ files: [RecordedFile]) -> [Int] {
-        guard files.count > 1000 else { return Array(files.indices) }
-        // Sorting small keys over one byte buffer, compared with memcmp, moves and compares far
-        // less than sorting whole records by their `String`s.
-        var rankOfID: [Int] = []
-        var keys: [AddressKey] = []
-        var paths: [UInt8] = []
-        do {
-            var idOf: [String: Int] = [:]
-            var projects: [String] = []
-            var lastProject = "", lastID = -1
-            keys.reserveCapacity(files.count)
-            for index in files.indices {
-                let address = files[index].address
-                if lastID < 0 || address.project != lastProject {
-                    lastProject = address.project
-                    lastID = idOf[lastProject] ?? projects.count
-                    if lastID == projects.count {
-                        idOf[lastProject] = lastID
-                        projects.append(lastProject)
-                    }
-                }
-                let start = paths.count
-                paths.append(contentsOf: address.path.utf8)
-                keys.append(AddressKey(project: lastID, start: start, count: paths.count - start, index: index))
-            }
-            let byBytes = projects.indices.sorted { projects[$0].utf8.lexicographicallyPrecedes(projects[$1].utf8) }
-            rankOfID = Array(repeating: 0, count: projects.count)
-            for (rank, id) in byBytes.enumerated() { rankOfID[id] = rank }
-        }
-        for k in keys.indices { keys[k].project = rankOfID[keys[k].project] }
-
-        return paths.withUnsafeBytes { buffer in
-            func precedes(_ a: AddressKey, _ b: AddressKey) -> Bool {
-                if a.project != b.project { return a.project < b.project }
-                let common = min(a.count, b.count)
-                // A non-empty common prefix means the buffer is not empty: its base is not nil.
-                let order = common == 0 ? 0 : memcmp(buffer.baseAddress! + a.start, buffer.baseAddress! + b.start, common)
-                if order != 0 { return order < 0 }
-                if a.count != b.count { return a.count < b.count }
-                return a.index < b.index
-            }
-            if keys.indices.dropFirst().allSatisfy({ precedes(keys[$0 - 1], keys[$0]) }) {
-                return Array(files.indices)
-            }
-            keys.sort(by: precedes)
-            return keys.map(\.index)
-        }
     }
 
     /// Binds kind, source and location at `index`, `index + 1`, `index + 2`.

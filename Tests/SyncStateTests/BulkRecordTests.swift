@@ -106,3 +106,111 @@ import SyncCore
         #expect(StateStore.insertionOrder(sorted) == Array(sorted.indices))
     }
 }
+
+/// Past `StateStore.bulkBatch` files, `record` writes under a rollback journal instead of the
+/// WAL (each new page written once), and puts the file back in WAL mode after.
+@Suite struct BulkJournalTests {
+    static func journalMode(_ store: StateStore) throws -> String? {
+        try store.read { db in try db.scalarText("PRAGMA journal_mode") }
+    }
+
+    @Test func aBulkWriteLeavesTheFileInWALModeWithNothingBehind() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("bulk.state")
+        let files = BulkRecordTests.largeBatch()
+        do {
+            let store = try StateStore.open(at: path, create: true, options: .testing(clock: ManualClock()))
+            #expect(try Self.journalMode(store) == "wal")
+            try store.withLock(operation: "test") { try store.record(files) }
+            #expect(try Self.journalMode(store) == "wal")
+            #expect(!FileManager.default.fileExists(atPath: path + "-journal"))
+            #expect(try store.serial() == 1)
+        }
+        // The mode is written in the file: a new connection finds WAL too.
+        let reopened = try StateStore.open(at: path, create: false)
+        #expect(try Self.journalMode(reopened) == "wal")
+        #expect(try reopened.fileCount() == files.count)  // distinct addresses, byte for byte
+    }
+
+    @Test func aBulkWriteGoesThroughTheWALWhileAnotherConnectionReads() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("busy.state")
+        let store = try StateStore.open(at: path, create: true, options: .testing(clock: ManualClock()))
+        try store.withLock(operation: "test") { try store.record([sampleFile(0)]) }
+
+        let reader = try SQLiteConnection(path: path, create: false)
+        try reader.execute("BEGIN")
+        #expect(try reader.scalarInt("SELECT count(*) FROM files") == 1)
+        let files = BulkRecordTests.largeBatch()
+        try store.withLock(operation: "test") { try store.record(files) }
+        // The reader still sees its snapshot: the write went through the WAL.
+        #expect(try reader.scalarInt("SELECT count(*) FROM files") == 1)
+        try reader.execute("COMMIT")
+        #expect(try reader.scalarInt("SELECT count(*) FROM files") == Int64(files.count + 1))
+        #expect(try Self.journalMode(store) == "wal")
+    }
+
+    @Test func aFailedBulkWriteStoresNothingAndLeavesWALMode() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("failed.state")
+        let store = try StateStore.open(at: path, create: true, options: .testing(clock: ManualClock()))
+        try store.withLock(operation: "test") { try store.record([sampleFile(0)]) }
+        var files = BulkRecordTests.largeBatch()
+        // In the third chunk of rows, so the error comes from the pipeline's middle.
+        let bad = 2 * StateStore.chunkRows + 17
+        files[bad].specDigest = ""
+        let error = #expect(throws: StateError.self) {
+            try store.withLock(operation: "test") { try store.record(files) }
+        }
+        guard case .invalidValue(let detail)? = error else { Issue.record("unexpected \(String(describing: error))"); return }
+        #expect(detail.contains(files[bad].address.path))
+        #expect(try store.loadAllFiles() == [sampleFile(0)])
+        #expect(try store.serial() == 1)
+        #expect(try Self.journalMode(store) == "wal")
+        #expect(!FileManager.default.fileExists(atPath: path + "-journal"))
+    }
+
+    /// What the disk holds when a bulk write dies while its commit writes pages into the file:
+    /// a hot journal beside a file whose first page (written first) already counts pages that
+    /// are not there yet. The next open must roll it back, not call the file truncated, and
+    /// return to WAL mode.
+    @Test func aBulkWriteCutShortIsRolledBackOnTheNextOpen() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("live.state"), crashed = dir.file("crashed.state")
+        let before = (0..<100).map { sampleFile($0) }
+        do {
+            let store = try StateStore.open(at: path, create: true, options: .testing(clock: ManualClock()))
+            try store.withLock(operation: "test") { try store.record(before) }
+        }
+        do {
+            let db = try SQLiteConnection(path: path, create: false)
+            #expect(try db.scalarText("PRAGMA journal_mode = DELETE") == "delete")
+            // A tiny page cache: SQLite spills pages into the file long before the commit.
+            try db.execute("PRAGMA cache_size = 8; PRAGMA synchronous = FULL")
+            try db.execute("BEGIN IMMEDIATE")
+            try StateStore.upsert((100..<5_000).map { sampleFile($0) }, db)
+            try db.execute("UPDATE metadata SET value = value + 1 WHERE key = 'serial'")
+            // SQLite gives the journal the state file's mode: owner only.
+            let mode = try FileManager.default.attributesOfItem(atPath: path + "-journal")[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+            try FileManager.default.copyItem(atPath: path, toPath: crashed)
+            try FileManager.default.copyItem(atPath: path + "-journal", toPath: crashed + "-journal")
+            try db.execute("COMMIT")
+        }
+        // The crash: the commit had written the new first page (its header counts every page
+        // of the finished write) and nothing after it.
+        var cut = try #require(fileBytes(crashed))
+        let committed = try #require(fileBytes(path))
+        cut.replaceSubrange(0..<16_384, with: committed.prefix(16_384))
+        try cut.write(to: URL(fileURLWithPath: crashed))
+        let pages = cut[28..<32].reduce(0) { $0 << 8 | Int($1) }
+        try #require(cut.count < pages * 16_384, "the header must count pages the file does not hold")
+
+        let store = try StateStore.open(at: crashed, create: false)
+        #expect(try store.loadAllFiles() == before)
+        #expect(try store.serial() == 1)
+        #expect(try Self.journalMode(store) == "wal")
+        #expect(!FileManager.default.fileExists(atPath: crashed + "-journal"))
+        #expect(try store.read { db in try db.scalarText("PRAGMA integrity_check") } == "ok")
+    }
+}

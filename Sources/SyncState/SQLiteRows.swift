@@ -1,12 +1,13 @@
 internal import CSQLite
 
-/// The parameter values of one execution of a prepared statement, kept in one reusable byte
-/// buffer and bound without copying (`SQLITE_STATIC`).
+/// The parameter values of many executions of one prepared statement, kept in one reusable
+/// byte buffer and bound without copying (`SQLITE_STATIC`).
 ///
 /// Made for bulk inserts: `SQLiteStatement.bind(.text(…))` has SQLite copy every value (a
-/// `malloc` and a `free` each); here a row's bytes are appended to a buffer that is cleared,
-/// not freed, between rows, and SQLite reads them in place while the statement runs.
-struct SQLiteRow {
+/// `malloc` and a `free` each); here rows are appended to a buffer that is cleared, not freed,
+/// between uses, and SQLite reads the values in place while the statement runs. A batch of
+/// rows can be encoded on one thread and run on another.
+struct SQLiteRows {
     private enum Slot {
         case null
         case int(Int64)
@@ -18,13 +19,24 @@ struct SQLiteRow {
     /// string binds as '' (SQLite reads a nil pointer as NULL).
     private var bytes: [UInt8] = [0]
     private var slots: [Slot] = []
+    /// Where each row's slots start in `slots`; a row ends where the next starts.
+    private var rowStarts: [Int] = []
 
     init() {}
 
-    /// Forgets the values, keeping the storage for the next row.
+    /// The number of rows begun.
+    var count: Int { rowStarts.count }
+
+    /// Forgets every row, keeping the storage for the next batch.
     mutating func removeAll() {
         bytes.removeLast(bytes.count - 1)
         slots.removeAll(keepingCapacity: true)
+        rowStarts.removeAll(keepingCapacity: true)
+    }
+
+    /// Starts a row: the values appended next are its parameters 1, 2, ….
+    mutating func beginRow() {
+        rowStarts.append(slots.count)
     }
 
     mutating func appendNull() {
@@ -37,7 +49,7 @@ struct SQLiteRow {
 
     mutating func append(text: String) {
         let start = bytes.count
-        bytes.append(contentsOf: text.utf8)
+        appendUTF8(text, to: &bytes)
         slots.append(.text(start: start, count: bytes.count - start))
     }
 
@@ -53,18 +65,19 @@ struct SQLiteRow {
         slots.append(bytes.count == start ? .null : .blob(start: start, count: bytes.count - start))
     }
 
-    /// Binds the values to parameters 1, 2, … of `statement` and steps it to completion.
-    /// The statement is reset and its bindings cleared before this returns, so it never
-    /// keeps a pointer into this buffer.
-    func run(_ statement: SQLiteStatement) throws(SQLiteError) {
+    /// Binds the values of row `row` to parameters 1, 2, … of `statement` and steps it to
+    /// completion. The statement is reset and its bindings cleared before this returns, so it
+    /// never keeps a pointer into this buffer.
+    func run(_ row: Int, _ statement: SQLiteStatement) throws(SQLiteError) {
+        let first = rowStarts[row], end = row + 1 < rowStarts.count ? rowStarts[row + 1] : slots.count
         let result = bytes.withUnsafeBytes { buffer -> Result<Void, SQLiteError> in
             defer { statement.reset() }
             let base = buffer.baseAddress!
             do throws(SQLiteError) {
-                for (i, slot) in slots.enumerated() {
-                    let index = Int32(i + 1)
+                for i in first..<end {
+                    let index = Int32(i - first + 1)
                     let rc: Int32
-                    switch slot {
+                    switch slots[i] {
                     case .null:
                         rc = sqlite3_bind_null(statement.handle, index)
                     case .int(let value):
@@ -84,5 +97,14 @@ struct SQLiteRow {
             }
         }
         try result.get()
+    }
+}
+
+/// Appends the UTF-8 bytes of `text` to `out`, with one copy when the string is stored
+/// contiguously (native strings are).
+@inline(__always)
+func appendUTF8(_ text: String, to out: inout [UInt8]) {
+    if text.utf8.withContiguousStorageIfAvailable({ out.append(contentsOf: $0) }) == nil {
+        out.append(contentsOf: text.utf8)
     }
 }

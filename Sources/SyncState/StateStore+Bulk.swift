@@ -1,0 +1,237 @@
+import Dispatch
+import Foundation
+import SyncCore
+
+/// Writing many files at once: the fast path of `record` for large batches.
+///
+/// A first fill of a million files spends its time in three places: turning records into
+/// column values, SQLite's b-tree inserts, and writing pages to disk. Each is cut here:
+/// - values are encoded into one reusable buffer and bound without copying (`SQLiteRows`);
+/// - past `bulkBatch` files, a second thread encodes the next chunk of rows while SQLite
+///   inserts the current one;
+/// - rows go in in primary-key order, so each lands on the b-tree's last page;
+/// - past `bulkBatch` files, the page cache is larger and the write uses a rollback journal
+///   instead of the WAL (see `enterRollbackJournal`), so every new page is written once.
+extension StateStore {
+    /// Batches larger than this take the bulk path (a larger page cache, a rollback journal,
+    /// encoding on a second thread).
+    static let bulkBatch = 10_000
+
+    /// Rows encoded per chunk on the bulk path.
+    static let chunkRows = 4_096
+
+    static func upsert(_ files: [RecordedFile], _ db: SQLiteConnection) throws {
+        if files.isEmpty { return }
+        let insert = try db.prepare("INSERT OR REPLACE INTO files (\(fileColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        guard files.count > bulkBatch else { return try insertRows(files, insert) }
+        // The default page cache (2 MiB) is far smaller than a large batch's pages: SQLite
+        // would spill pages the b-tree still changes and read them back, writing many twice.
+        // A 64 MiB cache for this batch keeps them until each is written once.
+        let previous = try db.scalarInt("PRAGMA cache_size") ?? -2000
+        try db.execute("PRAGMA cache_size = -65536")
+        defer { try? db.execute("PRAGMA cache_size = \(previous)") }
+        try insertRows(files, insert)
+    }
+
+    private static func insertRows(_ files: [RecordedFile], _ insert: SQLiteStatement) throws {
+        let order = insertionOrder(files)
+        try files.withUnsafeBufferPointer { files in
+            guard order.count > bulkBatch else {
+                var rows = SQLiteRows()
+                encode(order[...], of: files, into: &rows)
+                return try run(rows, order[...], of: files, insert)
+            }
+            let chunks = stride(from: 0, to: order.count, by: chunkRows).map { $0..<min($0 + chunkRows, order.count) }
+            let buffers = UnsafeMutableBufferPointer<SQLiteRows>.allocate(capacity: 2)
+            buffers.initialize(repeating: SQLiteRows())
+            defer { buffers.deinitialize(); buffers.deallocate() }
+            let failure = UnsafeMutablePointer<(any Error)?>.allocate(capacity: 1)
+            failure.initialize(to: nil)
+            defer { failure.deinitialize(count: 1); failure.deallocate() }
+            encode(order[chunks[0]], of: files, into: &buffers[0])
+            // Safe: the two calls below touch different buffers; the loop waits for both.
+            let shared = BulkShared(files: files, order: order, buffers: buffers, failure: failure, insert: insert)
+            for k in chunks.indices {
+                let current = k % 2, hasNext = k + 1 < chunks.count
+                DispatchQueue.concurrentPerform(iterations: hasNext ? 2 : 1) { call in
+                    if call == 0 {
+                        do {
+                            try run(shared.buffers[current], shared.order[chunks[k]], of: shared.files, shared.insert)
+                        } catch {
+                            shared.failure.pointee = error
+                        }
+                    } else {
+                        shared.buffers[1 - current].removeAll()
+                        encode(shared.order[chunks[k + 1]], of: shared.files, into: &shared.buffers[1 - current])
+                    }
+                }
+                if let error = failure.pointee { throw error }
+            }
+        }
+    }
+
+    /// Encodes the files at `indices`, in that order, as rows of `fileColumns`.
+    private static func encode(_ indices: ArraySlice<Int>, of files: UnsafeBufferPointer<RecordedFile>, into rows: inout SQLiteRows) {
+        for i in indices {
+            rows.beginRow()
+            appendColumns(of: files[i], to: &rows)
+        }
+    }
+
+    /// Inserts `rows`, the files at `indices` encoded.
+    private static func run(_ rows: SQLiteRows, _ indices: ArraySlice<Int>, of files: UnsafeBufferPointer<RecordedFile>,
+                            _ insert: SQLiteStatement) throws {
+        for (row, i) in indices.enumerated() {
+            do {
+                try rows.run(row, insert)
+            } catch {
+                throw error.primary == 19 /* SQLITE_CONSTRAINT */
+                    ? StateError.invalidValue("the recorded file '\(files[i].address)': \(error.message)") as any Error
+                    : error
+            }
+        }
+    }
+
+    /// Appends the values of `fileColumns` for `file`, in that order.
+    private static func appendColumns(of file: RecordedFile, to row: inout SQLiteRows) {
+        row.append(text: file.address.project)
+        row.append(text: file.address.path)
+        switch file.source {
+        case .volume(let volume, let location):
+            row.append(text: "volume")
+            row.append(text: volume)
+            row.append(text: location)
+        case .drs(let uri):
+            row.append(text: "drs")
+            row.append(text: uri)
+            row.appendNull()
+        }
+        // The closures capture one field each, not the whole record (which would copy it).
+        let metadata = file.metadata, tags = file.tags
+        row.appendBlob { RecordCodec.append(metadata: metadata, to: &$0) }
+        row.appendBlob { RecordCodec.append(tags: tags, to: &$0) }
+        row.append(text: file.specDigest)
+        row.append(optionalText: file.fileID)
+        row.append(text: file.actualName)
+        row.append(optionalText: file.jobID)
+        row.append(file.createdAt)
+        row.append(file.updatedAt)
+    }
+
+    fileprivate struct AddressKey {
+        var project: Int
+        var start: Int
+        var count: Int
+        /// The file's index in the batch; breaks ties, so the order is stable.
+        var index: Int
+    }
+
+    /// The indices of `files` in the order to insert them.
+    ///
+    /// Rows go into a b-tree ordered by address: inserted in that order, each lands on the
+    /// last page instead of a random one, which keeps a million-row first fill fast. The order
+    /// is the primary key's: project, then path, each compared byte by byte as SQLite's BINARY
+    /// collation does. Files at the same address keep their order, so the later one still
+    /// replaces the earlier. A batch already in order (checked in one pass) is not sorted, nor
+    /// is a small one.
+    static func insertionOrder(_ files: [RecordedFile]) -> [Int] {
+        guard files.count > 1000 else { return Array(files.indices) }
+        // Sorting small keys over one byte buffer, compared with memcmp, moves and compares far
+        // less than sorting whole records by their `String`s.
+        var rankOfID: [Int] = []
+        var keys: [AddressKey] = []
+        var paths: [UInt8] = []
+        do {
+            var idOf: [String: Int] = [:]
+            var projects: [String] = []
+            var lastProject = "", lastID = -1
+            keys.reserveCapacity(files.count)
+            for index in files.indices {
+                let address = files[index].address
+                if lastID < 0 || address.project != lastProject {
+                    lastProject = address.project
+                    lastID = idOf[lastProject] ?? projects.count
+                    if lastID == projects.count {
+                        idOf[lastProject] = lastID
+                        projects.append(lastProject)
+                    }
+                }
+                let start = paths.count
+                paths.append(contentsOf: address.path.utf8)
+                keys.append(AddressKey(project: lastID, start: start, count: paths.count - start, index: index))
+            }
+            let byBytes = projects.indices.sorted { projects[$0].utf8.lexicographicallyPrecedes(projects[$1].utf8) }
+            rankOfID = Array(repeating: 0, count: projects.count)
+            for (rank, id) in byBytes.enumerated() { rankOfID[id] = rank }
+        }
+        for k in keys.indices { keys[k].project = rankOfID[keys[k].project] }
+
+        return paths.withUnsafeBytes { buffer in
+            let keyOrder = KeyOrder(paths: buffer)
+            if keys.indices.dropFirst().allSatisfy({ keyOrder.precedes(keys[$0 - 1], keys[$0]) }) {
+                return Array(files.indices)
+            }
+            guard keys.count > bulkBatch else {
+                keys.sort(by: keyOrder.precedes)
+                return keys.map(\.index)
+            }
+            // Each half sorted on a thread of its own, then merged.
+            return keys.withUnsafeMutableBufferPointer { keys in
+                let mid = keys.count / 2
+                let halves = [UnsafeMutableBufferPointer(rebasing: keys[..<mid]), UnsafeMutableBufferPointer(rebasing: keys[mid...])]
+                let shared = SortShared(halves: halves, order: keyOrder)  // each call sorts its own half
+                DispatchQueue.concurrentPerform(iterations: 2) { half in
+                    var keys = shared.halves[half]  // the same memory: the pointer is copied
+                    keys.sort(by: shared.order.precedes)
+                }
+                var merged: [Int] = []
+                merged.reserveCapacity(keys.count)
+                var a = 0, b = mid
+                while a < mid, b < keys.count {
+                    if keyOrder.precedes(keys[b], keys[a]) {
+                        merged.append(keys[b].index)
+                        b += 1
+                    } else {
+                        merged.append(keys[a].index)
+                        a += 1
+                    }
+                }
+                for k in a..<mid { merged.append(keys[k].index) }
+                for k in b..<keys.count { merged.append(keys[k].index) }
+                return merged
+            }
+        }
+    }
+
+    /// The primary key's order on `AddressKey`s over one buffer of path bytes. A total order:
+    /// keys at the same address are ordered by their index in the batch.
+    fileprivate struct KeyOrder: @unchecked Sendable {  // Unchecked: reads the buffer only.
+        let paths: UnsafeRawBufferPointer
+
+        func precedes(_ a: AddressKey, _ b: AddressKey) -> Bool {
+            if a.project != b.project { return a.project < b.project }
+            let common = min(a.count, b.count)
+            // A non-empty common prefix means the buffer is not empty: its base is not nil.
+            let order = common == 0 ? 0 : memcmp(paths.baseAddress! + a.start, paths.baseAddress! + b.start, common)
+            if order != 0 { return order < 0 }
+            if a.count != b.count { return a.count < b.count }
+            return a.index < b.index
+        }
+    }
+}
+
+/// The two halves of a parallel sort: each call sorts only its own.
+private struct SortShared: @unchecked Sendable {  // Unchecked: disjoint halves, see above.
+    let halves: [UnsafeMutableBufferPointer<StateStore.AddressKey>]
+    let order: StateStore.KeyOrder
+}
+
+/// What the two threads of a bulk insert share: each call touches only its own buffer, and
+/// `failure` is written by the inserting call alone.
+private struct BulkShared: @unchecked Sendable {  // Unchecked: disjoint use, see above.
+    let files: UnsafeBufferPointer<RecordedFile>
+    let order: [Int]
+    let buffers: UnsafeMutableBufferPointer<SQLiteRows>
+    let failure: UnsafeMutablePointer<(any Error)?>
+    let insert: SQLiteStatement
+}
