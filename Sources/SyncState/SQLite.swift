@@ -23,7 +23,9 @@ private var transient: sqlite3_destructor_type { unsafeBitCast(-1, to: sqlite3_d
 ///
 /// Not thread-safe by itself. `@unchecked Sendable` because its only owner, `StateStore`,
 /// touches it only while holding its mutex (`StateStore.inner`); the conformance lets the
-/// connection cross that mutex's `sending` boundary.
+/// connection cross that mutex's `sending` boundary. A bulk insert may step it on a worker
+/// thread while the mutex's holder waits for that thread (SQLite allows a connection opened
+/// with `SQLITE_OPEN_NOMUTEX` on any thread, one at a time).
 final class SQLiteConnection: @unchecked Sendable {
     let handle: OpaquePointer
     private var cache: [String: SQLiteStatement] = [:]

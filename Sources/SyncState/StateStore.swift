@@ -31,6 +31,9 @@ public final class StateStore: Sendable {
         let db: SQLiteConnection
         /// The lock this store holds, if any.
         var held: LockInfo?
+        /// A bulk write left the file in rollback-journal mode (the switch back was refused):
+        /// the next write tries again first.
+        var leftInRollbackMode = false
     }
 
     /// Injectable environment: clock, process probe, identity, timeouts.
@@ -66,7 +69,7 @@ public final class StateStore: Sendable {
         self.path = path
         self.lineage = lineage
         self.options = options
-        self.inner = Mutex(Inner(db: db, held: nil))
+        self.inner = Mutex(Inner(db: db, held: nil, leftInRollbackMode: false))
     }
 
     // MARK: Opening
@@ -104,7 +107,7 @@ public final class StateStore: Sendable {
             if created {
                 lineage = try initialize(db, now: options.now())
             } else {
-                lineage = try prepareExisting(db, path: path)
+                lineage = try prepareExisting(db, path: path, busyTimeout: options.busyTimeoutMilliseconds)
             }
             return StateStore(path: path, lineage: lineage, options: options, db: db)
         } catch {
@@ -151,10 +154,18 @@ public final class StateStore: Sendable {
         // A WAL, or a hot rollback journal left by a write that did not finish (see
         // `enterRollbackJournal`), can hold what the file lacks: SQLite restores it on open.
         let walExists = FileManager.default.fileExists(atPath: path + "-wal")
-        let journalExists = FileManager.default.fileExists(atPath: path + "-journal")
-        if counterValid, !walExists, !journalExists, pageCount > 0, size < pageCount * pageSize {
+        if counterValid, !walExists, !isHotJournal(path + "-journal"), pageCount > 0, size < pageCount * pageSize {
             throw .damaged(path: path, detail: "truncated: \(size) bytes where the header says \(pageCount * pageSize)")
         }
+    }
+
+    /// Whether `path` is a rollback journal SQLite would play back: it starts with the
+    /// journal's magic number (an empty or zeroed journal is not hot).
+    private static func isHotJournal(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let magic: [UInt8] = [0xD9, 0xD5, 0x05, 0xF9, 0x20, 0xA1, 0x63, 0xD7]
+        return (try? handle.read(upToCount: 8)).map { [UInt8]($0) } == magic
     }
 
     static func mapped(_ error: SQLiteError, path: String) -> StateError {
@@ -183,7 +194,7 @@ public final class StateStore: Sendable {
     }
 
     /// Checks an existing file's format, migrates it when older; returns its lineage.
-    private static func prepareExisting(_ db: SQLiteConnection, path: String) throws -> String {
+    private static func prepareExisting(_ db: SQLiteConnection, path: String, busyTimeout: Int32) throws -> String {
         // Read-only probes first: nothing is written before the format is known to be ours.
         let tables = try db.scalarInt("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'metadata'") ?? 0
         guard tables == 1 else { throw StateError.notAStateFile(path: path) }
@@ -211,8 +222,18 @@ public final class StateStore: Sendable {
                 throw StateError.migrationFailed(path: path, from: version, to: formatVersion, backup: backup, detail: "\(error)")
             }
         }
-        try db.execute("PRAGMA journal_mode = WAL")
         try configure(db)
+        // Back to WAL, should a bulk write have left the file with a rollback journal (see
+        // `enterRollbackJournal`). While such a write still runs in another process the switch
+        // is refused: this connection then reads in rollback mode, waiting (up to the busy
+        // timeout) while that write holds the file.
+        if try db.scalarText("PRAGMA journal_mode") != "wal" {
+            db.setBusyTimeout(milliseconds: 0)
+            defer { db.setBusyTimeout(milliseconds: busyTimeout) }
+            if try !setJournalMode("wal", db) {
+                try db.execute("PRAGMA synchronous = EXTRA")  // see `enterRollbackJournal`
+            }
+        }
         return lineage
     }
 
@@ -268,8 +289,14 @@ public final class StateStore: Sendable {
             return try inner.withLock { inner in
                 guard let held = inner.held else { throw StateError.notLocked(path: path) }
                 let db = inner.db
-                let journaled = bulk && Self.enterRollbackJournal(db, busyTimeout: options.busyTimeoutMilliseconds)
-                defer { if journaled { Self.leaveRollbackJournal(db) } }
+                let timeout = options.busyTimeoutMilliseconds
+                if inner.leftInRollbackMode { inner.leftInRollbackMode = !Self.leaveRollbackJournal(db, busyTimeout: timeout) }
+                // Only while the lock row is still this store's: a store that lost its lock
+                // must not change the file's mode (its write will fail on the lock anyway).
+                let journaled = try bulk && !inner.leftInRollbackMode
+                    && db.scalarText("SELECT holder FROM lock WHERE id = 1") == held.holder
+                    && Self.enterRollbackJournal(db, busyTimeout: timeout)
+                defer { if journaled { inner.leftInRollbackMode = !Self.leaveRollbackJournal(db, busyTimeout: timeout) } }
                 do {
                     return try db.transaction(immediate: true) { try body(db, held) }
                 } catch StateError.lockLost(let path, let current) {
@@ -289,24 +316,46 @@ public final class StateStore: Sendable {
     /// the commit copies it again into the file: a first fill of a million files wrote 830 MB
     /// for a 415 MB file. A rollback journal keeps only the original content of pages that
     /// existed before the write (a new page needs none), and the pages go straight into the
-    /// file: each is written once. The write is as safe as under the WAL (`synchronous = FULL`;
-    /// a crash leaves a hot journal that SQLite rolls back on the next open).
+    /// file: each is written once.
     ///
-    /// Leaving WAL mode needs the file to itself: while another connection reads it, this
-    /// gives up at once (no busy wait) and the write goes through the WAL as usual. Readers
-    /// that come during the write wait for its commit (up to their busy timeout), where with
-    /// the WAL they would have read the snapshot before it.
-    static func enterRollbackJournal(_ db: SQLiteConnection, busyTimeout: Int32) -> Bool {
+    /// As safe as the WAL: `synchronous = EXTRA` syncs the directory once the journal is
+    /// deleted, so a commit cannot come undone after a power loss; a crash mid-write leaves a
+    /// hot journal that SQLite rolls back on the next open.
+    ///
+    /// Leaving WAL mode needs the file to itself: while any other connection has it open, the
+    /// switch is refused at once (no busy wait) and the write goes through the WAL as usual.
+    /// Connections opened during the write read in rollback mode: they wait while the write
+    /// holds the file (up to their busy timeout), and the write's commit waits for their reads.
+    /// - Throws: an error of SQLite other than the file being busy.
+    static func enterRollbackJournal(_ db: SQLiteConnection, busyTimeout: Int32) throws -> Bool {
+        try db.execute("PRAGMA synchronous = EXTRA")
         db.setBusyTimeout(milliseconds: 0)
         defer { db.setBusyTimeout(milliseconds: busyTimeout) }
-        return (try? db.scalarText("PRAGMA journal_mode = DELETE")) == "delete"
+        let switched = try setJournalMode("delete", db)
+        if !switched { try db.execute("PRAGMA synchronous = FULL") }
+        return switched
     }
 
-    /// Puts the file back in WAL mode after `enterRollbackJournal`. Should that fail (another
-    /// connection reading at that instant, past the busy timeout), the file stays in rollback
-    /// mode, which is as safe, until the next open sets WAL again (`prepareExisting`).
-    static func leaveRollbackJournal(_ db: SQLiteConnection) {
-        _ = try? db.scalarText("PRAGMA journal_mode = WAL")
+    /// Sets the file's journal mode; `false` when another connection's use of the file
+    /// refused it.
+    /// - Throws: an error of SQLite other than the file being busy.
+    private static func setJournalMode(_ mode: String, _ db: SQLiteConnection) throws(SQLiteError) -> Bool {
+        do {
+            return try db.scalarText("PRAGMA journal_mode = \(mode)") == mode
+        } catch {
+            if error.isBusy { return false }
+            throw error
+        }
+    }
+
+    /// Puts the file back in WAL mode after `enterRollbackJournal`; returns whether it did.
+    /// A connection reading at that instant refuses it (no busy wait): the file then stays in
+    /// rollback mode, as safe, until this store's next write or the next open tries again.
+    static func leaveRollbackJournal(_ db: SQLiteConnection, busyTimeout: Int32) -> Bool {
+        db.setBusyTimeout(milliseconds: 0)
+        defer { db.setBusyTimeout(milliseconds: busyTimeout) }
+        guard (try? setJournalMode("wal", db)) == true else { return false }
+        return (try? db.execute("PRAGMA synchronous = FULL")) != nil
     }
 
     /// Any error met while working on the file at `path`, as the `StateError` a caller reads.

@@ -114,6 +114,15 @@ import SyncCore
         try store.read { db in try db.scalarText("PRAGMA journal_mode") }
     }
 
+    /// The mode written in the file's header (bytes 18 and 19: 2 for WAL, 1 for a journal).
+    static func headerMode(_ path: String) throws -> [UInt8] {
+        Array(try #require(fileBytes(path))[18..<20])
+    }
+
+    static func walSize(_ path: String) -> Int {
+        (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
+    }
+
     @Test func aBulkWriteLeavesTheFileInWALModeWithNothingBehind() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("bulk.state")
@@ -123,10 +132,12 @@ import SyncCore
             #expect(try Self.journalMode(store) == "wal")
             try store.withLock(operation: "test") { try store.record(files) }
             #expect(try Self.journalMode(store) == "wal")
+            #expect(try Self.headerMode(path) == [2, 2])
             #expect(!FileManager.default.fileExists(atPath: path + "-journal"))
+            // The rows (megabytes of pages) went straight into the file, not through the WAL.
+            #expect(Self.walSize(path) < 100_000)
             #expect(try store.serial() == 1)
         }
-        // The mode is written in the file: a new connection finds WAL too.
         let reopened = try StateStore.open(at: path, create: false)
         #expect(try Self.journalMode(reopened) == "wal")
         #expect(try reopened.fileCount() == files.count)  // distinct addresses, byte for byte
@@ -145,19 +156,21 @@ import SyncCore
         try store.withLock(operation: "test") { try store.record(files) }
         // The reader still sees its snapshot: the write went through the WAL.
         #expect(try reader.scalarInt("SELECT count(*) FROM files") == 1)
+        #expect(Self.walSize(path) > 1_000_000)
         try reader.execute("COMMIT")
         #expect(try reader.scalarInt("SELECT count(*) FROM files") == Int64(files.count + 1))
         #expect(try Self.journalMode(store) == "wal")
     }
 
-    @Test func aFailedBulkWriteStoresNothingAndLeavesWALMode() throws {
+    /// A bad file in the first chunk of rows, in the middle of the pipeline, and in the last
+    /// chunk (inserted with nothing left to encode).
+    @Test(arguments: [17, 2 * StateStore.chunkRows + 17, StateStore.bulkBatch + 1_999])
+    func aFailedBulkWriteStoresNothingAndLeavesWALMode(bad: Int) throws {
         let dir = TemporaryDirectory()
         let path = dir.file("failed.state")
         let store = try StateStore.open(at: path, create: true, options: .testing(clock: ManualClock()))
         try store.withLock(operation: "test") { try store.record([sampleFile(0)]) }
-        var files = BulkRecordTests.largeBatch()
-        // In the third chunk of rows, so the error comes from the pipeline's middle.
-        let bad = 2 * StateStore.chunkRows + 17
+        var files = BulkRecordTests.largeBatch()  // in insertion order: `bad` is its row
         files[bad].specDigest = ""
         let error = #expect(throws: StateError.self) {
             try store.withLock(operation: "test") { try store.record(files) }
@@ -168,6 +181,32 @@ import SyncCore
         #expect(try store.serial() == 1)
         #expect(try Self.journalMode(store) == "wal")
         #expect(!FileManager.default.fileExists(atPath: path + "-journal"))
+    }
+
+    /// Another process's bulk write, in rollback-journal mode and not yet committed: a store
+    /// opened meanwhile reads the last commit (it cannot switch the file back to WAL yet, which
+    /// must not stop it), and the next open, once the write is done, puts WAL back.
+    @Test func aStoreOpensAndReadsWhileABulkWriteRuns() throws {
+        let dir = TemporaryDirectory()
+        let path = dir.file("shared.state")
+        do {
+            let store = try StateStore.open(at: path, create: true, options: .testing(clock: ManualClock()))
+            try store.withLock(operation: "test") { try store.record([sampleFile(0)]) }
+        }
+        let writer = try SQLiteConnection(path: path, create: false)
+        #expect(try writer.scalarText("PRAGMA journal_mode = DELETE") == "delete")
+        try writer.execute("BEGIN IMMEDIATE")
+        try StateStore.upsert([sampleFile(1), sampleFile(2)], writer)
+        do {
+            let reader = try StateStore.open(at: path, create: false, options: .testing(clock: ManualClock()))
+            #expect(try reader.loadAllFiles() == [sampleFile(0)])
+            #expect(try Self.headerMode(path) == [1, 1])
+        }
+        try writer.execute("COMMIT")
+        let later = try StateStore.open(at: path, create: false, options: .testing(clock: ManualClock()))
+        #expect(try later.fileCount() == 3)
+        #expect(try Self.journalMode(later) == "wal")
+        #expect(try Self.headerMode(path) == [2, 2])
     }
 
     /// What the disk holds when a bulk write dies while its commit writes pages into the file:
