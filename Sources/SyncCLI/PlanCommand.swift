@@ -188,15 +188,19 @@ public struct PlanCommand: AsyncParsableCommand {
 
     /// Streams the state through the diff. A missing state file is an empty state (nothing
     /// imported yet); plan does not create one.
-    static func diffState(path: String, manifest: Manifest, desired: DesiredState) -> Result<RecordedState, StateError> {
+    /// - Parameter parts: threads to read and compare on; by default one per core (up to 4)
+    ///   for a large manifest, else one.
+    static func diffState(path: String, manifest: Manifest, desired: DesiredState, parts: Int? = nil) -> Result<RecordedState, StateError> {
         let prefixes = desired.unexpandedPrefixes.map { (reference: $0, prefix: manifest.volumes[$0.group].prefixes[$0.index]) }
         // A large state is read and compared on every core, each part with a diff of its own.
-        let parts = desired.count >= Self.parallelDiffMinimum ? min(4, ProcessInfo.processInfo.activeProcessorCount) : 1
+        let parts = parts ?? (desired.count >= Self.parallelDiffMinimum ? min(4, ProcessInfo.processInfo.activeProcessorCount) : 1)
         let diffs = DiffParts(count: parts, desired: desired)
         do {
             let store = try StateStore.open(at: path, create: false)
             // Files and serial come from one snapshot.
-            let serial = try store.forEachFile(parts: parts) { part, file, complete in
+            let serial = try store.forEachFile(parts: parts, comparingWith: desired, unchanged: { part, position, address in
+                diffs.diffs[part].addUnchanged(position: position, project: address.project)
+            }) { part, file, complete in
                 // A recorded file that an unexpanded prefix may still want is not forgotten:
                 // without the listing, plan cannot know.
                 if !prefixes.isEmpty, case .volume(let volume, let location) = file.source, desired[file.address] == nil,

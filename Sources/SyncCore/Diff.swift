@@ -343,6 +343,16 @@ public struct StreamingDiff {
         }
     }
 
+    /// Counts a recorded file the caller found to hold exactly what the desired file at
+    /// `position` wants (`Diff.isUnchanged` would say so); `project` is the recorded file's.
+    public mutating func addUnchanged(position: Int, project: String) {
+        if !seen[position] {
+            seen[position] = true
+            matched += 1
+        }
+        builder.addUnchanged(project: project)
+    }
+
     /// Takes in what `other` (the same desired state, fed other recorded files) found, so a
     /// state read in parts on several cores gives the one plan.
     public mutating func merge(_ other: StreamingDiff) {

@@ -191,6 +191,8 @@ struct RowDecoder {
     private var lastJob = Shared()
     private var lastTagBytes: [UInt8] = []
     private var lastTags: [String] = []
+    /// Encodings of a desired file's metadata and tags, for `holds`.
+    private var scratch: [UInt8] = []
 
     /// The last string decoded from a column, reused when the next row has the same bytes.
     struct Shared {
@@ -205,13 +207,51 @@ struct RowDecoder {
         }
     }
 
+    /// The address of the current row.
+    mutating func address(_ row: SQLiteStatement) -> Address {
+        let project = lastProject.intern(row.rawText(0) ?? UnsafeBufferPointer(start: nil, count: 0))
+        return Address(project: project, path: row.text(1) ?? "")
+    }
+
+    /// Whether the current row stores exactly the source, metadata and tags that recording a
+    /// file with `source`, `metadata` and `tags` would store, byte for byte. Equal bytes mean
+    /// equal values, so such a row is unchanged without being decoded; `false` means only that
+    /// the bytes differ (the values may still be equal, e.g. a name written in another Unicode
+    /// normal form) or that metadata holds a NaN (which equals nothing, itself included).
+    mutating func holds(source: FileSource, metadata: Metadata, tags: [String], _ row: SQLiteStatement) -> Bool {
+        guard let kind = row.rawText(2) else { return false }
+        switch source {
+        case .volume(let volume, let location):
+            guard same(kind, "volume"), same(row.rawText(3), volume), same(row.rawText(4), location) else { return false }
+        case .drs(let uri):
+            guard same(kind, "drs"), same(row.rawText(3), uri), row.rawText(4) == nil else { return false }
+        }
+        for entry in metadata {
+            if case .float(let value) = entry.value, value.isNaN { return false }
+        }
+        scratch.removeAll(keepingCapacity: true)
+        RecordCodec.append(metadata: metadata, to: &scratch)
+        guard sameBytes(row.rawBlob(5), scratch) else { return false }
+        scratch.removeAll(keepingCapacity: true)
+        RecordCodec.append(tags: tags, to: &scratch)
+        return sameBytes(row.rawBlob(6), scratch)
+    }
+
+    /// Whether `bytes` (a text column, `nil` for NULL) holds exactly `text`'s UTF-8.
+    private func same(_ bytes: UnsafeBufferPointer<UInt8>?, _ text: String) -> Bool {
+        guard let bytes else { return false }
+        if let equal = text.utf8.withContiguousStorageIfAvailable({ utf8 in
+            utf8.count == bytes.count && (utf8.isEmpty || memcmp(utf8.baseAddress!, bytes.baseAddress!, utf8.count) == 0)
+        }) {
+            return equal
+        }
+        return text.utf8.elementsEqual(bytes)
+    }
+
     /// The recorded file of the current row; `light` leaves out what comparing with the manifest
     /// does not need (see `complete`), which saves most of the strings a row costs.
     mutating func file(_ row: SQLiteStatement, path: String, light: Bool = false) throws -> RecordedFile {
-        let empty = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
-        let project = lastProject.intern(row.rawText(0) ?? empty)
-        let filePath = row.text(1) ?? ""
-        let address = Address(project: project, path: filePath)
+        let address = address(row)
         let source = try Self.source(row, at: 2, shared: &lastSource, address: address, path: path)
         let metadata: Metadata
         let tags: [String]

@@ -3,12 +3,11 @@ import Dispatch
 import Foundation
 
 extension StateStore {
-    /// Streams every recorded file as `forEachFile` does, on `parts` threads: part `k` gets rows
-    /// `k`, `k + parts`, … of the address order. Each thread reads through a connection of its
-    /// own in a read transaction of its own; the transactions must all see the same serial, so
-    /// the parts come from one snapshot (else this falls back to one thread, part 0 getting
-    /// every file). Every thread steps over every row, but only decodes its own: SQLite's share
-    /// of the work is small next to decoding and comparing.
+    /// Streams every recorded file as `forEachFile` does, on `parts` threads: part `k` gets the
+    /// `k`-th of `parts` equal runs of the address order. Each thread reads through a connection
+    /// of its own in a read transaction of its own; the transactions must all see the same
+    /// serial, so the parts come from one snapshot (else this falls back to one thread, part 0
+    /// getting every file).
     ///
     /// - Parameters:
     ///   - parts: threads to use (1 is `forEachFile` with part 0).
@@ -17,9 +16,15 @@ extension StateStore {
     ///     file comes light (spec digest, file id, actual name, job id and times left out: what
     ///     comparing with the manifest does not need); the function reads the rest from the
     ///     same row, and may be called only during that call of `body`.
+    ///   - desired: when given, each row whose address the desired state holds is first
+    ///     compared, undecoded, with that desired file: a row that stores exactly its source,
+    ///     metadata and tags goes to `unchanged` (with the part, the desired file's position and
+    ///     the row's address) instead of `body`. Most rows of a no-op plan decode no value at all.
     /// - Returns: the serial the files were read at.
     /// - Throws: `StateError`, as `forEachFile`.
-    public func forEachFile(parts: Int, _ body: @escaping @Sendable (Int, RecordedFile, () -> RecordedFile) -> Void) throws(StateError) -> Int64 {
+    public func forEachFile(parts: Int, comparingWith desired: DesiredState? = nil,
+                            unchanged: @escaping @Sendable (Int, Int, Address) -> Void = { _, _, _ in },
+                            _ body: @escaping @Sendable (Int, RecordedFile, () -> RecordedFile) -> Void) throws(StateError) -> Int64 {
         let parts = max(1, parts)
         let outcomes = UnsafeMutableBufferPointer<Result<Int64, StateError>?>.allocate(capacity: parts)
         outcomes.initialize(repeating: nil)
@@ -59,20 +64,27 @@ extension StateStore {
                             started.leave()
                             agreed.wait()
                             guard verdict.value.pointee else { return -1 }
-                            let select = try db.prepare("SELECT \(Self.fileColumns) FROM files ORDER BY project, path")
+                            let select = try Self.partSelect(db, part: part, of: parts)
                             defer { select.reset() }
                             var decoder = RowDecoder()
-                            var row = 0
                             while try select.step() {
-                                if row % parts == part {
-                                    let light = try decoder.file(select, path: path, light: true)
-                                    body(part, light) {
-                                        var full = light
-                                        decoder.complete(&full, select)
-                                        return full
+                                if let desired {
+                                    let address = decoder.address(select)
+                                    if let position = desired.position(of: address),
+                                       desired.files.withUnsafeBufferPointer({ files in
+                                           decoder.holds(source: files[position].source, metadata: files[position].metadata,
+                                                         tags: files[position].tags, select)
+                                       }) {
+                                        unchanged(part, position, address)
+                                        continue
                                     }
                                 }
-                                row += 1
+                                let light = try decoder.file(select, path: path, light: true)
+                                body(part, light) {
+                                    var full = light
+                                    decoder.complete(&full, select)
+                                    return full
+                                }
                             }
                             return serial
                         }
@@ -97,7 +109,7 @@ extension StateStore {
             guard parts > 1, serials.value[0] != -2 else {
                 throw StateError.io(path: path, detail: "the state file was replaced while it was being read; run the command again")
             }
-            return try forEachFile(parts: 1, body)
+            return try forEachFile(parts: 1, comparingWith: desired, unchanged: unchanged, body)
         }
         var serial: Int64 = 0
         for outcome in outcomes {
@@ -108,6 +120,41 @@ extension StateStore {
             }
         }
         return serial
+    }
+}
+
+extension StateStore {
+    /// The rows of part `part` of `parts`, in address order: the addresses from the one at row
+    /// `count * part / parts` of the whole order up to (not including) the next part's first.
+    /// Bounds are addresses, not row counts, so the parts cover every row exactly once.
+    /// Finding a bound walks the b-tree's leaves without reading the rows.
+    fileprivate static func partSelect(_ db: SQLiteConnection, part: Int, of parts: Int) throws -> SQLiteStatement {
+        let count = parts > 1 ? Int(try db.scalarInt("SELECT count(*) FROM files") ?? 0) : 0
+        func bound(_ k: Int) throws -> (project: String, path: String)? {
+            guard k > 0, k < parts, count * k / parts < count else { return nil }
+            let at = try db.prepare("SELECT project, path FROM files ORDER BY project, path LIMIT 1 OFFSET ?")
+            defer { at.reset() }
+            try at.bind(.int(Int64(count * k / parts)))
+            guard try at.step(), let project = at.text(0), let path = at.text(1) else { return nil }
+            return (project, path)
+        }
+        let lower = try bound(part), upper = try bound(part + 1)
+        var conditions: [String] = [], values: [SQLiteValue] = []
+        if let lower {
+            conditions.append("(project, path) >= (?, ?)")
+            values += [.text(lower.project), .text(lower.path)]
+        }
+        if let upper {
+            conditions.append("(project, path) < (?, ?)")
+            values += [.text(upper.project), .text(upper.path)]
+        }
+        // Part 0 starts at the first row; a part whose start lies past the end (more parts
+        // than rows) selects nothing.
+        if part > 0, lower == nil { conditions.append("0") }
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let select = try db.prepare("SELECT \(fileColumns) FROM files\(filter) ORDER BY project, path")
+        for (i, value) in values.enumerated() { try select.bind(value, at: Int32(i + 1)) }
+        return select
     }
 }
 

@@ -113,6 +113,25 @@ struct PlanCommandTests {
         try expectGolden(json.stdout, path: "Tests/SyncCLITests/Golden/plan-drift.json")
     }
 
+    @Test("the state read in parts, rows that hold their desired file counted undecoded: the pure diff's plan",
+          arguments: [1, 2, 3, 6])
+    func partsGiveThePureDiffsPlan(parts: Int) throws {
+        let sandbox = try PlanSandbox()
+        var files = try sandbox.appliedFiles()
+        files[0].metadata["sample_id"] = .string("S0")
+        files[1].source = .volume(volume: "rfranklin/input", location: "fastq/old_R2.fastq.gz")
+        files.append(RecordedFile(address: Address(project: "rfranklin/my-project", path: "raw/gone.bam"),
+                                  source: .volume(volume: "rfranklin/input", location: "bam/gone.bam"), metadata: Metadata(),
+                                  tags: [], specDigest: "x", fileID: "id-gone", actualName: "gone.bam", jobID: nil,
+                                  createdAt: 1, updatedAt: 1))
+        try sandbox.writeState(files)
+        let (manifest, desired) = try ManifestLoader.load(path: sandbox.manifest)
+        let recorded = try PlanCommand.diffState(path: sandbox.defaultState, manifest: manifest, desired: desired, parts: parts).get()
+        let pure = Diff.compute(desired: desired, recorded: files)
+        #expect(recorded.plan == pure)
+        #expect(pure.counts == PlanCounts(imports: 0, replaces: 1, updates: 1, forgets: 1, unchanged: 1))
+    }
+
     @Test("--out saves a plan that is fresh against the manifest and state it was made from")
     func savedPlan() async throws {
         let sandbox = try PlanSandbox()

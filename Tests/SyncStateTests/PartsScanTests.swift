@@ -12,7 +12,7 @@ import Testing
         init(parts: Int) { state.withLock { $0 = (Array(repeating: [], count: parts), Array(repeating: [], count: parts)) } }
     }
 
-    @Test(arguments: [1, 2, 3, 8])
+    @Test(arguments: [1, 2, 3, 8, 64])
     func everyFileOnceAcrossThePartsLightThenComplete(parts: Int) throws {
         let dir = TemporaryDirectory()
         let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: ManualClock()))
@@ -30,15 +30,65 @@ import Testing
         }
         #expect(serial == expected.serial)
         let (light, full) = seen.state.withLock { $0 }
-        // Part k gets rows k, k + parts, … of the address order.
+        // Part k gets the k-th of `parts` equal runs of the address order (64 parts: some empty).
+        let count = expected.files.count
         for part in 0..<parts {
-            #expect(full[part] == expected.files.enumerated().filter { $0.offset % parts == part }.map(\.element))
+            #expect(full[part] == Array(expected.files[count * part / parts ..< count * (part + 1) / parts]))
         }
         for (l, f) in zip(light.joined(), full.joined()) {
             #expect(l.address == f.address && l.source == f.source && l.metadata == f.metadata && l.tags == f.tags)
             #expect(l.specDigest.isEmpty && l.fileID == nil && l.actualName.isEmpty && l.jobID == nil && l.createdAt == 0)
             #expect(!f.specDigest.isEmpty && !f.actualName.isEmpty)
         }
+    }
+
+    @Test func anEmptyStateGivesNoFileToAnyPart() throws {
+        let dir = TemporaryDirectory()
+        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: ManualClock()))
+        let seen = Locked(0)
+        _ = try store.forEachFile(parts: 3) { _, _, _ in seen.withLock { $0 += 1 } }
+        #expect(seen.withLock { $0 } == 0)
+    }
+
+    /// `RowDecoder.holds`: true only when the row stores exactly what recording those values
+    /// would store; anything else (even an equal value spelled otherwise) goes to decoding.
+    @Test func aRowHoldsADesiredFileOnlyByteForByte() throws {
+        let dir = TemporaryDirectory()
+        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: ManualClock()))
+        var bare = sampleFile(2, drs: true)
+        bare.metadata = Metadata()
+        bare.tags = []
+        var nan = sampleFile(3)
+        nan.metadata["ratio"] = .float(.nan)
+        var accented = sampleFile(4)
+        accented.source = .volume(volume: "rfranklin/input", location: "caf\u{e9}.bam")  // precomposed
+        let files = [sampleFile(0), sampleFile(1, drs: true), bare, nan, accented]
+        try store.withLock(operation: "test") { try store.record(files) }
+
+        func holds(_ file: RecordedFile, source: FileSource? = nil, metadata: Metadata? = nil, tags: [String]? = nil) throws -> Bool {
+            try store.read { db in
+                let select = try db.prepare("SELECT \(StateStore.fileColumns) FROM files WHERE project = ? AND path = ?")
+                defer { select.reset() }
+                try select.bind(.text(file.address.project), .text(file.address.path))
+                guard try select.step() else { return false }
+                var decoder = RowDecoder()
+                return decoder.holds(source: source ?? file.source, metadata: metadata ?? file.metadata, tags: tags ?? file.tags, select)
+            }
+        }
+        for file in [sampleFile(0), sampleFile(1, drs: true), bare, accented] { #expect(try holds(file), "\(file.address)") }
+        let file = sampleFile(0)
+        var changed = file.metadata
+        changed["lane"] = .int(99)
+        #expect(try !holds(file, metadata: changed))
+        #expect(try !holds(file, metadata: Metadata()))
+        #expect(try !holds(file, tags: file.tags.reversed()))  // the same set: decoded, then compared
+        #expect(try !holds(file, tags: []))
+        #expect(try !holds(file, source: .volume(volume: "rfranklin/other", location: "fastq/" + file.address.path)))
+        #expect(try !holds(file, source: .drs(uri: "drs://nci-crdc.datacommons.io/dg.4DFC/0")))
+        #expect(try !holds(sampleFile(1, drs: true), source: .volume(volume: "drs://nci-crdc.datacommons.io/dg.4DFC/1", location: "")))
+        #expect(try !holds(bare, metadata: Metadata([("k", .null)])))
+        #expect(try !holds(nan))  // NaN equals nothing: left to the ordinary comparison
+        #expect(try !holds(accented, source: .volume(volume: "rfranklin/input", location: "cafe\u{301}.bam")))  // decomposed
     }
 
     @Test(arguments: [1, 2])
