@@ -32,6 +32,20 @@ final class PlanSandbox {
         }
     }
 
+    /// `appliedFiles()` drifted from the manifest: one file's metadata and tags changed, one
+    /// file's source changed, and a file the manifest no longer has.
+    func driftedFiles() throws -> [RecordedFile] {
+        var files = try appliedFiles()
+        files[0].metadata["sample_id"] = .string("S0")
+        files[0].tags = ["old"]
+        files[1].source = .volume(volume: "rfranklin/input", location: "fastq/old_R2.fastq.gz")
+        files.append(RecordedFile(address: Address(project: "rfranklin/my-project", path: "raw/gone.bam"),
+                                  source: .volume(volume: "rfranklin/input", location: "bam/gone.bam"), metadata: Metadata(),
+                                  tags: [], specDigest: "x", fileID: "id-gone", actualName: "gone.bam", jobID: nil,
+                                  createdAt: 1, updatedAt: 1))
+        return files
+    }
+
     /// Writes a state at the default path holding `files`.
     @discardableResult
     func writeState(_ files: [RecordedFile]) throws -> StateStore {
@@ -96,15 +110,7 @@ struct PlanCommandTests {
     @Test("update, replace and forget against a state that drifted")
     func drift() async throws {
         let sandbox = try PlanSandbox()
-        var files = try sandbox.appliedFiles()
-        files[0].metadata["sample_id"] = .string("S0")
-        files[0].tags = ["old"]
-        files[1].source = .volume(volume: "rfranklin/input", location: "fastq/old_R2.fastq.gz")
-        files.append(RecordedFile(address: Address(project: "rfranklin/my-project", path: "raw/gone.bam"),
-                                  source: .volume(volume: "rfranklin/input", location: "bam/gone.bam"), metadata: Metadata(),
-                                  tags: [], specDigest: "x", fileID: "id-gone", actualName: "gone.bam", jobID: nil,
-                                  createdAt: 1, updatedAt: 1))
-        try sandbox.writeState(files)
+        try sandbox.writeState(try sandbox.driftedFiles())
         let text = try await sandbox.run(["--detailed-exitcode"])
         #expect(text.code == 2)
         try expectGolden(text.stdout, path: "Tests/SyncCLITests/Golden/plan-drift.txt")
@@ -117,13 +123,7 @@ struct PlanCommandTests {
           arguments: [1, 2, 3, 6])
     func partsGiveThePureDiffsPlan(parts: Int) throws {
         let sandbox = try PlanSandbox()
-        var files = try sandbox.appliedFiles()
-        files[0].metadata["sample_id"] = .string("S0")
-        files[1].source = .volume(volume: "rfranklin/input", location: "fastq/old_R2.fastq.gz")
-        files.append(RecordedFile(address: Address(project: "rfranklin/my-project", path: "raw/gone.bam"),
-                                  source: .volume(volume: "rfranklin/input", location: "bam/gone.bam"), metadata: Metadata(),
-                                  tags: [], specDigest: "x", fileID: "id-gone", actualName: "gone.bam", jobID: nil,
-                                  createdAt: 1, updatedAt: 1))
+        let files = try sandbox.driftedFiles()
         try sandbox.writeState(files)
         let (manifest, desired) = try ManifestLoader.load(path: sandbox.manifest)
         let recorded = try PlanCommand.diffState(path: sandbox.defaultState, manifest: manifest, desired: desired, parts: parts).get()
