@@ -326,10 +326,7 @@ public struct StreamingDiff {
     /// only for a file that changes or is forgotten (the plan shows it as "before").
     public mutating func add(_ file: RecordedFile, complete: () -> RecordedFile) {
         if let position = desired.position(of: file.address) {
-            if !seen[position] {
-                seen[position] = true
-                matched += 1
-            }
+            see(position)
             let wanted = desired.files[position]
             if Diff.isUnchanged(desired: wanted, recorded: file) {
                 builder.addUnchanged(project: file.address.project)
@@ -346,21 +343,23 @@ public struct StreamingDiff {
     /// Counts a recorded file the caller found to hold exactly what the desired file at
     /// `position` wants (`Diff.isUnchanged` would say so); `project` is the recorded file's.
     public mutating func addUnchanged(position: Int, project: String) {
+        see(position)
+        builder.addUnchanged(project: project)
+    }
+
+    /// Notes that the state holds the desired file at `position` (counted once).
+    private mutating func see(_ position: Int) {
         if !seen[position] {
             seen[position] = true
             matched += 1
         }
-        builder.addUnchanged(project: project)
     }
 
     /// Takes in what `other` (the same desired state, fed other recorded files) found, so a
     /// state read in parts on several cores gives the one plan.
     public mutating func merge(_ other: StreamingDiff) {
         builder.merge(other.builder)
-        for position in other.seen.indices where other.seen[position] && !seen[position] {
-            seen[position] = true
-            matched += 1
-        }
+        for position in other.seen.indices where other.seen[position] { see(position) }
     }
 
     /// The plan: the changes so far, plus an import for every desired file never seen.

@@ -228,9 +228,7 @@ public final class StateStore: Sendable {
         // is refused: this connection then reads in rollback mode, waiting (up to the busy
         // timeout) while that write holds the file.
         if try db.scalarText("PRAGMA journal_mode") != "wal" {
-            db.setBusyTimeout(milliseconds: 0)
-            defer { db.setBusyTimeout(milliseconds: busyTimeout) }
-            if try !setJournalMode("wal", db) {
+            if try !setJournalMode("wal", db, busyTimeout: busyTimeout) {
                 try db.execute("PRAGMA synchronous = EXTRA")  // see `enterRollbackJournal`
             }
         }
@@ -329,17 +327,18 @@ public final class StateStore: Sendable {
     /// - Throws: an error of SQLite other than the file being busy.
     static func enterRollbackJournal(_ db: SQLiteConnection, busyTimeout: Int32) throws -> Bool {
         try db.execute("PRAGMA synchronous = EXTRA")
-        db.setBusyTimeout(milliseconds: 0)
-        defer { db.setBusyTimeout(milliseconds: busyTimeout) }
-        let switched = try setJournalMode("delete", db)
+        let switched = try setJournalMode("delete", db, busyTimeout: busyTimeout)
         if !switched { try db.execute("PRAGMA synchronous = FULL") }
         return switched
     }
 
-    /// Sets the file's journal mode; `false` when another connection's use of the file
-    /// refused it.
+    /// Sets the file's journal mode without waiting for other connections (the busy timeout,
+    /// `busyTimeout` again after, is 0 meanwhile); `false` when another connection's use of
+    /// the file refused it.
     /// - Throws: an error of SQLite other than the file being busy.
-    private static func setJournalMode(_ mode: String, _ db: SQLiteConnection) throws(SQLiteError) -> Bool {
+    private static func setJournalMode(_ mode: String, _ db: SQLiteConnection, busyTimeout: Int32) throws(SQLiteError) -> Bool {
+        db.setBusyTimeout(milliseconds: 0)
+        defer { db.setBusyTimeout(milliseconds: busyTimeout) }
         do {
             return try db.scalarText("PRAGMA journal_mode = \(mode)") == mode
         } catch {
@@ -352,9 +351,7 @@ public final class StateStore: Sendable {
     /// A connection reading at that instant refuses it (no busy wait): the file then stays in
     /// rollback mode, as safe, until this store's next write or the next open tries again.
     static func leaveRollbackJournal(_ db: SQLiteConnection, busyTimeout: Int32) -> Bool {
-        db.setBusyTimeout(milliseconds: 0)
-        defer { db.setBusyTimeout(milliseconds: busyTimeout) }
-        guard (try? setJournalMode("wal", db)) == true else { return false }
+        guard (try? setJournalMode("wal", db, busyTimeout: busyTimeout)) == true else { return false }
         return (try? db.execute("PRAGMA synchronous = FULL")) != nil
     }
 
