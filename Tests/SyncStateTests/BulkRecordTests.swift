@@ -146,8 +146,7 @@ import SyncCore
     @Test func aBulkWriteGoesThroughTheWALWhileAnotherConnectionReads() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("busy.state")
-        let store = try StateStore.open(at: path, create: true, options: .testing(clock: ManualClock()))
-        try store.withLock(operation: "test") { try store.record([sampleFile(0)]) }
+        let store = try newState(at: path, holding: [sampleFile(0)])
 
         let reader = try SQLiteConnection(path: path, create: false)
         try reader.execute("BEGIN")
@@ -168,8 +167,7 @@ import SyncCore
     func aFailedBulkWriteStoresNothingAndLeavesWALMode(bad: Int) throws {
         let dir = TemporaryDirectory()
         let path = dir.file("failed.state")
-        let store = try StateStore.open(at: path, create: true, options: .testing(clock: ManualClock()))
-        try store.withLock(operation: "test") { try store.record([sampleFile(0)]) }
+        let store = try newState(at: path, holding: [sampleFile(0)])
         var files = BulkRecordTests.largeBatch()  // in insertion order: `bad` is its row
         files[bad].specDigest = ""
         let error = #expect(throws: StateError.self) {
@@ -189,10 +187,7 @@ import SyncCore
     @Test func aStoreOpensAndReadsWhileABulkWriteRuns() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("shared.state")
-        do {
-            let store = try StateStore.open(at: path, create: true, options: .testing(clock: ManualClock()))
-            try store.withLock(operation: "test") { try store.record([sampleFile(0)]) }
-        }
+        try newState(at: path, holding: [sampleFile(0)])
         let writer = try SQLiteConnection(path: path, create: false)
         #expect(try writer.scalarText("PRAGMA journal_mode = DELETE") == "delete")
         try writer.execute("BEGIN IMMEDIATE")
@@ -217,10 +212,7 @@ import SyncCore
         let dir = TemporaryDirectory()
         let path = dir.file("live.state"), crashed = dir.file("crashed.state")
         let before = (0..<100).map { sampleFile($0) }
-        do {
-            let store = try StateStore.open(at: path, create: true, options: .testing(clock: ManualClock()))
-            try store.withLock(operation: "test") { try store.record(before) }
-        }
+        try newState(at: path, holding: before)
         do {
             let db = try SQLiteConnection(path: path, create: false)
             #expect(try db.scalarText("PRAGMA journal_mode = DELETE") == "delete")

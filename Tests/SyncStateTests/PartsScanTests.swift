@@ -95,8 +95,7 @@ import Testing
     func aFileReplacedSinceOpeningIsAnError(parts: Int) throws {
         let dir = TemporaryDirectory()
         for (name, i) in [("s.state", 1), ("other.state", 2)] {
-            let writer = try StateStore.open(at: dir.file(name), create: true, options: .testing(clock: ManualClock()))
-            try writer.withLock(operation: "test") { try writer.record([sampleFile(i)]) }
+            try newState(at: dir.file(name), holding: [sampleFile(i)])
         }
         let store = try StateStore.open(at: dir.file("s.state"), create: false, options: .testing(clock: ManualClock()))
         #expect(rename(dir.file("other.state"), dir.file("s.state")) == 0)

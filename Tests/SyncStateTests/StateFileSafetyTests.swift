@@ -62,10 +62,7 @@ import SyncCore
     @Test func refusesANewerFormatAndLeavesItUntouched() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("new.state")
-        do {
-            let store = try StateStore.open(at: path, create: true, options: .testing(clock: ManualClock()))
-            try store.withLock(operation: "test") { try store.record([sampleFile(1)]) }
-        }
+        try newState(at: path, holding: [sampleFile(1)])
         do {
             let db = try SQLiteConnection(path: path, create: false)
             try db.execute("UPDATE metadata SET value = 7 WHERE key = 'format_version'")
@@ -103,10 +100,7 @@ import SyncCore
     @Test func refusesATruncatedFileAndLeavesItUntouched() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("cut.state")
-        do {
-            let store = try StateStore.open(at: path, create: true, options: .testing(clock: ManualClock()))
-            try store.withLock(operation: "test") { try store.record((0..<3000).map { sampleFile($0) }) }
-        }
+        try newState(at: path, holding: (0..<3000).map { sampleFile($0) })
         let whole = try #require(fileBytes(path))
         let cut = whole.prefix(whole.count / 2)
         try cut.write(to: URL(fileURLWithPath: path))
@@ -119,10 +113,7 @@ import SyncCore
     @Test func reportsDamageFoundWhileReading() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("holes.state")
-        do {
-            let store = try StateStore.open(at: path, create: true, options: .testing(clock: ManualClock()))
-            try store.withLock(operation: "test") { try store.record((0..<3000).map { sampleFile($0) }) }
-        }
+        try newState(at: path, holding: (0..<3000).map { sampleFile($0) })
         var bytes = try #require(fileBytes(path))
         // Overwrite pages in the middle (not page 1, so the file still opens).
         let start = bytes.count / 2

@@ -54,6 +54,14 @@ func sampleFile(_ i: Int, project: String = "rfranklin/my-project", drs: Bool = 
 
 func fileBytes(_ path: String) -> Data? { FileManager.default.contents(atPath: path) }
 
+/// A new state at `path` (test options, a manual clock) holding `files`, recorded in one write.
+@discardableResult
+func newState(at path: String, holding files: [RecordedFile]) throws -> StateStore {
+    let store = try StateStore.open(at: path, create: true, options: .testing(clock: ManualClock()))
+    try store.withLock(operation: "test") { try store.record(files) }
+    return store
+}
+
 /// A value shared with `@Sendable` closures.
 final class Locked<Value: Sendable>: Sendable {
     private let mutex: Mutex<Value>
