@@ -34,7 +34,7 @@ let package = Package(
         ]),
         .target(name: "SyncState", dependencies: ["CSQLite", "SyncCore"]),
         .target(name: "SyncEngine", dependencies: [
-            "SyncCore", "SyncState", "PlatformAPI",
+            "SyncYAML", "SyncCore", "SyncState", "PlatformAPI",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "PlatformEmulator", dependencies: [
@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "PlatformAPITests", dependencies: ["PlatformAPI", "PlatformEmulator"]),
         .testTarget(name: "PlatformEmulatorTests", dependencies: ["PlatformEmulator"], exclude: ["sbp"]),
         .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "SyncState", "SyncCore", "PlatformAPI", "PlatformEmulator"]),
-        .testTarget(name: "SyncCLITests", dependencies: ["SyncCLI", "SyncCore", "SyncState", "PlatformEmulator"], exclude: ["Golden"]),
+        .testTarget(name: "SyncCLITests", dependencies: ["SyncCLI", "SyncCore", "SyncState", "SyncEngine", "PlatformEmulator"], exclude: ["Golden"]),
 
         // Benchmark: fill and load a large state through SyncState (the state rows of `make bench`).
         .executableTarget(name: "sbsync-state-bench", dependencies: ["SyncState", "SyncCore"], path: "Benchmarks/StateBench"),

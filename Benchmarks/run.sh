@@ -29,49 +29,33 @@ for n in 100k 1m; do
   fi
 done
 
-RUNS=${BENCH_RUNS:-3}
-
-# measure CMD...: runs CMD $RUNS times under GNU time; prints "seconds peak_mb" of the fastest
-# run (a shared machine only ever adds noise); fails loudly if CMD fails.
-measure() {
-  local log="$OUT/time.log" best=""
-  for _ in $(seq "$RUNS"); do
-    if ! /usr/bin/time -o "$log" -f '%e %M' "$@" > "$OUT/last.out" 2> "$OUT/last.err"; then
-      echo "command failed: $*" >&2
-      cat "$OUT/last.err" >&2
-      exit 1
-    fi
-    best=$(awk -v best="$best" '{ if (best == "" || $1 < best + 0) printf "%.2f %.0f", $1, $2 / 1024; else print best }' "$log")
-  done
-  echo "$best"
-}
+PAIRS=${BENCH_PAIRS:-5}
+. "$HERE/paired.sh"
 
 has_validate=0
 if [ -x "$BIN_DIR/sbsync" ] && "$BIN_DIR/sbsync" validate --help > /dev/null 2>&1; then has_validate=1; fi
 has_parse=0
 if [ -x "$BIN_DIR/sbsync-yaml-bench" ]; then has_parse=1; fi
 
-echo "wall seconds: best of $RUNS runs (BENCH_RUNS); peak RSS of that run"
-printf '%-10s %-22s %9s %9s %8s\n' entries command seconds peak_MB vs_scan
+echo "paired runs: the scan and the command alternately, $PAIRS pairs (BENCH_PAIRS); the ratio is the median"
+echo "of the per-pair ratios; seconds are medians; peak RSS is the command's highest"
+printf '%-10s %-22s %9s %9s %9s %8s  %s\n' entries command scan_s seconds peak_MB vs_scan "per-pair ratios"
 for n in 100k 1m; do
   file="$OUT/manifest-$n.yaml"
-  read -r scan_s scan_mb <<< "$(measure "$OUT/yaml-scan" "$file")"
-  printf '%-10s %-22s %9s %9s %8s\n' "$n" "libyaml scan (floor)" "$scan_s" "$scan_mb" "1.00"
   if [ "$has_parse" = 1 ]; then
-    read -r s mb <<< "$(measure "$BIN_DIR/sbsync-yaml-bench" "$file")"
-    printf '%-10s %-22s %9s %9s %8s\n' "$n" "SyncYAML parse only" "$s" "$mb" "$(awk -v a="$s" -v b="$scan_s" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
+    read -r ratio scan_s s mb rest <<< "$(paired "$PAIRS" "$OUT/yaml-scan" "$file" --- "$BIN_DIR/sbsync-yaml-bench" "$file")"
+    printf '%-10s %-22s %9s %9s %9s %8s  %s\n' "$n" "SyncYAML parse only" "$scan_s" "$s" "$mb" "$ratio" "$rest"
   fi
   if [ "$has_validate" = 1 ]; then
-    read -r s mb <<< "$(measure "$BIN_DIR/sbsync" validate -f "$file")"
-    ratio=$(awk -v a="$s" -v b="$scan_s" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
-    printf '%-10s %-22s %9s %9s %8s\n' "$n" "sbsync validate" "$s" "$mb" "$ratio"
+    read -r ratio scan_s s mb rest <<< "$(paired "$PAIRS" "$OUT/yaml-scan" "$file" --- "$BIN_DIR/sbsync" validate -f "$file")"
+    printf '%-10s %-22s %9s %9s %9s %8s  %s\n' "$n" "sbsync validate" "$scan_s" "$s" "$mb" "$ratio" "$rest"
     if [ "$n" = 1m ]; then validate_ratio=$ratio; validate_mb=$mb; fi
   fi
 done
 [ "$has_parse" = 1 ] || echo "note: $BIN_DIR/sbsync-yaml-bench not built; parse-only row skipped"
 [ "$has_validate" = 1 ] || echo "note: 'sbsync validate' is not there yet; its row is skipped"
 if [ -n "${validate_ratio:-}" ] && awk -v r="$validate_ratio" -v m="$validate_mb" 'BEGIN { exit !(r <= 1.5 && m < 1024) }'; then
-  echo "acceptance: sbsync validate on 1m at most 1.50 x the scan, peak under 1024 MB: met"
+  echo "acceptance: sbsync validate on 1m at most 1.50 x the scan (median of pairs), peak under 1024 MB: met"
 else
-  echo "acceptance: sbsync validate on 1m at most 1.50 x the scan, peak under 1024 MB: NOT met"
+  echo "acceptance: sbsync validate on 1m at most 1.50 x the scan (median of pairs), peak under 1024 MB: NOT met"
 fi

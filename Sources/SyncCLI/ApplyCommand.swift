@@ -26,31 +26,20 @@ public struct ApplyCommand: AsyncParsableCommand {
             file, and retried by the next apply. Ctrl-C once stops submitting and saves what is in \
             flight; twice exits at once (the next apply settles the rest). \
             Credentials: SB_API_ENDPOINT and SB_AUTH_TOKEN, or a profile of ~/.sevenbridges/credentials. \
-            Exit codes: 0 success, 1 error, 3 finished with failed items, 4 saved plan is stale, \
-            5 state locked, 64 usage, 130 interrupted.
+            Exit codes: \(ExitStatus.summary([.success, .error, .failedItems, .stalePlan, .locked, .usage, .interrupted])).
             """
     )
 
     @Argument(help: ArgumentHelp("A plan saved by 'sbsync plan --out' to run exactly, without confirmation.", valueName: "plan-file"))
     public var planFile: String?
 
-    @Option(name: [.customShort("f"), .customLong("manifest")],
-            help: ArgumentHelp("The manifest to apply (with a plan file: the manifest the plan names).", valueName: "path"))
-    public var manifest = "sbsync.yaml"
-
-    @Option(name: .long, help: ArgumentHelp(
-        "The state file (default: .sbsync/<manifest name>.state beside the manifest).", valueName: "path"))
-    public var state: String?
+    @OptionGroup public var manifestOption: ManifestOption
+    @OptionGroup public var stateOption: StatePathOption
 
     @Flag(name: .long, help: "Apply without asking for confirmation (required when standard input is not a terminal).")
     public var autoApprove = false
 
-    @Option(name: .long, help: ArgumentHelp(
-        "The platform API: a URL ending in /v2 or a short name (cgc, cavatica, bdc, sbg-us, sbg-eu).", valueName: "url-or-name"))
-    public var endpoint: String?
-
-    @Option(name: .long, help: ArgumentHelp("The profile of ~/.sevenbridges/credentials to use.", valueName: "name"))
-    public var profile: String?
+    @OptionGroup public var platform: PlatformOptions
 
     @Option(name: .long, help: ArgumentHelp(
         "Where to write the failed and skipped items (default: the state file's path + .failures.json).", valueName: "path"))
@@ -69,18 +58,16 @@ public struct ApplyCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The DRS pace window in seconds.", valueName: "seconds"))
     public var drsWindow: Double = 300
 
-    @Flag(name: .long, help: "Never colour the output (NO_COLOR is honoured too).")
-    public var noColor = false
-
     @OptionGroup public var output: OutputOptions
 
     public init() {}
 
+    public var manifest: String { manifestOption.manifest }
+
     public func run() async throws {
         try await InternalFailure.guarding {
-            let code = await execute(io: .standard, environment: ProcessInfo.processInfo.environment,
-                                     environmentIO: .process)
-            if code != 0 { throw ExitCode(code) }
+            try finish(await execute(io: .standard, environment: ProcessInfo.processInfo.environment,
+                                     environmentIO: .process))
         }
     }
 
@@ -125,189 +112,127 @@ public struct ApplyCommand: AsyncParsableCommand {
         var saved: SavedPlan?
         if let planFile {
             guard let data = FileManager.default.contents(atPath: planFile) else {
-                io.stderr("sbsync: error: cannot read the plan file '\(planFile)'\n")
-                return 1
+                io.error("cannot read the plan file '\(planFile)'")
+                return ExitStatus.error.rawValue
             }
             do throws(SavedPlanError) {
                 saved = try SavedPlan.decode(data)
             } catch {
-                io.stderr("sbsync: error: '\(planFile)': \(error)\n")
-                return 1
+                io.error("'\(planFile)': \(error)")
+                return ExitStatus.error.rawValue
             }
         }
         let manifestPath = saved?.manifest.path ?? manifest
-        let statePath = state ?? saved?.state.path ?? StatePath.defaultPath(forManifest: manifestPath)
-        let manifestBytes = FileManager.default.contents(atPath: manifestPath)
-
-        let check = ManifestLoader.check(path: manifestPath)
-        guard check.isValid, let manifestModel = check.manifest, var desired = check.state else {
-            let printer = DiagnosticPrinter(useColor: !noColor && output.color.enabled(fileDescriptor: 2, environment: environment))
-            io.stderr(printer.render(check.diagnostics, sourceLines: DiagnosticPrinter.sourceLines(for: check.diagnostics, path: manifestPath)))
-            return 1
-        }
+        let statePath = stateOption.state ?? saved?.state.path ?? StatePath.defaultPath(forManifest: manifestPath)
 
         let config: PlatformConfig
         do throws(PlatformConfigError) {
-            let resolution = try PlatformConfig.resolve(profile: profile, endpoint: endpoint, environment: environment)
-            for warning in resolution.warnings { io.stderr("sbsync: warning: \(warning)\n") }
+            let resolution = try platform.resolve(environment: environment)
+            for warning in resolution.warnings { io.warning(warning) }
             config = resolution.config
         } catch {
-            io.stderr("sbsync: error: \(error)\n")
-            return 1
+            io.error("\(error)")
+            return ExitStatus.error.rawValue
         }
 
-        // The state, locked for the whole run.
-        let stateDirectory = (statePath as NSString).deletingLastPathComponent
-        if !stateDirectory.isEmpty {
-            do {
-                try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-            } catch {
-                io.stderr("sbsync: error: cannot create the state's directory '\(stateDirectory)': \(error.localizedDescription)\n")
-                return 1
-            }
-        }
-        // A plan made before the first apply was made against no state file at all.
-        let stateExisted = FileManager.default.fileExists(atPath: statePath)
-        let store: StateStore
-        do throws(StateError) {
-            store = try StateStore.open(at: statePath, create: true)
-            try store.acquireLock(operation: "apply")
-        } catch {
-            io.stderr("sbsync: error: \(error)\n")
-            return StateCommandIO.exitCode(for: error)
-        }
-        defer { try? store.releaseLock() }
-
-        // A saved plan must still fit, before anything (settling included) changes the state.
-        if let saved {
-            var reasons = saved.staleness(manifestSHA256: manifestBytes.map { SavedPlan.sha256(of: $0) } ?? "",
-                                          lineage: stateExisted ? store.lineage : nil,
-                                          serial: stateExisted ? (try? store.serial()) ?? -1 : 0)
-            if reasons.isEmpty, let unfinished = try? store.unfinishedBatches(), !unfinished.isEmpty {
-                reasons.append("the state '\(statePath)' has \(unfinished.count) unfinished batch(es) of an interrupted apply; "
-                    + "run 'sbsync apply' without a plan file to settle them, then plan again")
-            }
-            if !reasons.isEmpty {
-                io.stderr("sbsync: error: the saved plan '\(planFile ?? "")' is stale and was not applied:\n")
-                for reason in reasons { io.stderr("  - \(reason)\n") }
-                io.stderr("Run 'sbsync plan --out \(planFile ?? "PLAN")' again.\n")
-                return 4
-            }
-        }
-
+        let request = ApplySession.Request(manifestPath: manifestPath, statePath: statePath,
+                                           saved: saved.map { ($0, planFile ?? "") })
         do {
             if let transport = environmentIO.transport {
-                return try await perform(transport: transport, config: config, store: store, manifest: manifestModel,
-                                     desired: &desired, saved: saved, statePath: statePath, io: io,
-                                     environment: environment, environmentIO: environmentIO)
+                return try await perform(request, transport: transport, config: config, io: io,
+                                         environment: environment, environmentIO: environmentIO)
             }
             return try await AsyncHTTPTransport.withTransport { transport in
-                var desired = desired
-                return try await perform(transport: transport, config: config, store: store, manifest: manifestModel,
-                                     desired: &desired, saved: saved, statePath: statePath, io: io,
-                                     environment: environment, environmentIO: environmentIO)
+                try await perform(request, transport: transport, config: config, io: io,
+                                  environment: environment, environmentIO: environmentIO)
             }
+        } catch ApplySession.Failure.invalid(let diagnostics) {
+            io.diagnostics(diagnostics, manifest: manifestPath, color: output.colored(2, environment))
+            return ExitStatus.error.rawValue
+        } catch ApplySession.Failure.state(let error) {
+            return io.fail(error)
+        } catch ApplySession.Failure.stale(let reasons) {
+            io.error("the saved plan '\(planFile ?? "")' is stale and was not applied:\n"
+                + reasons.map { "  - \($0)\n" }.joined(), hint: "run 'sbsync plan --out \(planFile ?? "PLAN")' again")
+            return ExitStatus.stalePlan.rawValue
+        } catch ApplySession.Failure.listing(let error), PlanPipeline.Failure.listing(let error) {
+            io.error("cannot list the manifest's volume prefixes: \(error)", hint: error.hint)
+            return ExitStatus.error.rawValue
+        } catch PlanPipeline.Failure.invalid(let diagnostics) {
+            io.diagnostics(diagnostics, manifest: manifestPath, color: output.colored(2, environment))
+            return ExitStatus.error.rawValue
         } catch is CancellationError {
-            io.stderr("sbsync: interrupted; the journal holds what was in flight: the next apply settles it\n")
-            return 130
+            io.notice("interrupted; the journal holds what was in flight: the next apply settles it")
+            return ExitStatus.interrupted.rawValue
         } catch let error as ExecutorError {
-            io.stderr("sbsync: error: \(error)\n")
-            if case .platform(let platform, _) = error, let hint = platform.hint { io.stderr("hint: \(hint)\n") }
-            io.stderr("Nothing is lost: the next 'sbsync apply' settles what was in flight.\n")
-            return 1
+            var hint = "nothing is lost: the next 'sbsync apply' settles what was in flight"
+            if case .platform(let platform, _) = error, let more = platform.hint { hint = more + "\n" + hint }
+            io.error("\(error)", hint: hint)
+            return ExitStatus.error.rawValue
         } catch let error as PlatformError {
-            io.stderr("sbsync: error: \(error)\n")
-            if let hint = error.hint { io.stderr("hint: \(hint)\n") }
-            return 1
+            io.error("\(error)", hint: error.hint)
+            return ExitStatus.error.rawValue
         } catch {
-            io.stderr("sbsync: error: \(error)\n")
-            return 1
+            io.error("\(error)")
+            return ExitStatus.error.rawValue
         }
     }
 
-    private func perform(transport: any HTTPTransport, config: PlatformConfig, store: StateStore, manifest manifestModel: Manifest,
-                     desired: inout DesiredState, saved: SavedPlan?, statePath: String, io: CommandIO,
-                     environment: [String: String], environmentIO: Environment) async throws -> Int32 {
+    private func perform(_ request: ApplySession.Request, transport: any HTTPTransport, config: PlatformConfig,
+                         io: CommandIO, environment: [String: String], environmentIO: Environment) async throws -> Int32 {
         let clock = environmentIO.clock
-        let client = PlatformClient(config: config, transport: transport, clock: clock)
-        // The lock expires when its heartbeat is old; long waits (DRS pace, polls) write nothing.
-        let heartbeat = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(30))
-                try? store.refreshLock()
-            }
-        }
-        defer { heartbeat.cancel() }
         let json = output.json
         let reporter = ProgressReporter(io: io, json: json, live: environmentIO.errorIsTerminal && !json,
-                                        color: !noColor && output.color.enabled(fileDescriptor: 2, environment: environment))
+                                        color: output.colored(2, environment))
         var options = environmentIO.executorOptions ?? ExecutorOptions(
             pollInterval: .milliseconds(Int64(max(0.001, pollInterval) * 1000)),
             maxPollInterval: .milliseconds(Int64(max(30, pollInterval) * 1000)),
             drsPace: drsPace, drsWindow: .milliseconds(Int64(max(0.001, drsWindow) * 1000)))
         options.maxJobsInFlight = max(1, jobs)
-        let executor = Executor(client: client, store: store, options: options, clock: clock,
-                                onEvent: { reporter.handle($0) })
-
-        // Volume prefixes are listed whenever the manifest has them.
-        if saved == nil, !manifestModel.prefixes.isEmpty {
-            let listings = try await PrefixListings.list(manifestModel, using: PlatformVolumeListing(reader: client.reader))
-            let expansion = manifestModel.expand(listings: listings)
-            guard expansion.isValid else {
-                let printer = DiagnosticPrinter(useColor: false)
-                io.stderr(printer.render(expansion.diagnostics, sourceLines: DiagnosticPrinter.sourceLines(for: expansion.diagnostics, path: manifestModel.file)))
-                return 1
-            }
-            desired = expansion.state
-        }
-
-        // 1. Settle what an interrupted apply left.
-        var byAddress: [Address: DesiredFile] = [:]
-        byAddress.reserveCapacity(desired.count)
-        for file in desired.files { byAddress[file.address] = file }
-        let settled = try await executor.settle(desired: byAddress)
-        if settled.batches > 0 && !json {
-            io.stderr("Settled \(settled.batches) unfinished batch(es) of an interrupted apply: \(settled.adopted) file(s) found and recorded, "
-                + "\(settled.notSubmitted) never submitted (planned again).\n")
-        }
-
-        // 2. Plan (or the saved plan, exactly).
-        let plan: Plan
-        if let saved {
-            plan = try saved.plan()
-        } else {
-            plan = Diff.compute(desired: desired, recorded: try store.loadAllFiles())
-        }
-        if !json {
-            io.stdout(plan.text(.init(detail: false, limit: PlanCommand.groupLimit,
-                                      color: !noColor && output.color.enabled(fileDescriptor: 1, environment: environment))))
-        }
-        guard plan.hasChanges else {
-            if json { io.stdout(#"{"event":"done","changes":0}"# + "\n") }
-            return 0
-        }
-
-        // 3. Confirmation.
-        if saved == nil && !autoApprove {
-            guard environmentIO.inputIsTerminal else {
-                io.stderr("sbsync: error: apply asks for confirmation, and standard input is not a terminal; "
-                    + "pass --auto-approve, or apply a saved plan ('sbsync plan --out FILE', then 'sbsync apply FILE')\n")
-                return 1
-            }
-            io.stdout("\nDo you want to apply these changes? Only 'yes' is accepted: ")
-            guard environmentIO.readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
-                io.stdout("Apply cancelled; nothing was changed.\n")
-                return 1
-            }
-        }
-
-        // 4. Execute, with Ctrl-C: once stops submitting, twice exits.
-        let signals = environmentIO.handleSignals ? InterruptHandler(executor: executor, io: io) : nil
+        let session = ApplySession(request, client: PlatformClient(config: config, transport: transport, clock: clock),
+                                   options: options, clock: clock, onEvent: { reporter.handle($0) })
+        let signals = environmentIO.handleSignals ? InterruptHandler(session: session, io: io) : nil
         defer { signals?.cancel() }
-        let report = try await executor.execute(plan.changes)
-        reporter.finish()
+        let planColor = output.colored(1, environment), autoApprove = self.autoApprove
+        let outcome = try await session.run(ApplySession.Hooks(
+            settled: { settled in
+                guard !json else { return }
+                io.stderr("Settled \(settled.batches) unfinished batch(es) of an interrupted apply: \(settled.adopted) file(s) found and recorded, "
+                    + "\(settled.notSubmitted) never submitted (planned again).\n")
+            },
+            planned: { plan in
+                guard !json else { return }
+                io.stdout(plan.text(.init(detail: false, limit: PlanCommand.groupLimit, color: planColor)))
+            },
+            confirm: { _ in
+                guard !autoApprove else { return true }
+                guard environmentIO.inputIsTerminal else {
+                    io.error("apply asks for confirmation, and standard input is not a terminal",
+                             hint: "pass --auto-approve, or apply a saved plan ('sbsync plan --out FILE', then 'sbsync apply FILE')")
+                    return false
+                }
+                io.stdout("\nDo you want to apply these changes? Only 'yes' is accepted: ")
+                guard environmentIO.readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
+                    io.stdout("Apply cancelled; nothing was changed.\n")
+                    return false
+                }
+                return true
+            }))
 
-        // 5. Summary, failures file, exit code.
+        switch outcome {
+        case .noChanges:
+            if json { io.stdout(#"{"event":"done","changes":0}"# + "\n") }
+            return ExitStatus.success.rawValue
+        case .declined:
+            return ExitStatus.error.rawValue
+        case .executed(_, let report):
+            reporter.finish()
+            return summarize(report, statePath: request.statePath, io: io, interrupted: signals?.interrupted == true)
+        }
+    }
+
+    /// The summary, the failures file and the exit code of an executed plan.
+    private func summarize(_ report: ExecutionReport, statePath: String, io: CommandIO, interrupted: Bool) -> Int32 {
         let o = report.outcomes
         let summary = "Apply \(report.interrupted ? "interrupted" : "complete"): \(o[.imported] ?? 0) imported, "
             + "\(o[.replaced] ?? 0) replaced, \(o[.updated] ?? 0) updated, \(o[.forgotten] ?? 0) forgotten; "
@@ -321,7 +246,7 @@ public struct ApplyCommand: AsyncParsableCommand {
         } else {
             try? FileManager.default.removeItem(atPath: failuresPath)
         }
-        if json {
+        if output.json {
             var event: [String: Any] = ["event": "done", "imported": o[.imported] ?? 0, "replaced": o[.replaced] ?? 0,
                                         "updated": o[.updated] ?? 0, "forgotten": o[.forgotten] ?? 0,
                                         "skipped": report.skips.count, "failed": report.failures.count,
@@ -339,8 +264,8 @@ public struct ApplyCommand: AsyncParsableCommand {
                 io.stdout("The full list is in \(failuresPath). Those files are not recorded: run 'sbsync apply' again to retry them.\n")
             }
         }
-        if report.interrupted || signals?.interrupted == true { return 130 }
-        return report.failures.isEmpty ? 0 : 3
+        if report.interrupted || interrupted { return ExitStatus.interrupted.rawValue }
+        return (report.failures.isEmpty ? ExitStatus.success : .failedItems).rawValue
     }
 }
 
@@ -364,7 +289,7 @@ final class InterruptHandler {
     private let source: any DispatchSourceSignal
     private let count = SignalCounter()
 
-    init(executor: Executor, io: CommandIO) {
+    init(session: ApplySession, io: CommandIO) {
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         self.source = source
@@ -372,7 +297,7 @@ final class InterruptHandler {
         source.setEventHandler {
             let n = count.increment()
             if n == 1 {
-                executor.requestStop()
+                session.requestStop()
                 io.stderr("\nsbsync: stopping: no new batches; waiting for those in flight (Ctrl-C again to exit at once)\n")
             } else {
                 io.stderr("\nsbsync: exiting; the next apply settles what was in flight\n")

@@ -22,8 +22,7 @@ public struct ForceUnlockCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let code = execute(io: .standard)
-        if code != 0 { throw ExitCode(code) }
+        try finish(execute(io: .standard))
     }
 
     func execute(io: StateCommandIO) -> Int32 {
@@ -33,7 +32,7 @@ public struct ForceUnlockCommand: ParsableCommand {
             io.stdout("state file '\(options.path)' is locked:\n" + LockInfoFormat.describe(current, expired: store.isExpired(current)))
             let removed = try store.forceUnlock(holderID: id)
             io.stdout("removed lock \(removed.holder)\n")
-            return 0
+            return ExitStatus.success.rawValue
         } catch {
             return io.fail(error)
         }

@@ -12,7 +12,7 @@ public struct StateCommand: ParsableCommand {
             The state file records what sbsync imported: address, source, file id, the name the \
             platform gave, metadata and tags applied. It lives in .sbsync/NAME.state beside the \
             manifest (or at --state). Do not edit it by hand; use these commands. \
-            Exit codes: 0 success, 1 error, 5 state locked by another run, 64 usage.
+            Exit codes: \(ExitStatus.summary([.success, .error, .locked, .usage])).
             """,
         subcommands: [List.self, Show.self, Remove.self, Export.self]
     )
@@ -29,8 +29,7 @@ public struct StateCommand: ParsableCommand {
         public init() {}
 
         public func run() throws {
-            let code = execute(io: .standard)
-            if code != 0 { throw ExitCode(code) }
+            try finish(execute(io: .standard))
         }
 
         func execute(io: StateCommandIO) -> Int32 {
@@ -46,7 +45,7 @@ public struct StateCommand: ParsableCommand {
                     }
                 }
                 io.stdout(out)
-                return 0
+                return ExitStatus.success.rawValue
             } catch {
                 return io.fail(error)
             }
@@ -68,19 +67,18 @@ public struct StateCommand: ParsableCommand {
         public func validate() throws { _ = try parseAddresses([address]) }
 
         public func run() throws {
-            let code = execute(io: .standard)
-            if code != 0 { throw ExitCode(code) }
+            try finish(execute(io: .standard))
         }
 
         func execute(io: StateCommandIO) -> Int32 {
-            guard let address = try? parseAddresses([address])[0] else { return 64 }
+            guard let address = try? parseAddresses([address])[0] else { return ExitStatus.usage.rawValue }
             do throws(StateError) {
                 guard let file = try options.open().file(at: address) else {
-                    io.stderr("sbsync: error: '\(address)' is not in the state file '\(options.path)'; 'sbsync state list' shows what is\n")
-                    return 1
+                    io.error("'\(address)' is not in the state file '\(options.path)'", hint: "'sbsync state list' shows what is")
+                    return ExitStatus.error.rawValue
                 }
                 io.stdout(Self.render(file))
-                return 0
+                return ExitStatus.success.rawValue
             } catch {
                 return io.fail(error)
             }
@@ -147,12 +145,11 @@ public struct StateCommand: ParsableCommand {
         }
 
         public func run() throws {
-            let code = execute(io: .standard)
-            if code != 0 { throw ExitCode(code) }
+            try finish(execute(io: .standard))
         }
 
         func execute(io: StateCommandIO) -> Int32 {
-            guard let wanted = try? parseAddresses(addresses) else { return 64 }
+            guard let wanted = try? parseAddresses(addresses) else { return ExitStatus.usage.rawValue }
             var seen = Set<Address>()
             let unique = wanted.filter { seen.insert($0).inserted }
             do {
@@ -160,21 +157,21 @@ public struct StateCommand: ParsableCommand {
                 let missing = try unique.filter { try store.file(at: $0) == nil }
                 if !missing.isEmpty {
                     let list = missing.map { "  \($0)\n" }.joined()
-                    io.stderr("sbsync: error: not in the state file '\(options.path)'; nothing was forgotten:\n\(list)")
-                    return 1
+                    io.error("not in the state file '\(options.path)'; nothing was forgotten:\n" + list.dropLast())
+                    return ExitStatus.error.rawValue
                 }
                 if dryRun {
                     io.stdout(unique.map { "would forget \($0)\n" }.joined())
-                    return 0
+                    return ExitStatus.success.rawValue
                 }
                 let removed = try store.withLock(operation: "state rm") { try store.forget(unique) }
                 io.stdout(removed.map { "forgot \($0)\n" }.joined())
-                return 0
+                return ExitStatus.success.rawValue
             } catch let error as StateError {
                 return io.fail(error)
             } catch {
-                io.stderr("sbsync: error: \(error)\n")
-                return 1
+                io.error("\(error)")
+                return ExitStatus.error.rawValue
             }
         }
     }
@@ -193,14 +190,13 @@ public struct StateCommand: ParsableCommand {
         public init() {}
 
         public func run() throws {
-            let code = execute(io: .standard)
-            if code != 0 { throw ExitCode(code) }
+            try finish(execute(io: .standard))
         }
 
         func execute(io: StateCommandIO) -> Int32 {
             do throws(StateError) {
                 try options.open().exportJSON(write: io.stdout)
-                return 0
+                return ExitStatus.success.rawValue
             } catch {
                 return io.fail(error)
             }

@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Foundation
 import SyncCore
+import SyncEngine
 import SyncYAML
 
 /// `sbsync validate`: checks a manifest offline and prints what it declares.
@@ -14,18 +15,17 @@ public struct Validate: AsyncParsableCommand {
             """
     )
 
-    @Option(name: [.customShort("f"), .customLong("manifest")],
-            help: ArgumentHelp("The manifest to check.", valueName: "path"))
-    public var manifest = "sbsync.yaml"
+    @OptionGroup public var manifestOption: ManifestOption
 
     @OptionGroup public var output: OutputOptions
 
     public init() {}
 
+    public var manifest: String { manifestOption.manifest }
+
     public func run() async throws {
         try await InternalFailure.guarding {
-            let code = execute(io: .standard, environment: ProcessInfo.processInfo.environment)
-            if code != 0 { throw ExitCode(code) }
+            try finish(execute(io: .standard, environment: ProcessInfo.processInfo.environment))
         }
     }
 
@@ -37,10 +37,10 @@ public struct Validate: AsyncParsableCommand {
             if check.isValid, let state = check.state {
                 JSONOutput.desiredState(state, manifest: manifest, write: io.stdout)
                 releaseInBackground(check)
-                return 0
+                return ExitStatus.success.rawValue
             }
-            io.stdout(JSONOutput.diagnostics(check.diagnostics, manifest: manifest))
-            return 1
+            io.diagnostics(check.diagnostics, manifest: manifest, json: true, color: false)
+            return ExitStatus.error.rawValue
         }
         // Keep only what is printed, so a large state is freed before the source is read.
         let diagnostics = check.diagnostics
@@ -49,12 +49,11 @@ public struct Validate: AsyncParsableCommand {
             releaseInBackground(check)
         }
         if !diagnostics.isEmpty {
-            let printer = DiagnosticPrinter(useColor: output.color.enabled(fileDescriptor: 2, environment: environment))
-            printer.write(diagnostics, sourceLines: DiagnosticPrinter.sourceLines(for: diagnostics, path: manifest), to: io.stderr)
+            io.diagnostics(diagnostics, manifest: manifest, color: output.colored(2, environment))
         }
-        guard let summary else { return 1 }
+        guard let summary else { return ExitStatus.error.rawValue }
         io.stdout(Self.summary(summary, manifest: manifest) + "\n")
-        return 0
+        return ExitStatus.success.rawValue
     }
 
     /// `sbsync.yaml: valid: 40 files (24 volume, 16 DRS) in 2 projects, 1 volume prefix not expanded offline`

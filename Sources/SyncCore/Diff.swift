@@ -152,9 +152,39 @@ public enum Diff {
                              reasons: reasons, before: recorded, after: desired)
     }
 
-    /// Whether the recorded file already is what the manifest wants (the hot path of a no-op
-    /// plan: direct field comparisons, no allocation). Needs only source, metadata and tags.
-    static func isUnchanged(desired: DesiredFile, recorded: RecordedFile) -> Bool {
+    /// Whether the recorded file already is what the manifest wants: the one definition of
+    /// "unchanged", used by every path that compares (plan, apply, the state's scan).
+    ///
+    /// 1. Equal spec digests (`SpecDigest`, which the state stores for every row) and the same
+    ///    source: unchanged, without looking at a value.
+    /// 2. Otherwise, field by field, as values: the same source, equal metadata (typed values,
+    ///    Unicode canonical equivalence for strings, -0.0 equal to 0.0) and the same set of tags
+    ///    (order and repeats do not count). Digests differ for such equal values spelled with
+    ///    other bytes, so step 1 alone would report them as changes.
+    ///
+    /// A record without a digest (one read "light", see the state's scan) takes step 2 only.
+    public static func isUnchanged(desired: DesiredFile, recorded: RecordedFile) -> Bool {
+        if !recorded.specDigest.isEmpty, desired.source == recorded.source, recorded.specDigest == desired.specDigest {
+            return true
+        }
+        return sameFields(desired: desired, recorded: recorded)
+    }
+
+    /// Step 1 of `isUnchanged(desired:recorded:)` for a recorded row not decoded yet: `true`
+    /// when the stored digest (hex, as the state stores it) equals the desired file's and the
+    /// row stores its source (`storesSource`, asked only after the digests matched);
+    /// `false` means "decode the row and ask `isUnchanged`".
+    /// - Parameter scratch: a buffer reused between calls (no allocation per row).
+    public static func digestShowsUnchanged(desired: DesiredFile, storedDigest: UnsafeBufferPointer<UInt8>,
+                                            storesSource: (FileSource) -> Bool, scratch: inout [UInt8]) -> Bool {
+        guard storedDigest.count == 64 else { return false }
+        let same = SpecDigest.withHex(source: desired.source, metadata: desired.metadata, tags: desired.tags,
+                                      scratch: &scratch) { $0.elementsEqual(storedDigest) }
+        return same && storesSource(desired.source)
+    }
+
+    /// Step 2 of `isUnchanged(desired:recorded:)`: the fields compared as values.
+    static func sameFields(desired: DesiredFile, recorded: RecordedFile) -> Bool {
         desired.source == recorded.source && desired.metadata == recorded.metadata
             && (desired.tags == recorded.tags || sameTagSet(desired.tags, recorded.tags))
     }

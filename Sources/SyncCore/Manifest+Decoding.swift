@@ -432,12 +432,18 @@ public struct ManifestDecoder {
                 report(.metadataValueNotScalar(key: key), at: value)
                 continue
             }
-            let converted: MetadataValue = switch scalar {
-            case .null: .null
-            case .bool(let b): .bool(b)
-            case .int(let i): .int(i)
-            case .float(let d): .float(d)
-            case .string(let s): .string(s)
+            let converted: MetadataValue
+            switch scalar {
+            case .null: converted = .null
+            case .bool(let b): converted = .bool(b)
+            case .int(let i): converted = .int(i)
+            case .float(let d):
+                guard d.isFinite else {
+                    report(.metadataValueNotFinite(key: key, text: value.text), at: value)
+                    continue
+                }
+                converted = .float(d)
+            case .string(let s): converted = .string(s)
             }
             entries.append(Metadata.Entry(key: key, value: converted))
         }

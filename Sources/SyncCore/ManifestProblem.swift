@@ -27,6 +27,7 @@ public enum ManifestProblem: Error, Hashable, Sendable {
     case invalidGlob(String, Glob.SyntaxError)
     case emptyInclude
     case metadataValueNotScalar(key: String)
+    case metadataValueNotFinite(key: String, text: String)
     case emptyMetadataKey
     case invalidTag(String, TagError)
     case invalidConflict(String, suggestion: String?)
@@ -116,6 +117,9 @@ public enum ManifestProblem: Error, Hashable, Sendable {
             "'include' is empty, so nothing would be taken; leave it out to take every object under the prefix"
         case .metadataValueNotScalar(let key):
             "metadata value of '\(key)' must be a string, number, boolean or null"
+        case .metadataValueNotFinite(let key, let text):
+            "metadata value \(text) of '\(key)' is not a finite number: the platform's metadata cannot hold NaN or infinity; "
+                + "quote it ('\(text)') to keep it as a string"
         case .emptyMetadataKey:
             "metadata key is empty"
         case .invalidTag(_, .empty):

@@ -6,11 +6,42 @@ internal import Crypto
 /// SHA-256, lower-case hex, over a canonical byte encoding: a version prefix, then each field
 /// as a type byte and length-prefixed UTF-8; metadata in key order (as `Metadata` keeps it)
 /// with typed values; tags in their given order.
+///
+/// Equal digests mean equal specs, byte for byte. Different digests do not mean different
+/// values: another Unicode normal form of a name, or tags in another order, spell the same
+/// value with other bytes. `Diff.isUnchanged` is the one place that draws the conclusion.
 public enum SpecDigest {
     /// The digest of `source`, `metadata` and `tags`.
     public static func compute(source: FileSource, metadata: Metadata, tags: [String]) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(128)
+        var scratch: [UInt8] = []
+        scratch.reserveCapacity(128)
+        return withHex(source: source, metadata: metadata, tags: tags, scratch: &scratch) { hex in
+            String(decoding: hex, as: UTF8.self)
+        }
+    }
+
+    /// Calls `body` with the 64 lower-case hex digits of the digest, encoding into `scratch`
+    /// (reused across calls, so a scan of a million rows allocates nothing per row).
+    public static func withHex<R>(source: FileSource, metadata: Metadata, tags: [String], scratch: inout [UInt8],
+                                  _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        scratch.removeAll(keepingCapacity: true)
+        encode(source: source, metadata: metadata, tags: tags, into: &scratch)
+        let digest = scratch.withUnsafeBytes { SHA256.hash(data: $0) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { hex in
+            var i = 0
+            for byte in digest {
+                hex[i] = hexDigits[Int(byte >> 4)]
+                hex[i + 1] = hexDigits[Int(byte & 0xF)]
+                i += 2
+            }
+            return body(UnsafeBufferPointer(hex))
+        }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// The canonical bytes the digest is taken over.
+    static func encode(source: FileSource, metadata: Metadata, tags: [String], into bytes: inout [UInt8]) {
         bytes.append(contentsOf: "sbsync-spec-1".utf8)
         switch source {
         case .volume(let volume, let location):
@@ -45,16 +76,6 @@ public enum SpecDigest {
         bytes.append(UInt8(ascii: "T"))
         append(UInt64(tags.count), to: &bytes)
         for tag in tags { append(tag, to: &bytes) }
-
-        let digest = SHA256.hash(data: bytes)
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(64)
-        for byte in digest {
-            out.append(hex[Int(byte >> 4)])
-            out.append(hex[Int(byte & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     private static func append(_ s: String, to bytes: inout [UInt8]) {

@@ -10,7 +10,7 @@ extension StateStore {
     /// Records `files` (insert or replace by address) and forgets `removing`, in one transaction.
     /// - Throws: `StateError`; on error nothing of the batch is stored.
     public func record(_ files: [RecordedFile], removing: [Address] = []) throws(StateError) {
-        try write(bulk: files.count > Self.bulkBatch) { db, _ in
+        try write { db, _ in
             try Self.upsert(files, db)
             _ = try Self.delete(removing, db)
         }
@@ -191,7 +191,7 @@ struct RowDecoder {
     private var lastJob = Shared()
     private var lastTagBytes: [UInt8] = []
     private var lastTags: [String] = []
-    /// Encodings of a desired file's metadata and tags, for `holds`.
+    /// The encoding of a desired file's spec, for `isUnchanged`.
     private var scratch: [UInt8] = []
 
     /// The last string decoded from a column, reused when the next row has the same bytes.
@@ -213,32 +213,28 @@ struct RowDecoder {
         return Address(project: project, path: row.text(1) ?? "")
     }
 
-    /// Whether the current row stores exactly the source, metadata and tags that recording a
-    /// file with `source`, `metadata` and `tags` would store, byte for byte. Equal bytes mean
-    /// equal values, so such a row is unchanged without being decoded; `false` means only that
-    /// the bytes differ (the values may still be equal, e.g. a name written in another Unicode
-    /// normal form) or that metadata holds a NaN (which equals nothing, itself included).
-    mutating func holds(source: FileSource, metadata: Metadata, tags: [String], _ row: SQLiteStatement) -> Bool {
+    /// Whether the current row is unchanged against `desired`, judged without decoding it by
+    /// SyncCore's rule (`Diff.digestShowsUnchanged`: the stored spec digest and source);
+    /// `false` means only "decode it and compare".
+    mutating func isUnchanged(_ desired: DesiredFile, _ row: SQLiteStatement) -> Bool {
+        guard let digest = row.rawText(7) else { return false }
+        return Diff.digestShowsUnchanged(desired: desired, storedDigest: digest,
+                                         storesSource: { Self.stores($0, row) }, scratch: &scratch)
+    }
+
+    /// Whether the current row's source columns hold exactly `source`'s bytes.
+    private static func stores(_ source: FileSource, _ row: SQLiteStatement) -> Bool {
         guard let kind = row.rawText(2) else { return false }
         switch source {
         case .volume(let volume, let location):
-            guard same(kind, "volume"), same(row.rawText(3), volume), same(row.rawText(4), location) else { return false }
+            return same(kind, "volume") && same(row.rawText(3), volume) && same(row.rawText(4), location)
         case .drs(let uri):
-            guard same(kind, "drs"), same(row.rawText(3), uri), row.rawText(4) == nil else { return false }
+            return same(kind, "drs") && same(row.rawText(3), uri) && row.rawText(4) == nil
         }
-        for entry in metadata {
-            if case .float(let value) = entry.value, value.isNaN { return false }
-        }
-        scratch.removeAll(keepingCapacity: true)
-        RecordCodec.append(metadata: metadata, to: &scratch)
-        guard sameBytes(row.rawBlob(5), scratch) else { return false }
-        scratch.removeAll(keepingCapacity: true)
-        RecordCodec.append(tags: tags, to: &scratch)
-        return sameBytes(row.rawBlob(6), scratch)
     }
 
     /// Whether `bytes` (a text column, `nil` for NULL) holds exactly `text`'s UTF-8.
-    private func same(_ bytes: UnsafeBufferPointer<UInt8>?, _ text: String) -> Bool {
+    private static func same(_ bytes: UnsafeBufferPointer<UInt8>?, _ text: String) -> Bool {
         guard let bytes else { return false }
         if let equal = text.utf8.withContiguousStorageIfAvailable({ utf8 in
             utf8.count == bytes.count && (utf8.isEmpty || memcmp(utf8.baseAddress!, bytes.baseAddress!, utf8.count) == 0)

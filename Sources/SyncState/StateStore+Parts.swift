@@ -17,9 +17,10 @@ extension StateStore {
     ///     comparing with the manifest does not need); the function reads the rest from the
     ///     same row, and may be called only during that call of `body`.
     ///   - desired: when given, each row whose address the desired state holds is first
-    ///     compared, undecoded, with that desired file: a row that stores exactly its source,
-    ///     metadata and tags goes to `unchanged` (with the part, the desired file's position and
-    ///     the row's address) instead of `body`. Most rows of a no-op plan decode no value at all.
+    ///     compared, undecoded, with that desired file (`Diff.digestShowsUnchanged`: its
+    ///     stored spec digest and source): an unchanged row goes to `unchanged` (with the part,
+    ///     the desired file's position and the row's address) instead of `body`. Most rows of a
+    ///     no-op plan decode no value at all.
     /// - Returns: the serial the files were read at.
     /// - Throws: `StateError`, as `forEachFile`.
     public func forEachFile(parts: Int, comparingWith desired: DesiredState? = nil,
@@ -72,8 +73,7 @@ extension StateStore {
                                     let address = decoder.address(select)
                                     if let position = desired.position(of: address),
                                        desired.files.withUnsafeBufferPointer({ files in
-                                           decoder.holds(source: files[position].source, metadata: files[position].metadata,
-                                                         tags: files[position].tags, select)
+                                           decoder.isUnchanged(files[position], select)
                                        }) {
                                         unchanged(part, position, address)
                                         continue

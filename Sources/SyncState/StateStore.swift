@@ -31,9 +31,6 @@ public final class StateStore: Sendable {
         let db: SQLiteConnection
         /// The lock this store holds, if any.
         var held: LockInfo?
-        /// A bulk write left the file in rollback-journal mode (the switch back was refused):
-        /// the next write tries again first.
-        var leftInRollbackMode = false
     }
 
     /// Injectable environment: clock, process probe, identity, timeouts.
@@ -69,7 +66,7 @@ public final class StateStore: Sendable {
         self.path = path
         self.lineage = lineage
         self.options = options
-        self.inner = Mutex(Inner(db: db, held: nil, leftInRollbackMode: false))
+        self.inner = Mutex(Inner(db: db, held: nil))
     }
 
     // MARK: Opening
@@ -107,7 +104,7 @@ public final class StateStore: Sendable {
             if created {
                 lineage = try initialize(db, now: options.now())
             } else {
-                lineage = try prepareExisting(db, path: path, busyTimeout: options.busyTimeoutMilliseconds)
+                lineage = try prepareExisting(db, path: path)
             }
             return StateStore(path: path, lineage: lineage, options: options, db: db)
         } catch {
@@ -151,21 +148,11 @@ public final class StateStore: Sendable {
         let pageCount = Int64(header[28]) << 24 | Int64(header[29]) << 16 | Int64(header[30]) << 8 | Int64(header[31])
         // The in-header size is valid when the change counters agree (SQLite ≥ 3.7.0 files).
         let counterValid = header[24..<28] == header[92..<96]
-        // A WAL, or a hot rollback journal left by a write that did not finish (see
-        // `enterRollbackJournal`), can hold what the file lacks: SQLite restores it on open.
+        // A WAL can hold what the file lacks: SQLite restores it on open.
         let walExists = FileManager.default.fileExists(atPath: path + "-wal")
-        if counterValid, !walExists, !isHotJournal(path + "-journal"), pageCount > 0, size < pageCount * pageSize {
+        if counterValid, !walExists, pageCount > 0, size < pageCount * pageSize {
             throw .damaged(path: path, detail: "truncated: \(size) bytes where the header says \(pageCount * pageSize)")
         }
-    }
-
-    /// Whether `path` is a rollback journal SQLite would play back: it starts with the
-    /// journal's magic number (an empty or zeroed journal is not hot).
-    private static func isHotJournal(_ path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        let magic: [UInt8] = [0xD9, 0xD5, 0x05, 0xF9, 0x20, 0xA1, 0x63, 0xD7]
-        return (try? handle.read(upToCount: 8)).map { [UInt8]($0) } == magic
     }
 
     static func mapped(_ error: SQLiteError, path: String) -> StateError {
@@ -194,7 +181,7 @@ public final class StateStore: Sendable {
     }
 
     /// Checks an existing file's format, migrates it when older; returns its lineage.
-    private static func prepareExisting(_ db: SQLiteConnection, path: String, busyTimeout: Int32) throws -> String {
+    private static func prepareExisting(_ db: SQLiteConnection, path: String) throws -> String {
         // Read-only probes first: nothing is written before the format is known to be ours.
         let tables = try db.scalarInt("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'metadata'") ?? 0
         guard tables == 1 else { throw StateError.notAStateFile(path: path) }
@@ -223,15 +210,8 @@ public final class StateStore: Sendable {
             }
         }
         try configure(db)
-        // Back to WAL, should a bulk write have left the file with a rollback journal (see
-        // `enterRollbackJournal`). While such a write still runs in another process the switch
-        // is refused: this connection then reads in rollback mode, waiting (up to the busy
-        // timeout) while that write holds the file.
-        if try db.scalarText("PRAGMA journal_mode") != "wal" {
-            if try !setJournalMode("wal", db, busyTimeout: busyTimeout) {
-                try db.execute("PRAGMA synchronous = EXTRA")  // see `enterRollbackJournal`
-            }
-        }
+        // Always WAL (a file written by sbsync 0.1's bulk path may have been left in rollback mode).
+        if try db.scalarText("PRAGMA journal_mode") != "wal" { try db.execute("PRAGMA journal_mode = WAL") }
         return lineage
     }
 
@@ -267,12 +247,10 @@ public final class StateStore: Sendable {
     }
 
     /// Runs `body` in one write transaction: checks and refreshes this store's lock first,
-    /// adds 1 to the serial at the end, rolls everything back if anything throws. A `bulk`
-    /// write (one that adds many pages) runs under a rollback journal when it can (see
-    /// `enterRollbackJournal`).
-    func write<T: Sendable>(bulk: Bool = false, _ body: (SQLiteConnection, Int64) throws -> T) throws(StateError) -> T {
+    /// adds 1 to the serial at the end, rolls everything back if anything throws.
+    func write<T: Sendable>(_ body: (SQLiteConnection, Int64) throws -> T) throws(StateError) -> T {
         let now = options.now()
-        return try heldTransaction(bulk: bulk) { db, held in
+        return try heldTransaction { db, held in
             try Self.touchLock(db, holder: held.holder, now: now, path: path)
             let result = try body(db, now)
             try db.execute("UPDATE metadata SET value = value + 1 WHERE key = 'serial'")
@@ -282,19 +260,11 @@ public final class StateStore: Sendable {
 
     /// Runs `body` in one immediate transaction while this store holds the lock; a lock found
     /// lost on the way is forgotten, so the next write says so instead of trying again.
-    func heldTransaction<T: Sendable>(bulk: Bool = false, _ body: (SQLiteConnection, LockInfo) throws -> T) throws(StateError) -> T {
+    func heldTransaction<T: Sendable>(_ body: (SQLiteConnection, LockInfo) throws -> T) throws(StateError) -> T {
         do {
             return try inner.withLock { inner in
                 guard let held = inner.held else { throw StateError.notLocked(path: path) }
                 let db = inner.db
-                let timeout = options.busyTimeoutMilliseconds
-                if inner.leftInRollbackMode { inner.leftInRollbackMode = !Self.leaveRollbackJournal(db, busyTimeout: timeout) }
-                // Only while the lock row is still this store's: a store that lost its lock
-                // must not change the file's mode (its write will fail on the lock anyway).
-                let journaled = try bulk && !inner.leftInRollbackMode
-                    && db.scalarText("SELECT holder FROM lock WHERE id = 1") == held.holder
-                    && Self.enterRollbackJournal(db, busyTimeout: timeout)
-                defer { if journaled { inner.leftInRollbackMode = !Self.leaveRollbackJournal(db, busyTimeout: timeout) } }
                 do {
                     return try db.transaction(immediate: true) { try body(db, held) }
                 } catch StateError.lockLost(let path, let current) {
@@ -305,54 +275,6 @@ public final class StateStore: Sendable {
         } catch {
             throw Self.stateError(error, path: path)
         }
-    }
-
-    /// Switches the file from its WAL to a rollback journal for one large write; returns
-    /// whether it did.
-    ///
-    /// In WAL mode every page a transaction writes goes to the WAL, and the checkpoint after
-    /// the commit copies it again into the file: a first fill of a million files wrote 830 MB
-    /// for a 415 MB file. A rollback journal keeps only the original content of pages that
-    /// existed before the write (a new page needs none), and the pages go straight into the
-    /// file: each is written once.
-    ///
-    /// As safe as the WAL: `synchronous = EXTRA` syncs the directory once the journal is
-    /// deleted, so a commit cannot come undone after a power loss; a crash mid-write leaves a
-    /// hot journal that SQLite rolls back on the next open.
-    ///
-    /// Leaving WAL mode needs the file to itself: while any other connection has it open, the
-    /// switch is refused at once (no busy wait) and the write goes through the WAL as usual.
-    /// Connections opened during the write read in rollback mode: they wait while the write
-    /// holds the file (up to their busy timeout), and the write's commit waits for their reads.
-    /// - Throws: an error of SQLite other than the file being busy.
-    static func enterRollbackJournal(_ db: SQLiteConnection, busyTimeout: Int32) throws -> Bool {
-        try db.execute("PRAGMA synchronous = EXTRA")
-        let switched = try setJournalMode("delete", db, busyTimeout: busyTimeout)
-        if !switched { try db.execute("PRAGMA synchronous = FULL") }
-        return switched
-    }
-
-    /// Sets the file's journal mode without waiting for other connections (the busy timeout,
-    /// `busyTimeout` again after, is 0 meanwhile); `false` when another connection's use of
-    /// the file refused it.
-    /// - Throws: an error of SQLite other than the file being busy.
-    private static func setJournalMode(_ mode: String, _ db: SQLiteConnection, busyTimeout: Int32) throws(SQLiteError) -> Bool {
-        db.setBusyTimeout(milliseconds: 0)
-        defer { db.setBusyTimeout(milliseconds: busyTimeout) }
-        do {
-            return try db.scalarText("PRAGMA journal_mode = \(mode)") == mode
-        } catch {
-            if error.isBusy { return false }
-            throw error
-        }
-    }
-
-    /// Puts the file back in WAL mode after `enterRollbackJournal`; returns whether it did.
-    /// A connection reading at that instant refuses it (no busy wait): the file then stays in
-    /// rollback mode, as safe, until this store's next write or the next open tries again.
-    static func leaveRollbackJournal(_ db: SQLiteConnection, busyTimeout: Int32) -> Bool {
-        guard (try? setJournalMode("wal", db, busyTimeout: busyTimeout)) == true else { return false }
-        return (try? db.execute("PRAGMA synchronous = FULL")) != nil
     }
 
     /// Any error met while working on the file at `path`, as the `StateError` a caller reads.

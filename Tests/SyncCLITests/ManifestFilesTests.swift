@@ -1,6 +1,7 @@
 import Foundation
 import SyncCLI
 import SyncCore
+import SyncEngine
 import SyncYAML
 import Testing
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 @testable import SyncCLI
 import SyncCore
+import SyncEngine
 import SyncState
 import Testing
 
@@ -39,6 +40,8 @@ final class PlanSandbox {
         files[0].metadata["sample_id"] = .string("S0")
         files[0].tags = ["old"]
         files[1].source = .volume(volume: "rfranklin/input", location: "fastq/old_R2.fastq.gz")
+        // The state stores the digest of what it records, as every apply writes it.
+        for i in 0..<2 { files[i].specDigest = files[i].computedSpecDigest }
         files.append(RecordedFile(address: Address(project: "rfranklin/my-project", path: "raw/gone.bam"),
                                   source: .volume(volume: "rfranklin/input", location: "bam/gone.bam"), metadata: Metadata(),
                                   tags: [], specDigest: "x", fileID: "id-gone", actualName: "gone.bam", jobID: nil,
@@ -69,14 +72,14 @@ final class PlanSandbox {
 struct PlanCommandTests {
     @Test func defaultsAndFlags() throws {
         let plain = try #require(try SBSync.parseAsRoot(["plan"]) as? PlanCommand)
-        #expect(plain.manifest == "sbsync.yaml" && plain.state == nil && plain.out == nil)
-        #expect(!plain.detail && !plain.detailedExitcode && !plain.noColor && !plain.output.json)
+        #expect(plain.manifest == "sbsync.yaml" && plain.stateOption.state == nil && plain.out == nil)
+        #expect(!plain.detail && !plain.detailedExitcode && plain.output.color == .auto && !plain.output.json)
         let full = try #require(try SBSync.parseAsRoot([
             "plan", "--manifest", "m.yaml", "--state", "s.state", "--detail", "--json", "--out", "p.plan",
-            "--detailed-exitcode", "--no-color",
+            "--detailed-exitcode", "--color", "never",
         ]) as? PlanCommand)
-        #expect(full.manifest == "m.yaml" && full.state == "s.state" && full.out == "p.plan")
-        #expect(full.detail && full.detailedExitcode && full.noColor && full.output.json)
+        #expect(full.manifest == "m.yaml" && full.stateOption.state == "s.state" && full.out == "p.plan")
+        #expect(full.detail && full.detailedExitcode && full.output.color == .never && full.output.json)
         do {
             _ = try SBSync.parseAsRoot(["plan", "--detial"])
             Issue.record("a misspelt flag parsed")
@@ -126,7 +129,7 @@ struct PlanCommandTests {
         let files = try sandbox.driftedFiles()
         try sandbox.writeState(files)
         let (manifest, desired) = try ManifestLoader.load(path: sandbox.manifest)
-        let recorded = try PlanCommand.diffState(path: sandbox.defaultState, manifest: manifest, desired: desired, parts: parts).get()
+        let recorded = try StateDiff.compare(desired, manifest: manifest, statePath: sandbox.defaultState, parts: parts)
         let pure = Diff.compute(desired: desired, recorded: files)
         #expect(recorded.plan == pure)
         #expect(pure.counts == PlanCounts(imports: 0, replaces: 1, updates: 1, forgets: 1, unchanged: 1))
@@ -201,12 +204,12 @@ struct PlanCommandTests {
         #expect(!result.stdout.contains("to forget, ") || result.stdout.contains("0 to forget."))
     }
 
-    @Test("colour only when asked for or on a terminal, never with NO_COLOR or --no-color")
+    @Test("colour only when asked for or on a terminal, never with NO_COLOR or --color never")
     func colour() async throws {
         let sandbox = try PlanSandbox()
         #expect(!(try await sandbox.run([])).stdout.contains("\u{1B}["))
         #expect(try await sandbox.run(["--color", "always"]).stdout.contains("\u{1B}[32m+\u{1B}[0m"))
-        #expect(!(try await sandbox.run(["--color", "always", "--no-color"])).stdout.contains("\u{1B}["))
+        #expect(!(try await sandbox.run(["--color", "never"])).stdout.contains("\u{1B}["))
         #expect(!(try await sandbox.run([], environment: ["NO_COLOR": "1"])).stdout.contains("\u{1B}["))
     }
 }

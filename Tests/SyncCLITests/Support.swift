@@ -106,7 +106,7 @@ func jsonValue(_ node: YAMLNode) -> Any {
         case .null, nil: return NSNull()
         case .bool(let b): return b
         case .int(let i): return i
-        case .float(let d): return d
+        case .float(let d): return d.isFinite ? d : "\(d)"  // JSON has no NaN or infinity
         case .string(let s): return s
         }
     }

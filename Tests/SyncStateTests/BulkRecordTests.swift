@@ -3,17 +3,17 @@ import Testing
 import SyncCore
 @testable import SyncState
 
-/// Large batches take another path through `record`: sorted by address before inserting (past
-/// 1,000 files; skipped when already sorted), with a larger page cache (past
-/// `StateStore.bulkBatch`), values bound from one reusable buffer. The stored result must not
-/// depend on which path a batch takes, or on its order.
+/// Large batches go through `record` sorted by address before inserting (past 1,000 files;
+/// skipped when already sorted), with a larger page cache (past `StateStore.largeBatch`),
+/// values bound from one reusable buffer. The stored result must not depend on the batch's
+/// size or order.
 @Suite struct BulkRecordTests {
-    /// More files than `bulkBatch`, in address order, with the cases the fast path must get
+    /// More files than `largeBatch`, in address order, with the cases the fast path must get
     /// right: two projects, non-ASCII paths (where byte order is not `String` order), an empty
     /// location, empty metadata and tags, no file or job id.
     static func largeBatch() -> [RecordedFile] {
         var files: [RecordedFile] = []
-        for i in 0..<(StateStore.bulkBatch + 2_000) {
+        for i in 0..<(StateStore.largeBatch + 2_000) {
             var file = sampleFile(i, project: i % 7 == 0 ? "zeta/ünïcode" : "alpha/project", drs: i % 3 == 0)
             switch i % 11 {
             case 1: file.address.path = "café/e\u{301}-\(i)"     // decomposed é
@@ -107,43 +107,13 @@ import SyncCore
     }
 }
 
-/// Past `StateStore.bulkBatch` files, `record` writes under a rollback journal instead of the
-/// WAL (each new page written once), and puts the file back in WAL mode after.
-@Suite struct BulkJournalTests {
+/// A large `record` is an ordinary WAL transaction, like every other write of the store.
+@Suite struct LargeWriteTests {
     static func journalMode(_ store: StateStore) throws -> String? {
         try store.read { db in try db.scalarText("PRAGMA journal_mode") }
     }
 
-    /// The mode written in the file's header (bytes 18 and 19: 2 for WAL, 1 for a journal).
-    static func headerMode(_ path: String) throws -> [UInt8] {
-        Array(try #require(fileBytes(path))[18..<20])
-    }
-
-    static func walSize(_ path: String) -> Int {
-        (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) ?? 0
-    }
-
-    @Test func aBulkWriteLeavesTheFileInWALModeWithNothingBehind() throws {
-        let dir = TemporaryDirectory()
-        let path = dir.file("bulk.state")
-        let files = BulkRecordTests.largeBatch()
-        do {
-            let store = try StateStore.open(at: path, create: true, options: .testing(clock: ManualClock()))
-            #expect(try Self.journalMode(store) == "wal")
-            try store.withLock(operation: "test") { try store.record(files) }
-            #expect(try Self.journalMode(store) == "wal")
-            #expect(try Self.headerMode(path) == [2, 2])
-            #expect(!FileManager.default.fileExists(atPath: path + "-journal"))
-            // The rows (megabytes of pages) went straight into the file, not through the WAL.
-            #expect(Self.walSize(path) < 100_000)
-            #expect(try store.serial() == 1)
-        }
-        let reopened = try StateStore.open(at: path, create: false)
-        #expect(try Self.journalMode(reopened) == "wal")
-        #expect(try reopened.fileCount() == files.count)  // distinct addresses, byte for byte
-    }
-
-    @Test func aBulkWriteGoesThroughTheWALWhileAnotherConnectionReads() throws {
+    @Test func aLargeWriteGoesThroughTheWALWhileAnotherConnectionReads() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("busy.state")
         let store = try newState(at: path, holding: [sampleFile(0)])
@@ -153,18 +123,17 @@ import SyncCore
         #expect(try reader.scalarInt("SELECT count(*) FROM files") == 1)
         let files = BulkRecordTests.largeBatch()
         try store.withLock(operation: "test") { try store.record(files) }
-        // The reader still sees its snapshot: the write went through the WAL.
+        // The reader still sees its snapshot while the write is already committed.
         #expect(try reader.scalarInt("SELECT count(*) FROM files") == 1)
-        #expect(Self.walSize(path) > 1_000_000)
         try reader.execute("COMMIT")
         #expect(try reader.scalarInt("SELECT count(*) FROM files") == Int64(files.count + 1))
         #expect(try Self.journalMode(store) == "wal")
+        #expect(!FileManager.default.fileExists(atPath: path + "-journal"))
     }
 
-    /// A bad file in the first chunk of rows, in the middle of the pipeline, and in the last
-    /// chunk (inserted with nothing left to encode).
-    @Test(arguments: [17, 2 * StateStore.chunkRows + 17, StateStore.bulkBatch + 1_999])
-    func aFailedBulkWriteStoresNothingAndLeavesWALMode(bad: Int) throws {
+    /// A bad file in the first chunk of rows, in a middle chunk, and in the last one.
+    @Test(arguments: [17, 2 * StateStore.chunkRows + 17, StateStore.largeBatch + 1_999])
+    func aFailedLargeWriteStoresNothing(bad: Int) throws {
         let dir = TemporaryDirectory()
         let path = dir.file("failed.state")
         let store = try newState(at: path, holding: [sampleFile(0)])
@@ -178,70 +147,20 @@ import SyncCore
         #expect(try store.loadAllFiles() == [sampleFile(0)])
         #expect(try store.serial() == 1)
         #expect(try Self.journalMode(store) == "wal")
-        #expect(!FileManager.default.fileExists(atPath: path + "-journal"))
     }
 
-    /// Another process's bulk write, in rollback-journal mode and not yet committed: a store
-    /// opened meanwhile reads the last commit (it cannot switch the file back to WAL yet, which
-    /// must not stop it), and the next open, once the write is done, puts WAL back.
-    @Test func aStoreOpensAndReadsWhileABulkWriteRuns() throws {
+    /// A file a rollback-journal writer (sbsync 0.1's bulk path did this) left in rollback mode
+    /// is put back in WAL mode when it is opened.
+    @Test func aFileLeftInRollbackModeOpensInWALMode() throws {
         let dir = TemporaryDirectory()
-        let path = dir.file("shared.state")
+        let path = dir.file("old.state")
         try newState(at: path, holding: [sampleFile(0)])
-        let writer = try SQLiteConnection(path: path, create: false)
-        #expect(try writer.scalarText("PRAGMA journal_mode = DELETE") == "delete")
-        try writer.execute("BEGIN IMMEDIATE")
-        try StateStore.upsert([sampleFile(1), sampleFile(2)], writer)
-        do {
-            let reader = try StateStore.open(at: path, create: false, options: .testing(clock: ManualClock()))
-            #expect(try reader.loadAllFiles() == [sampleFile(0)])
-            #expect(try Self.headerMode(path) == [1, 1])
-        }
-        try writer.execute("COMMIT")
-        let later = try StateStore.open(at: path, create: false, options: .testing(clock: ManualClock()))
-        #expect(try later.fileCount() == 3)
-        #expect(try Self.journalMode(later) == "wal")
-        #expect(try Self.headerMode(path) == [2, 2])
-    }
-
-    /// What the disk holds when a bulk write dies while its commit writes pages into the file:
-    /// a hot journal beside a file whose first page (written first) already counts pages that
-    /// are not there yet. The next open must roll it back, not call the file truncated, and
-    /// return to WAL mode.
-    @Test func aBulkWriteCutShortIsRolledBackOnTheNextOpen() throws {
-        let dir = TemporaryDirectory()
-        let path = dir.file("live.state"), crashed = dir.file("crashed.state")
-        let before = (0..<100).map { sampleFile($0) }
-        try newState(at: path, holding: before)
         do {
             let db = try SQLiteConnection(path: path, create: false)
             #expect(try db.scalarText("PRAGMA journal_mode = DELETE") == "delete")
-            // A tiny page cache: SQLite spills pages into the file long before the commit.
-            try db.execute("PRAGMA cache_size = 8; PRAGMA synchronous = FULL")
-            try db.execute("BEGIN IMMEDIATE")
-            try StateStore.upsert((100..<5_000).map { sampleFile($0) }, db)
-            try db.execute("UPDATE metadata SET value = value + 1 WHERE key = 'serial'")
-            // SQLite gives the journal the state file's mode: owner only.
-            let mode = try FileManager.default.attributesOfItem(atPath: path + "-journal")[.posixPermissions] as? Int
-            #expect(mode == 0o600)
-            try FileManager.default.copyItem(atPath: path, toPath: crashed)
-            try FileManager.default.copyItem(atPath: path + "-journal", toPath: crashed + "-journal")
-            try db.execute("COMMIT")
         }
-        // The crash: the commit had written the new first page (its header counts every page
-        // of the finished write) and nothing after it.
-        var cut = try #require(fileBytes(crashed))
-        let committed = try #require(fileBytes(path))
-        cut.replaceSubrange(0..<16_384, with: committed.prefix(16_384))
-        try cut.write(to: URL(fileURLWithPath: crashed))
-        let pages = cut[28..<32].reduce(0) { $0 << 8 | Int($1) }
-        try #require(cut.count < pages * 16_384, "the header must count pages the file does not hold")
-
-        let store = try StateStore.open(at: crashed, create: false)
-        #expect(try store.loadAllFiles() == before)
-        #expect(try store.serial() == 1)
+        let store = try StateStore.open(at: path, create: false, options: .testing(clock: ManualClock()))
         #expect(try Self.journalMode(store) == "wal")
-        #expect(!FileManager.default.fileExists(atPath: crashed + "-journal"))
-        #expect(try store.read { db in try db.scalarText("PRAGMA integrity_check") } == "ok")
+        #expect(try store.loadAllFiles() == [sampleFile(0)])
     }
 }

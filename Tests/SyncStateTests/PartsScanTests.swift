@@ -50,45 +50,50 @@ import Testing
         #expect(seen.withLock { $0 } == 0)
     }
 
-    /// `RowDecoder.holds`: true only when the row stores exactly what recording those values
-    /// would store; anything else (even an equal value spelled otherwise) goes to decoding.
-    @Test func aRowHoldsADesiredFileOnlyByteForByte() throws {
+    /// `RowDecoder.isUnchanged`: true only when the row's stored spec digest and source match
+    /// the desired file (SyncCore's fast path); anything else (even an equal value spelled
+    /// otherwise) goes to decoding and the field-by-field comparison.
+    @Test func aRowIsUnchangedUndecodedOnlyOnItsDigestAndSource() throws {
         let dir = TemporaryDirectory()
         let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: ManualClock()))
         var bare = sampleFile(2, drs: true)
         bare.metadata = Metadata()
         bare.tags = []
-        var nan = sampleFile(3)
-        nan.metadata["ratio"] = .float(.nan)
+        bare.specDigest = bare.computedSpecDigest
         var accented = sampleFile(4)
         accented.source = .volume(volume: "rfranklin/input", location: "caf\u{e9}.bam")  // precomposed
-        let files = [sampleFile(0), sampleFile(1, drs: true), bare, nan, accented]
+        accented.specDigest = accented.computedSpecDigest
+        var stale = sampleFile(5)
+        stale.specDigest = "0123"  // not a digest: never taken as one
+        let files = [sampleFile(0), sampleFile(1, drs: true), bare, accented, stale]
         try store.withLock(operation: "test") { try store.record(files) }
 
-        func holds(_ file: RecordedFile, source: FileSource? = nil, metadata: Metadata? = nil, tags: [String]? = nil) throws -> Bool {
-            try store.read { db in
+        func unchanged(_ file: RecordedFile, source: FileSource? = nil, metadata: Metadata? = nil, tags: [String]? = nil) throws -> Bool {
+            let desired = DesiredFile(address: file.address, source: source ?? file.source, metadata: metadata ?? file.metadata,
+                                      tags: tags ?? file.tags, policy: .skip, mark: nil)
+            return try store.read { db in
                 let select = try db.prepare("SELECT \(StateStore.fileColumns) FROM files WHERE project = ? AND path = ?")
                 defer { select.reset() }
                 try select.bind(.text(file.address.project), .text(file.address.path))
                 guard try select.step() else { return false }
                 var decoder = RowDecoder()
-                return decoder.holds(source: source ?? file.source, metadata: metadata ?? file.metadata, tags: tags ?? file.tags, select)
+                return decoder.isUnchanged(desired, select)
             }
         }
-        for file in [sampleFile(0), sampleFile(1, drs: true), bare, accented] { #expect(try holds(file), "\(file.address)") }
+        for file in [sampleFile(0), sampleFile(1, drs: true), bare, accented] { #expect(try unchanged(file), "\(file.address)") }
         let file = sampleFile(0)
         var changed = file.metadata
         changed["lane"] = .int(99)
-        #expect(try !holds(file, metadata: changed))
-        #expect(try !holds(file, metadata: Metadata()))
-        #expect(try !holds(file, tags: file.tags.reversed()))  // the same set: decoded, then compared
-        #expect(try !holds(file, tags: []))
-        #expect(try !holds(file, source: .volume(volume: "rfranklin/other", location: "fastq/" + file.address.path)))
-        #expect(try !holds(file, source: .drs(uri: "drs://nci-crdc.datacommons.io/dg.4DFC/0")))
-        #expect(try !holds(sampleFile(1, drs: true), source: .volume(volume: "drs://nci-crdc.datacommons.io/dg.4DFC/1", location: "")))
-        #expect(try !holds(bare, metadata: Metadata([("k", .null)])))
-        #expect(try !holds(nan))  // NaN equals nothing: left to the ordinary comparison
-        #expect(try !holds(accented, source: .volume(volume: "rfranklin/input", location: "cafe\u{301}.bam")))  // decomposed
+        #expect(try !unchanged(file, metadata: changed))
+        #expect(try !unchanged(file, metadata: Metadata()))
+        #expect(try !unchanged(file, tags: file.tags.reversed()))  // the same set: decoded, then compared
+        #expect(try !unchanged(file, tags: []))
+        #expect(try !unchanged(file, source: .volume(volume: "rfranklin/other", location: "fastq/" + file.address.path)))
+        #expect(try !unchanged(file, source: .drs(uri: "drs://nci-crdc.datacommons.io/dg.4DFC/0")))
+        #expect(try !unchanged(sampleFile(1, drs: true), source: .volume(volume: "drs://nci-crdc.datacommons.io/dg.4DFC/1", location: "")))
+        #expect(try !unchanged(bare, metadata: Metadata([("k", .null)])))
+        #expect(try !unchanged(stale))
+        #expect(try !unchanged(accented, source: .volume(volume: "rfranklin/input", location: "cafe\u{301}.bam")))  // decomposed
     }
 
     @Test(arguments: [1, 2])

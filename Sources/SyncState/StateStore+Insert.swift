@@ -1,29 +1,24 @@
-import Dispatch
 import Foundation
 import SyncCore
 
-/// Writing many files at once: the fast path of `record` for large batches.
+/// Inserting recorded files: the one write path of `record`, for one file or a million.
 ///
-/// A first fill of a million files spends its time in three places: turning records into
-/// column values, SQLite's b-tree inserts, and writing pages to disk. Each is cut here:
 /// - values are encoded into one reusable buffer and bound without copying (`SQLiteRows`);
-/// - past `bulkBatch` files, a second thread encodes the next chunk of rows while SQLite
-///   inserts the current one;
 /// - rows go in in primary-key order, so each lands on the b-tree's last page;
-/// - past `bulkBatch` files, the page cache is larger and the write uses a rollback journal
-///   instead of the WAL (see `enterRollbackJournal`), so every new page is written once.
+/// - a large batch gets a larger page cache for its transaction, so pages the b-tree still
+///   changes are not spilled and read back.
+/// The write itself is an ordinary WAL transaction, like every other write of the store.
 extension StateStore {
-    /// Batches larger than this take the bulk path (a larger page cache, a rollback journal,
-    /// encoding on a second thread).
-    static let bulkBatch = 10_000
+    /// Batches larger than this get a larger page cache.
+    static let largeBatch = 10_000
 
-    /// Rows encoded per chunk on the bulk path.
+    /// Rows encoded per chunk (the buffer is reused between chunks).
     static let chunkRows = 4_096
 
     static func upsert(_ files: [RecordedFile], _ db: SQLiteConnection) throws {
         if files.isEmpty { return }
         let insert = try db.prepare("INSERT OR REPLACE INTO files (\(fileColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-        guard files.count > bulkBatch else { return try insertRows(files, insert) }
+        guard files.count > largeBatch else { return try insertRows(files, insert) }
         // The default page cache (2 MiB) is far smaller than a large batch's pages: SQLite
         // would spill pages the b-tree still changes and read them back, writing many twice.
         // A 64 MiB cache for this batch keeps them until each is written once.
@@ -35,37 +30,13 @@ extension StateStore {
 
     private static func insertRows(_ files: [RecordedFile], _ insert: SQLiteStatement) throws {
         let order = insertionOrder(files)
+        var rows = SQLiteRows()
         try files.withUnsafeBufferPointer { files in
-            guard order.count > bulkBatch else {
-                var rows = SQLiteRows()
-                encode(order[...], of: files, into: &rows)
-                return try run(rows, order[...], of: files, insert)
-            }
-            let chunks = stride(from: 0, to: order.count, by: chunkRows).map { $0..<min($0 + chunkRows, order.count) }
-            let buffers = UnsafeMutableBufferPointer<SQLiteRows>.allocate(capacity: 2)
-            buffers.initialize(repeating: SQLiteRows())
-            defer { buffers.deinitialize(); buffers.deallocate() }
-            let failure = UnsafeMutablePointer<(any Error)?>.allocate(capacity: 1)
-            failure.initialize(to: nil)
-            defer { failure.deinitialize(count: 1); failure.deallocate() }
-            encode(order[chunks[0]], of: files, into: &buffers[0])
-            // Safe: the two calls below touch different buffers; the loop waits for both.
-            let shared = BulkShared(files: files, order: order, buffers: buffers, failure: failure, insert: insert)
-            for k in chunks.indices {
-                let current = k % 2, hasNext = k + 1 < chunks.count
-                DispatchQueue.concurrentPerform(iterations: hasNext ? 2 : 1) { call in
-                    if call == 0 {
-                        do {
-                            try run(shared.buffers[current], shared.order[chunks[k]], of: shared.files, shared.insert)
-                        } catch {
-                            shared.failure.pointee = error
-                        }
-                    } else {
-                        shared.buffers[1 - current].removeAll()
-                        encode(shared.order[chunks[k + 1]], of: shared.files, into: &shared.buffers[1 - current])
-                    }
-                }
-                if let error = failure.pointee { throw error }
+            for start in stride(from: 0, to: order.count, by: chunkRows) {
+                let chunk = order[start..<min(start + chunkRows, order.count)]
+                rows.removeAll()
+                encode(chunk, of: files, into: &rows)
+                try run(rows, chunk, of: files, insert)
             }
         }
     }
@@ -171,41 +142,14 @@ extension StateStore {
             if keys.indices.dropFirst().allSatisfy({ keyOrder.precedes(keys[$0 - 1], keys[$0]) }) {
                 return Array(files.indices)
             }
-            guard keys.count > bulkBatch else {
-                keys.sort(by: keyOrder.precedes)
-                return keys.map(\.index)
-            }
-            // Each half sorted on a thread of its own, then merged.
-            return keys.withUnsafeMutableBufferPointer { keys in
-                let mid = keys.count / 2
-                let halves = [UnsafeMutableBufferPointer(rebasing: keys[..<mid]), UnsafeMutableBufferPointer(rebasing: keys[mid...])]
-                let shared = SortShared(halves: halves, order: keyOrder)  // each call sorts its own half
-                DispatchQueue.concurrentPerform(iterations: 2) { half in
-                    var keys = shared.halves[half]  // the same memory: the pointer is copied
-                    keys.sort(by: shared.order.precedes)
-                }
-                var merged: [Int] = []
-                merged.reserveCapacity(keys.count)
-                var a = 0, b = mid
-                while a < mid, b < keys.count {
-                    if keyOrder.precedes(keys[b], keys[a]) {
-                        merged.append(keys[b].index)
-                        b += 1
-                    } else {
-                        merged.append(keys[a].index)
-                        a += 1
-                    }
-                }
-                for k in a..<mid { merged.append(keys[k].index) }
-                for k in b..<keys.count { merged.append(keys[k].index) }
-                return merged
-            }
+            keys.sort(by: keyOrder.precedes)
+            return keys.map(\.index)
         }
     }
 
     /// The primary key's order on `AddressKey`s over one buffer of path bytes. A total order:
     /// keys at the same address are ordered by their index in the batch.
-    fileprivate struct KeyOrder: @unchecked Sendable {  // Unchecked: reads the buffer only.
+    fileprivate struct KeyOrder {
         let paths: UnsafeRawBufferPointer
 
         func precedes(_ a: AddressKey, _ b: AddressKey) -> Bool {
@@ -218,20 +162,4 @@ extension StateStore {
             return a.index < b.index
         }
     }
-}
-
-/// The two halves of a parallel sort: each call sorts only its own.
-private struct SortShared: @unchecked Sendable {  // Unchecked: disjoint halves, see above.
-    let halves: [UnsafeMutableBufferPointer<StateStore.AddressKey>]
-    let order: StateStore.KeyOrder
-}
-
-/// What the two threads of a bulk insert share: each call touches only its own buffer, and
-/// `failure` is written by the inserting call alone.
-private struct BulkShared: @unchecked Sendable {  // Unchecked: disjoint use, see above.
-    let files: UnsafeBufferPointer<RecordedFile>
-    let order: [Int]
-    let buffers: UnsafeMutableBufferPointer<SQLiteRows>
-    let failure: UnsafeMutablePointer<(any Error)?>
-    let insert: SQLiteStatement
 }

@@ -1,0 +1,116 @@
+public import ArgumentParser
+import Foundation
+public import PlatformAPI
+import SyncCore
+import SyncState
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// The options more than one command takes, declared once and shared through `@OptionGroup`.
+
+/// `-f/--manifest`: the manifest a command works on.
+public struct ManifestOption: ParsableArguments, Sendable {
+    @Option(name: [.customShort("f"), .customLong("manifest")],
+            help: ArgumentHelp("The manifest file.", valueName: "path"))
+    public var manifest = "sbsync.yaml"
+
+    public init() {}
+}
+
+/// `--state`: where the state file is, when not at its default place beside the manifest.
+public struct StatePathOption: ParsableArguments, Sendable {
+    @Option(name: .customLong("state"), help: ArgumentHelp(
+        "The state file (default: .sbsync/<manifest name>.state beside the manifest).", valueName: "path"))
+    public var state: String?
+
+    public init() {}
+
+    /// The state file of `manifest`: `--state`, or the default beside it.
+    public func path(forManifest manifest: String) -> String {
+        state ?? StatePath.defaultPath(forManifest: manifest)
+    }
+}
+
+/// `--endpoint` and `--profile`: how to reach the platform.
+public struct PlatformOptions: ParsableArguments, Sendable {
+    @Option(name: .long, help: ArgumentHelp(
+        "The platform API: a URL ending in /v2 or a short name (cgc, cavatica, bdc, sbg-us, sbg-eu).",
+        valueName: "url-or-name"))
+    public var endpoint: String?
+
+    @Option(name: .long, help: ArgumentHelp("The profile of ~/.sevenbridges/credentials to use.", valueName: "name"))
+    public var profile: String?
+
+    public init() {}
+
+    /// The configuration from these flags, the `SB_*` variables and the credentials file.
+    public func resolve(environment: [String: String]) throws(PlatformConfigError) -> PlatformConfig.Resolution {
+        try PlatformConfig.resolve(profile: profile, endpoint: endpoint, environment: environment)
+    }
+
+    /// Whether the user named a platform on the command line (then missing credentials are an error).
+    public var named: Bool { profile != nil || endpoint != nil }
+}
+
+/// When diagnostics and progress use colour.
+public enum ColorMode: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case auto, always, never
+
+    /// Whether to colour output going to `fileDescriptor`: `always`, or `auto` on a terminal
+    /// with `NO_COLOR` unset (or empty) and `TERM` not `dumb`.
+    public func enabled(fileDescriptor: Int32, environment: [String: String]) -> Bool {
+        switch self {
+        case .always: return true
+        case .never: return false
+        case .auto:
+            if let noColor = environment["NO_COLOR"], !noColor.isEmpty { return false }
+            if environment["TERM"] == "dumb" { return false }
+            return isatty(fileDescriptor) == 1
+        }
+    }
+}
+
+/// `--json` and `--color`: how a command writes.
+public struct OutputOptions: ParsableArguments, Sendable {
+    @Option(name: .long, help: "Colour the output: auto (on a terminal, unless NO_COLOR is set), always, never.")
+    public var color: ColorMode = .auto
+
+    @Flag(name: .long, help: "Print machine-readable JSON on standard output instead of text.")
+    public var json = false
+
+    public init() {}
+
+    /// Whether to colour what goes to standard output (1) or standard error (2).
+    public func colored(_ fileDescriptor: Int32, _ environment: [String: String]) -> Bool {
+        color.enabled(fileDescriptor: fileDescriptor, environment: environment)
+    }
+}
+
+/// `-f/--manifest` and `--state`, for the commands that work on a state.
+struct StateOptions: ParsableArguments {
+    @OptionGroup var manifestOption: ManifestOption
+    @OptionGroup var stateOption: StatePathOption
+
+    var manifest: String { manifestOption.manifest }
+
+    /// The state file's path: `--state`, or the default beside the manifest.
+    var path: String { stateOption.path(forManifest: manifest) }
+
+    /// Opens the existing state file.
+    func open() throws(StateError) -> StateStore {
+        try StateStore.open(at: path, create: false)
+    }
+}
+
+/// Parses `PROJECT:PATH` arguments, or says what is wrong with one.
+func parseAddresses(_ arguments: [String]) throws -> [Address] {
+    try arguments.map { text in
+        guard let address = Address(text), address.project.contains("/") else {
+            throw ValidationError("'\(text)' is not an address; write PROJECT:PATH, e.g. rfranklin/my-project:raw/s1_R1.fastq.gz")
+        }
+        return address
+    }
+}

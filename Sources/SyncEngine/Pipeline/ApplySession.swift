@@ -1,0 +1,181 @@
+import Foundation
+public import PlatformAPI
+public import SyncCore
+public import SyncState
+import Synchronization
+public import SyncYAML
+
+/// `apply` as one sequence (DESIGN.md "One pipeline"): lock the state → check a saved plan →
+/// expand prefixes → settle what an interrupted run left → the same diff as `plan` (or the
+/// saved plan, exactly) → confirm → execute. The CLI supplies the confirmation and renders
+/// what each step reports; every rule lives here or below.
+public final class ApplySession: Sendable {
+    /// What the session needs to know about the run.
+    public struct Request: Sendable {
+        /// The manifest file.
+        public var manifestPath: String
+        /// The state file (created when missing).
+        public var statePath: String
+        /// A plan saved by `plan --out`, to run exactly; and the file it came from.
+        public var saved: (plan: SavedPlan, file: String)?
+
+        public init(manifestPath: String, statePath: String, saved: (plan: SavedPlan, file: String)? = nil) {
+            self.manifestPath = manifestPath
+            self.statePath = statePath
+            self.saved = saved
+        }
+    }
+
+    /// Why a run stopped before executing; every case is for the user to act on.
+    public enum Failure: Error, Sendable {
+        /// The manifest, or the expansion of its prefixes, has errors.
+        case invalid([Diagnostic])
+        /// The state could not be opened, locked or read (`.locked` names the holder).
+        case state(StateError)
+        /// The saved plan no longer fits; each reason says why.
+        case stale([String])
+        /// Listing volume prefixes failed.
+        case listing(PlatformError)
+    }
+
+    /// How a run ended.
+    public enum Outcome: Sendable {
+        /// The plan had no changes; nothing was executed.
+        case noChanges(Plan)
+        /// The confirmation was declined; nothing was changed.
+        case declined(Plan)
+        /// The plan was carried out (perhaps interrupted: see the report).
+        case executed(Plan, ExecutionReport)
+    }
+
+    /// Hooks for the caller, called in this order, each at most once.
+    public struct Hooks: Sendable {
+        /// Unfinished batches of an interrupted run were settled.
+        public var settled: @Sendable (SettleReport) -> Void
+        /// The plan to carry out (saved or made).
+        public var planned: @Sendable (Plan) -> Void
+        /// Whether to go ahead with a plan that has changes (not asked for a saved plan).
+        public var confirm: @Sendable (Plan) async -> Bool
+
+        public init(settled: @escaping @Sendable (SettleReport) -> Void = { _ in },
+                    planned: @escaping @Sendable (Plan) -> Void = { _ in },
+                    confirm: @escaping @Sendable (Plan) async -> Bool) {
+            self.settled = settled
+            self.planned = planned
+            self.confirm = confirm
+        }
+    }
+
+    private let request: Request
+    private let client: PlatformClient
+    private let options: ExecutorOptions
+    private let clock: any PlatformClock
+    private let onEvent: @Sendable (ExecutorEvent) -> Void
+    /// The executor once it exists, and whether a stop was asked for before it did.
+    private let executor = Mutex<(executor: Executor?, stop: Bool)>((nil, false))
+
+    /// - Parameters:
+    ///   - client: the platform; its clock should be `clock`.
+    ///   - onEvent: the executor's progress events.
+    public init(_ request: Request, client: PlatformClient, options: ExecutorOptions, clock: any PlatformClock,
+                onEvent: @escaping @Sendable (ExecutorEvent) -> Void) {
+        self.request = request
+        self.client = client
+        self.options = options
+        self.clock = clock
+        self.onEvent = onEvent
+    }
+
+    /// Stops submitting new batches (what is in flight is still settled); safe from any thread.
+    public func requestStop() {
+        let current = executor.withLock { state -> Executor? in
+            state.stop = true
+            return state.executor
+        }
+        current?.requestStop()
+    }
+
+    /// Runs the sequence.
+    /// - Throws: `Failure`; `ExecutorError` or `PlatformError` when the run cannot go on
+    ///   (the journal keeps what was in flight); `CancellationError`.
+    public func run(_ hooks: Hooks) async throws -> Outcome {
+        let loaded = PlanPipeline.load(request.manifestPath)
+        guard let valid = loaded.valid else { throw Failure.invalid(loaded.diagnostics) }
+        let manifest = valid.manifest
+        var desired = valid.desired
+        let manifestSHA256 = FileManager.default.contents(atPath: request.manifestPath).map { SavedPlan.sha256(of: $0) } ?? ""
+
+        // The state, locked for the whole run.
+        let stateExisted = FileManager.default.fileExists(atPath: request.statePath)
+        let store: StateStore
+        do throws(StateError) {
+            store = try StateStore.open(at: request.statePath, create: true)
+            _ = try store.acquireLock(operation: "apply")
+        } catch {
+            throw Failure.state(error)
+        }
+        defer { try? store.releaseLock() }
+
+        // A saved plan must still fit, before anything (settling included) changes the state.
+        if let saved = request.saved {
+            let reasons = staleness(of: saved.plan, store: store, stateExisted: stateExisted, manifestSHA256: manifestSHA256)
+            if !reasons.isEmpty { throw Failure.stale(reasons) }
+        }
+
+        // The lock expires when its heartbeat is old; long waits (DRS pace, polls) write nothing.
+        let heartbeat = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(30))
+                try? store.refreshLock()
+            }
+        }
+        defer { heartbeat.cancel() }
+
+        let executor = Executor(client: client, store: store, options: options, clock: clock, onEvent: onEvent)
+        let stopAlready = self.executor.withLock { state -> Bool in
+            state.executor = executor
+            return state.stop
+        }
+        if stopAlready { executor.requestStop() }
+
+        if request.saved == nil {
+            desired = try await PlanPipeline.expand(manifest, desired, using: client.reader)
+        }
+
+        // Settle what an interrupted apply left, against what the manifest wants now.
+        var byAddress: [Address: DesiredFile] = [:]
+        byAddress.reserveCapacity(desired.count)
+        for file in desired.files { byAddress[file.address] = file }
+        let settled = try await executor.settle(desired: byAddress)
+        if settled.batches > 0 { hooks.settled(settled) }
+
+        let plan: Plan
+        if let saved = request.saved {
+            plan = try saved.plan.plan()
+        } else {
+            do throws(StateError) {
+                plan = try PlanPipeline.plan(manifest, desired, store: store)
+            } catch {
+                throw Failure.state(error)
+            }
+        }
+        hooks.planned(plan)
+        guard plan.hasChanges else { return .noChanges(plan) }
+        if request.saved == nil, await !hooks.confirm(plan) { return .declined(plan) }
+        let report = try await executor.execute(plan.changes)
+        return .executed(plan, report)
+    }
+
+    /// Why the saved plan no longer fits the manifest and the state (empty: it fits).
+    private func staleness(of saved: SavedPlan, store: StateStore, stateExisted: Bool, manifestSHA256: String) -> [String] {
+        // A plan made before the first apply was made against no state file at all.
+        var reasons = saved.staleness(manifestSHA256: manifestSHA256,
+                                      lineage: stateExisted ? store.lineage : nil,
+                                      serial: stateExisted ? (try? store.serial()) ?? -1 : 0)
+        if reasons.isEmpty, let unfinished = try? store.unfinishedBatches(), !unfinished.isEmpty {
+            reasons.append("the state '\(request.statePath)' has \(unfinished.count) unfinished batch(es) of an interrupted apply; "
+                + "run 'sbsync apply' without a plan file to settle them, then plan again")
+        }
+        return reasons
+    }
+}

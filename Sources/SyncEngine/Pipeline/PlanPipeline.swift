@@ -1,0 +1,125 @@
+import Foundation
+public import PlatformAPI
+public import SyncCore
+public import SyncState
+public import SyncYAML
+
+/// The pipeline `plan` and `apply` share (DESIGN.md "One pipeline"):
+/// load the manifest → desired state → expand volume prefixes (read-only platform calls) →
+/// diff against the state → `Plan`. `apply` runs the same stages inside `ApplySession`,
+/// after settling the journal; so the same inputs give the same plan to both.
+public enum PlanPipeline {
+    /// A manifest read from disk: every problem found offline and, when it parsed, the model
+    /// and its offline desired state.
+    public struct LoadedManifest: Sendable {
+        public var path: String
+        public var check: ManifestLoader.Check
+        /// SHA-256 of the file's bytes, when asked for and readable (saved plans).
+        public var sha256: String?
+
+        /// The manifest and its offline desired state, when it has no error.
+        public var valid: (manifest: Manifest, desired: DesiredState)? {
+            guard check.isValid, let manifest = check.manifest, let desired = check.state else { return nil }
+            return (manifest, desired)
+        }
+
+        /// Problems of severity warning (a valid manifest may have some).
+        public var diagnostics: [Diagnostic] { check.diagnostics }
+    }
+
+    /// Where the files under volume prefixes come from.
+    public enum Prefixes: Sendable {
+        /// Listed through the platform's read-only calls.
+        case listed(PlatformReader)
+        /// Left unexpanded, for this reason (shown in the plan's notes).
+        case unexpanded(reason: String)
+    }
+
+    /// What went wrong in a stage; each is the user's input or the platform, not a bug.
+    public enum Failure: Error, Sendable {
+        /// The manifest (or the expansion of its listings) has errors: print them.
+        case invalid([Diagnostic])
+        /// Listing volume prefixes failed.
+        case listing(PlatformError)
+        /// The state could not be read.
+        case state(StateError)
+    }
+
+    /// The plan and where the state stood.
+    public struct Result: Sendable {
+        public var plan: Plan
+        public var lineage: String?
+        public var serial: Int64
+    }
+
+    // MARK: Stages
+
+    /// Stage 1: parse, decode, validate and expand the manifest offline.
+    /// - Parameter fingerprint: also take the file's SHA-256 (before parsing, so a file changed
+    ///   meanwhile makes a saved plan stale rather than wrong).
+    public static func load(_ path: String, fingerprint: Bool = false) -> LoadedManifest {
+        var sha256: String?
+        if fingerprint, let bytes = FileManager.default.contents(atPath: path) {
+            sha256 = SavedPlan.sha256(of: bytes)
+        }
+        return LoadedManifest(path: path, check: ManifestLoader.check(path: path), sha256: sha256)
+    }
+
+    /// Stage 2: the desired state with every volume prefix listed.
+    /// - Throws: `Failure.invalid` (e.g. a listed object lands on another entry's address),
+    ///   `Failure.listing`, or `CancellationError`.
+    public static func expand(_ manifest: Manifest, _ desired: DesiredState, using reader: PlatformReader) async throws -> DesiredState {
+        guard !manifest.prefixes.isEmpty else { return desired }
+        let listings: PrefixListings
+        do {
+            listings = try await PrefixListings.list(manifest, using: PlatformVolumeListing(reader: reader))
+        } catch let error as PlatformError {
+            throw Failure.listing(error)
+        }
+        let expansion = manifest.expand(listings: listings)
+        guard expansion.isValid else { throw Failure.invalid(expansion.diagnostics) }
+        return expansion.state
+    }
+
+    /// Stages 2 and 3 for `plan`: expand (or not), then diff against the state file at
+    /// `statePath` (a missing file is an empty state), notes included.
+    public static func plan(_ manifest: Manifest, _ desired: DesiredState, prefixes: Prefixes,
+                            statePath: String) async throws -> Result {
+        var desired = desired
+        var reason = "plan ran with --offline"
+        switch prefixes {
+        case .listed(let reader): desired = try await expand(manifest, desired, using: reader)
+        case .unexpanded(let why): reason = why
+        }
+        let outcome: StateDiff.Outcome
+        do throws(StateError) {
+            outcome = try StateDiff.compare(desired, manifest: manifest, statePath: statePath)
+        } catch {
+            throw Failure.state(error)
+        }
+        var plan = outcome.plan
+        plan.notes = notes(manifest: manifest.file, desired: desired, setAside: outcome.setAside, reason: reason)
+        return Result(plan: plan, lineage: outcome.lineage, serial: outcome.serial)
+    }
+
+    /// Stage 3 against an open (locked) store, for `apply`: every prefix is listed by then.
+    static func plan(_ manifest: Manifest, _ desired: DesiredState, store: StateStore) throws(StateError) -> Plan {
+        try StateDiff.compare(desired, manifest: manifest, store: store).plan
+    }
+
+    /// What a reader of the plan must know: prefixes left unexpanded and recorded files
+    /// set aside for them.
+    static func notes(manifest path: String, desired: DesiredState, setAside: Int, reason: String) -> [String] {
+        var notes: [String] = []
+        for reference in desired.unexpandedPrefixes {
+            let shown = reference.prefix.isEmpty ? "(the whole volume)" : "'\(reference.prefix)'"
+            notes.append("\(path):\(reference.mark): volume prefix \(shown) of '\(reference.volume)' was not expanded: "
+                + "\(reason); apply lists it")
+        }
+        if setAside > 0 {
+            notes.append("\(setAside) recorded \(setAside == 1 ? "file" : "files") under those prefixes "
+                + "\(setAside == 1 ? "was" : "were") not compared and will not be forgotten")
+        }
+        return notes
+    }
+}

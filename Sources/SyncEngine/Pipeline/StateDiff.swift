@@ -1,0 +1,92 @@
+import Foundation
+public import SyncCore
+public import SyncState
+
+/// The diff stage of the pipeline: the desired state against the recorded one, streamed from
+/// the state store (never held whole) and compared on every core for a large manifest.
+///
+/// Each recorded row is judged by SyncCore's one rule (`Diff.isUnchanged`): the state's scan
+/// counts a row whose stored spec digest and source match its desired file without decoding
+/// it; every other row is decoded and goes through `StreamingDiff`.
+public enum StateDiff {
+    /// The plan, and where the state stood when it was read.
+    public struct Outcome: Sendable {
+        public var plan: Plan
+        /// The state's lineage; `nil` when there is no state file yet.
+        public var lineage: String?
+        /// The serial the files were read at (0 without a state file).
+        public var serial: Int64
+        /// Recorded files left out because an unexpanded prefix may still want them.
+        public var setAside: Int
+    }
+
+    /// Desired files from which the state is compared on every core.
+    public static let parallelMinimum = 50_000
+
+    /// Compares `desired` with the state file at `path`; a missing file is an empty state
+    /// (nothing imported yet), and is not created.
+    /// - Throws: `StateError` for a state that cannot be read.
+    public static func compare(_ desired: DesiredState, manifest: Manifest, statePath path: String,
+                               parts: Int? = nil) throws(StateError) -> Outcome {
+        let store: StateStore
+        do throws(StateError) {
+            store = try StateStore.open(at: path, create: false)
+        } catch {
+            if case .notFound = error {
+                return Outcome(plan: StreamingDiff(desired: desired).finish(), lineage: nil, serial: 0, setAside: 0)
+            }
+            throw error
+        }
+        return try compare(desired, manifest: manifest, store: store, parts: parts)
+    }
+
+    /// Compares `desired` with what `store` records, from one snapshot of it.
+    /// - Parameter parts: threads to read and compare on; by default one per core (up to 4)
+    ///   for a large manifest, else one.
+    public static func compare(_ desired: DesiredState, manifest: Manifest, store: StateStore,
+                               parts: Int? = nil) throws(StateError) -> Outcome {
+        let prefixes = desired.unexpandedPrefixes.map { (reference: $0, prefix: manifest.volumes[$0.group].prefixes[$0.index]) }
+        let parts = parts ?? (desired.count >= parallelMinimum ? min(4, ProcessInfo.processInfo.activeProcessorCount) : 1)
+        let diffs = DiffParts(count: parts, desired: desired)
+        let serial = try store.forEachFile(parts: parts, comparingWith: desired, unchanged: { part, position, address in
+            diffs.diffs[part].addUnchanged(position: position, project: address.project)
+        }) { part, file, complete in
+            // A recorded file that an unexpanded prefix may still want is not forgotten:
+            // without the listing, nobody can know.
+            if !prefixes.isEmpty, case .volume(let volume, let location) = file.source, desired[file.address] == nil,
+               prefixes.contains(where: { $0.reference.volume == volume && $0.prefix.includes(location: location) }) {
+                diffs.setAside[part] += 1
+            } else {
+                diffs.diffs[part].add(file, complete: complete)
+            }
+        }
+        let (plan, setAside) = diffs.finish()
+        return Outcome(plan: plan, lineage: store.lineage, serial: serial, setAside: setAside)
+    }
+
+    /// One streaming diff (and set-aside count) per part of a state read in parts; each part's
+    /// thread touches only its own element.
+    private final class DiffParts: @unchecked Sendable {  // Unchecked: disjoint per-part elements, read after the join.
+        let diffs: UnsafeMutableBufferPointer<StreamingDiff>
+        let setAside: UnsafeMutableBufferPointer<Int>
+
+        init(count: Int, desired: DesiredState) {
+            diffs = .allocate(capacity: count)
+            diffs.initialize(repeating: StreamingDiff(desired: desired))
+            setAside = .allocate(capacity: count)
+            setAside.initialize(repeating: 0)
+        }
+
+        deinit {
+            diffs.deinitialize()
+            diffs.deallocate()
+            setAside.deallocate()
+        }
+
+        func finish() -> (Plan, Int) {
+            var diff = diffs[0]
+            for part in diffs.indices.dropFirst() { diff.merge(diffs[part]) }
+            return (diff.finish(), setAside.reduce(0, +))
+        }
+    }
+}

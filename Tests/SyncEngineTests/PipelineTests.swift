@@ -1,0 +1,102 @@
+import Foundation
+import PlatformAPI
+import SyncCore
+import SyncEngine
+import SyncState
+import Testing
+
+/// `plan` and `apply` run one pipeline: for the same manifest and state they get the same plan,
+/// and it is the plan of the pure diff over every recorded file (the slow twin of the state's scan).
+@Suite("one pipeline for plan and apply")
+struct PipelineTests {
+    /// A manifest of `count` DRS entries and a state that drifted from it in every way a plan shows,
+    /// plus changes that are only other bytes for the same values (not changes).
+    struct Drifted {
+        let manifestPath: String
+        let statePath: String
+        var expected = PlanCounts()
+    }
+
+    static let nfc = "caf\u{E9}", nfd = "cafe\u{301}"
+
+    static func makeDrifted(in directory: URL, count: Int) throws -> Drifted {
+        var yaml = "version: 1\nproject: alice/p1\ndefaults:\n  tags: [cohort]\ndrs:\n"
+        yaml.reserveCapacity(count * 120)
+        for i in 0..<count {
+            yaml += "  - {uri: \"drs://drs.example.org/obj-\(i)\", name: f\(i).cram, folder: \"d\(i % 37)\", "
+                + "metadata: {n: \(i), who: \(nfc), z: 0.0}, tags: [t\(i % 3), x]}\n"
+        }
+        let manifestPath = directory.appendingPathComponent("cohort.yaml").path
+        try Data(yaml.utf8).write(to: URL(fileURLWithPath: manifestPath))
+        let loaded = PlanPipeline.load(manifestPath)
+        let desired = try #require(loaded.valid).desired
+
+        var drifted = Drifted(manifestPath: manifestPath, statePath: directory.appendingPathComponent("cohort.state").path)
+        var records: [RecordedFile] = []
+        for (i, file) in desired.files.enumerated() {
+            var metadata = file.metadata, tags = file.tags, source = file.source
+            switch i % 10 {
+            case 0: drifted.expected.imports += 1; continue                             // not recorded → import
+            case 1: metadata["n"] = .int(-1); drifted.expected.updates += 1            // value changed → update
+            case 2: tags.append("old"); drifted.expected.updates += 1                  // tag added → update
+            case 3: source = .drs(uri: "drs://drs.example.org/was-\(i)"); drifted.expected.replaces += 1
+            case 4: metadata["who"] = .string(nfd); drifted.expected.unchanged += 1   // other bytes, same value
+            case 5: tags.reverse(); drifted.expected.unchanged += 1                    // other order, same set
+            case 6: metadata["z"] = .float(-0.0); drifted.expected.unchanged += 1      // -0.0 is 0.0
+            case 7: metadata["n"] = .float(Double(i)); drifted.expected.updates += 1   // float ≠ int
+            default: drifted.expected.unchanged += 1
+            }
+            records.append(RecordedFile(address: file.address, source: source, metadata: metadata, tags: tags,
+                                        specDigest: SpecDigest.compute(source: source, metadata: metadata, tags: tags),
+                                        fileID: "id\(i)", actualName: file.address.name, jobID: nil, createdAt: 1, updatedAt: 1))
+        }
+        for i in 0..<(count / 20) {  // gone from the manifest → forget
+            let address = Address(project: "alice/p1", path: "gone/g\(i).cram")
+            let source = FileSource.drs(uri: "drs://drs.example.org/g\(i)")
+            records.append(RecordedFile(address: address, source: source, metadata: Metadata(), tags: [],
+                                        specDigest: SpecDigest.compute(source: source, metadata: Metadata(), tags: []), fileID: nil, actualName: address.name, jobID: nil,
+                                        createdAt: 1, updatedAt: 1))
+            drifted.expected.forgets += 1
+        }
+        let store = try StateStore.open(at: drifted.statePath, create: true)
+        try store.withLock(operation: "test") { try store.record(records) }
+        return drifted
+    }
+
+    @Test("a large drifted state: plan's plan, apply's plan and the pure diff's plan are one plan")
+    func samePlan() async throws {
+        let harness = try Harness(objects: [:])
+        // Past `StateDiff.parallelMinimum`, so the state is read in parts on every core.
+        let drifted = try Self.makeDrifted(in: harness.directory, count: StateDiff.parallelMinimum + 2_000)
+        let (manifest, desired) = try #require(PlanPipeline.load(drifted.manifestPath).valid)
+
+        let planned = try await PlanPipeline.plan(manifest, desired, prefixes: .unexpanded(reason: "test"),
+                                                  statePath: drifted.statePath)
+        #expect(planned.plan.counts == drifted.expected)
+
+        let pure = Diff.compute(desired: desired,
+                                recorded: try StateStore.open(at: drifted.statePath, create: false).loadAllFiles())
+        #expect(planned.plan == pure)
+
+        // Apply up to its confirmation, declined: nothing is executed.
+        let seen = PlanBox()
+        let session = ApplySession(.init(manifestPath: drifted.manifestPath, statePath: drifted.statePath),
+                                   client: harness.client, options: ExecutorOptions(), clock: harness.clock, onEvent: { _ in })
+        let outcome = try await session.run(.init(planned: { seen.set($0) }, confirm: { _ in false }))
+        guard case .declined(let applyPlan) = outcome else {
+            Issue.record("apply did not stop at its confirmation: \(outcome)")
+            return
+        }
+        #expect(applyPlan == planned.plan)
+        #expect(seen.get() == planned.plan)
+        #expect(await harness.importCalls() == 0)
+    }
+}
+
+/// A plan handed out of a `@Sendable` hook.
+final class PlanBox: @unchecked Sendable {  // Unchecked: guarded by the lock.
+    private let lock = NSLock()
+    private var plan: Plan?
+    func set(_ value: Plan) { lock.withLock { plan = value } }
+    func get() -> Plan? { lock.withLock { plan } }
+}
