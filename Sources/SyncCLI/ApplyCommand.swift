@@ -298,10 +298,12 @@ final class InterruptHandler {
             let n = count.increment()
             if n == 1 {
                 session.requestStop()
-                io.stderr("\nsbsync: stopping: no new batches; waiting for those in flight (Ctrl-C again to exit at once)\n")
+                io.stderr("\n")
+                io.notice("stopping: no new batches; waiting for those in flight (Ctrl-C again to exit at once)")
             } else {
-                io.stderr("\nsbsync: exiting; the next apply settles what was in flight\n")
-                exit(130)
+                io.stderr("\n")
+                io.notice("exiting; the next apply settles what was in flight")
+                exit(ExitStatus.interrupted.rawValue)
             }
         }
         source.resume()

@@ -12,7 +12,7 @@ public struct SBSync: AsyncParsableCommand {
         abstract: "Keep files in Seven Bridges platform projects in step with a YAML manifest.",
         discussion: """
             The manifest declares files to import from cloud-storage volumes and GA4GH DRS URIs. \
-            Exit codes: 0 success, 1 error, 2 changes pending (plan --detailed-exitcode), 3 apply finished with failed items, 4 saved plan is stale, 5 state locked, 64 usage, 130 interrupted.
+            Exit codes: \(ExitStatus.summary(ExitStatus.allCases)).
             """,
         version: SBSyncVersion.current,
         subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, StateCommand.self, ForceUnlockCommand.self]

@@ -4,7 +4,7 @@ import SyncState
 import Testing
 
 /// A built binary next to `sbsync`.
-private func sibling(_ name: String) throws -> String {
+func sibling(_ name: String) throws -> String {
     let path = URL(fileURLWithPath: try sbsyncBinary()).deletingLastPathComponent().appendingPathComponent(name).path
     guard FileManager.default.isExecutableFile(atPath: path) else {
         Issue.record("\(name) not found beside sbsync; build it first (`swift build`)")
@@ -14,7 +14,7 @@ private func sibling(_ name: String) throws -> String {
 }
 
 /// `sbsync-emulator` as a separate process, on a free port.
-private final class EmulatorProcess {
+final class EmulatorProcess {
     let process = Process()
     let endpoint: String
     var admin: String { String(endpoint.dropLast(3)) + "/_admin" }
