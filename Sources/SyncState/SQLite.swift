@@ -174,6 +174,11 @@ final class SQLiteStatement {
 
     /// Steps to completion (for statements without results).
     func run(_ values: SQLiteValue...) throws(SQLiteError) {
+        try run(values)
+    }
+
+    /// Steps to completion with `values` bound to parameters 1, 2, ….
+    func run(_ values: [SQLiteValue]) throws(SQLiteError) {
         for (i, value) in values.enumerated() { try bind(value, at: Int32(i + 1)) }
         defer { reset() }
         while try step() {}

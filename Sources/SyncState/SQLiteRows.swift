@@ -65,6 +65,22 @@ struct SQLiteRows {
         slots.append(bytes.count == start ? .null : .blob(start: start, count: bytes.count - start))
     }
 
+    /// Appends the checksum (`RowChecksum`) of the values of the current row so far.
+    mutating func appendChecksum() {
+        var sum = RowChecksum.Sum()
+        bytes.withUnsafeBytes { buffer in
+            for slot in slots[rowStarts[rowStarts.count - 1]...] {
+                switch slot {
+                case .null: sum.addNull()
+                case .int(let value): sum.add(value)
+                case .text(let start, let count): sum.add(text: UnsafeRawBufferPointer(rebasing: buffer[start..<start + count]))
+                case .blob(let start, let count): sum.add(blob: UnsafeRawBufferPointer(rebasing: buffer[start..<start + count]))
+                }
+            }
+        }
+        slots.append(.int(sum.stored))
+    }
+
     /// Binds the values of row `row` to parameters 1, 2, … of `statement` and steps it to
     /// completion. The statement is reset and its bindings cleared before this returns, so it
     /// never keeps a pointer into this buffer.

@@ -36,7 +36,11 @@ public enum StateError: Error, Sendable, Equatable, CustomStringConvertible {
         case .newerFormat(let path, let found, let supported):
             return "state file '\(path)' was written by a newer sbsync (format \(found); this sbsync reads up to format \(supported)); upgrade sbsync. The file was not changed."
         case .damaged(let path, let detail):
-            return "state file '\(path)' is damaged (\(detail)); it was not changed. Restore it from a backup (a '\(path).v*.bak' copy beside it, or your own), or move it aside to start afresh: sbsync then re-adopts files it finds on the platform"
+            return "state file '\(path)' is damaged (\(detail)); it was not changed. Restore it from a backup (a '\(path).v*.bak' copy beside it, or your own). "
+                + "Do not simply move it aside: a new state knows no file, so apply would import every file again, "
+                + "as a second copy under 'conflict: rename' and replacing the file (and its metadata edited on the platform) under 'overwrite'. "
+                + "If there is no backup, make the first apply on a new state use 'conflict: skip' (set it in the manifest's defaults): "
+                + "files already on the platform are then skipped, not duplicated"
         case .notAStateFile(let path):
             return "'\(path)' is not an sbsync state file; it was not changed. Pass --state with the path of a state file, or a path where none exists yet"
         case .locked(let path, let holder):
@@ -74,14 +78,19 @@ public struct LockInfo: Sendable, Hashable, Codable, CustomStringConvertible {
     public var createdAt: Int64
     /// Unix seconds of the last sign of life.
     public var heartbeatAt: Int64
+    /// The holder's boot id and PID namespace (`StateStore.machineIdentity`); empty in a lock
+    /// taken by an sbsync before format 2. A pid means something only within both.
+    public var machine: String
 
-    public init(holder: String, pid: Int32, host: String, operation: String, createdAt: Int64, heartbeatAt: Int64) {
+    public init(holder: String, pid: Int32, host: String, operation: String, createdAt: Int64, heartbeatAt: Int64,
+                machine: String = "") {
         self.holder = holder
         self.pid = pid
         self.host = host
         self.operation = operation
         self.createdAt = createdAt
         self.heartbeatAt = heartbeatAt
+        self.machine = machine
     }
 
     public var description: String {

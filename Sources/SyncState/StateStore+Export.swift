@@ -21,7 +21,7 @@ extension StateStore {
                     lineage: lineage,
                     serial: try db.scalarInt("SELECT value FROM metadata WHERE key = 'serial'") ?? 0,
                     files: try Self.loadFiles(db, path: path),
-                    folders: try Self.loadFolders(db),
+                    folders: try Self.loadFolders(db, path: path),
                     journal: try Self.loadBatches(db, where: "1"),
                     lock: try Self.readLock(db))
             }

@@ -3,7 +3,9 @@ public import SyncCore
 
 /// Recorded files and folder ids.
 extension StateStore {
-    static let fileColumns = "project, path, source_kind, source, location, metadata, tags, spec_digest, file_id, actual_name, job_id, created_at, updated_at"
+    static let fileColumns = "project, path, source_kind, source, location, metadata, tags, spec_digest, file_id, actual_name, job_id, created_at, updated_at, checksum"
+    /// The columns the checksum (the last of `fileColumns`) sums.
+    static let checksummedFileColumns: Int32 = 13
 
     // MARK: Writing
 
@@ -128,10 +130,13 @@ extension StateStore {
     /// Records folder ids (insert or replace by project and path), in one transaction.
     public func record(folders: [FolderRecord]) throws(StateError) {
         try write { db, now in
-            let insert = try db.prepare("INSERT OR REPLACE INTO folders (project, path, folder_id, created, recorded_at) VALUES (?, ?, ?, ?, ?)")
+            let insert = try db.prepare("INSERT OR REPLACE INTO folders (\(Self.folderColumns)) VALUES (?, ?, ?, ?, ?, ?)")
             for folder in folders {
                 guard !folder.path.isEmpty else { throw StateError.invalidValue("a folder id for the project root of '\(folder.project)'") }
-                try insert.run(.text(folder.project), .text(folder.path), .text(folder.id), .int(folder.createdBySbsync ? 1 : 0), .int(now))
+                var values: [SQLiteValue] = [.text(folder.project), .text(folder.path), .text(folder.id),
+                                             .int(folder.createdBySbsync ? 1 : 0), .int(now)]
+                values.append(.int(RowChecksum.of(values)))
+                try insert.run(values)
             }
         }
     }
@@ -139,26 +144,35 @@ extension StateStore {
     /// The id of folder `path` in `project`, if recorded.
     public func folderID(project: String, path folderPath: String) throws(StateError) -> String? {
         try read { db in
-            let select = try db.prepare("SELECT folder_id FROM folders WHERE project = ? AND path = ?")
+            let select = try db.prepare("SELECT \(Self.folderColumns) FROM folders WHERE project = ? AND path = ?")
             defer { select.reset() }
             try select.bind(.text(project), .text(folderPath))
-            return try select.step() ? select.text(0) : nil
+            return try select.step() ? try Self.folder(select, path: path).id : nil
         }
+    }
+
+    static let folderColumns = "project, path, folder_id, created, recorded_at, checksum"
+
+    /// The folder of the current row, its checksum verified.
+    static func folder(_ row: SQLiteStatement, path: String) throws -> FolderRecord {
+        let folder = FolderRecord(project: row.text(0) ?? "", path: row.text(1) ?? "", id: row.text(2) ?? "",
+                                  createdBySbsync: row.int64(3) != 0, recordedAt: row.int64(4))
+        guard RowChecksum.of(row, columns: 5) == row.int64(5) else {
+            throw StateError.damaged(path: path, detail: "the record of folder '\(folder.project):\(folder.path)' fails its checksum")
+        }
+        return folder
     }
 
     /// Every recorded folder, sorted by project and path.
     public func allFolders() throws(StateError) -> [FolderRecord] {
-        try read { db in try Self.loadFolders(db) }
+        try read { db in try Self.loadFolders(db, path: path) }
     }
 
-    static func loadFolders(_ db: SQLiteConnection) throws -> [FolderRecord] {
-        let select = try db.prepare("SELECT project, path, folder_id, created, recorded_at FROM folders ORDER BY project, path")
+    static func loadFolders(_ db: SQLiteConnection, path: String) throws -> [FolderRecord] {
+        let select = try db.prepare("SELECT \(folderColumns) FROM folders ORDER BY project, path")
         defer { select.reset() }
         var folders: [FolderRecord] = []
-        while try select.step() {
-            folders.append(FolderRecord(project: select.text(0) ?? "", path: select.text(1) ?? "", id: select.text(2) ?? "",
-                                        createdBySbsync: select.int64(3) != 0, recordedAt: select.int64(4)))
-        }
+        while try select.step() { folders.append(try folder(select, path: path)) }
         return folders
     }
 }
@@ -213,6 +227,16 @@ struct RowDecoder {
         return Address(project: project, path: row.text(1) ?? "")
     }
 
+    /// Checks the current row against its stored checksum (read before any other column, so
+    /// no type conversion has touched it).
+    /// - Throws: `StateError.damaged` naming the row's address.
+    static func verify(_ row: SQLiteStatement, path: String) throws {
+        guard RowChecksum.of(row, columns: StateStore.checksummedFileColumns) == row.int64(StateStore.checksummedFileColumns) else {
+            let address = "\(row.text(0) ?? "?"):\(row.text(1) ?? "?")"
+            throw StateError.damaged(path: path, detail: "the record of '\(address)' fails its checksum")
+        }
+    }
+
     /// Whether the current row is unchanged against `desired`, judged without decoding it by
     /// SyncCore's rule (`Diff.digestShowsUnchanged`: the stored spec digest and source);
     /// `false` means only "decode it and compare".
@@ -247,6 +271,7 @@ struct RowDecoder {
     /// The recorded file of the current row; `light` leaves out what comparing with the manifest
     /// does not need (see `complete`), which saves most of the strings a row costs.
     mutating func file(_ row: SQLiteStatement, path: String, light: Bool = false) throws -> RecordedFile {
+        try Self.verify(row, path: path)
         let address = address(row)
         let source = try Self.source(row, at: 2, shared: &lastSource, address: address, path: path)
         let metadata: Metadata
@@ -303,4 +328,17 @@ private func sameBytes(_ a: UnsafeRawBufferPointer, _ b: [UInt8]) -> Bool {
     guard a.count == b.count else { return false }
     guard let base = a.baseAddress, !b.isEmpty else { return true }
     return b.withUnsafeBytes { memcmp($0.baseAddress!, base, b.count) == 0 }
+}
+
+extension StateStore {
+    /// Reads every record (files on every core, folders, the journal), checking each against
+    /// its checksum and decoding it, without writing anything: a command that is about to
+    /// write (take the lock, settle) calls it first, so a damaged state is refused while it is
+    /// still exactly as it was.
+    /// - Throws: `StateError.damaged` naming the first damaged record found.
+    public func verify() throws(StateError) {
+        _ = try forEachFile(parts: min(4, ProcessInfo.processInfo.activeProcessorCount)) { _, _, _ in }
+        _ = try allFolders()
+        _ = try unfinishedBatches()
+    }
 }

@@ -17,7 +17,7 @@ extension StateStore {
 
     static func upsert(_ files: [RecordedFile], _ db: SQLiteConnection) throws {
         if files.isEmpty { return }
-        let insert = try db.prepare("INSERT OR REPLACE INTO files (\(fileColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        let insert = try db.prepare("INSERT OR REPLACE INTO files (\(fileColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
         guard files.count > largeBatch else { return try insertRows(files, insert) }
         // The default page cache (2 MiB) is far smaller than a large batch's pages: SQLite
         // would spill pages the b-tree still changes and read them back, writing many twice.
@@ -63,7 +63,7 @@ extension StateStore {
         }
     }
 
-    /// Appends the values of `fileColumns` for `file`, in that order.
+    /// Appends the values of `fileColumns` for `file`, in that order, the checksum last.
     private static func appendColumns(of file: RecordedFile, to row: inout SQLiteRows) {
         row.append(text: file.address.project)
         row.append(text: file.address.path)
@@ -87,6 +87,7 @@ extension StateStore {
         row.append(optionalText: file.jobID)
         row.append(file.createdAt)
         row.append(file.updatedAt)
+        row.appendChecksum()
     }
 
     fileprivate struct AddressKey {

@@ -14,17 +14,17 @@ extension StateStore {
                 if let held = inner.held { return held }
                 let db = inner.db
                 let mine = LockInfo(holder: UUID().uuidString.lowercased(), pid: options.pid, host: options.host,
-                                    operation: operation, createdAt: now, heartbeatAt: now)
+                                    operation: operation, createdAt: now, heartbeatAt: now, machine: options.machine)
                 try db.transaction(immediate: true) {
                     if let current = try Self.readLock(db), !isExpired(current, now: now) {
                         throw StateError.locked(path: path, holder: current)
                     }
                     try db.execute("DELETE FROM lock")
                     try db.prepare("""
-                        INSERT INTO lock (id, holder, pid, host, operation, created_at, heartbeat_at)
-                        VALUES (1, ?, ?, ?, ?, ?, ?)
+                        INSERT INTO lock (id, holder, pid, host, operation, created_at, heartbeat_at, machine)
+                        VALUES (1, ?, ?, ?, ?, ?, ?, ?)
                         """).run(.text(mine.holder), .int(Int64(mine.pid)), .text(mine.host), .text(mine.operation),
-                                 .int(mine.createdAt), .int(mine.heartbeatAt))
+                                 .int(mine.createdAt), .int(mine.heartbeatAt), .text(mine.machine))
                 }
                 inner.held = mine
                 return mine
@@ -82,15 +82,17 @@ extension StateStore {
     }
 
     /// Whether `lock` has expired: its heartbeat is older than the TTL, or it was taken on this
-    /// host by a process that no longer exists.
+    /// host, in this boot and PID namespace, by a process that no longer exists.
     public func isExpired(_ lock: LockInfo) -> Bool {
         isExpired(lock, now: options.now())
     }
 
     func isExpired(_ lock: LockInfo, now: Int64) -> Bool {
         if now - lock.heartbeatAt > options.lockTTL { return true }
-        // A pid can only be probed on the host that recorded it.
-        return lock.host == options.host && !options.processIsAlive(lock.pid)
+        // A pid can only be probed on the host, boot and PID namespace that recorded it (a lock
+        // of an sbsync before format 2 names no machine: its host name is all there is).
+        let sameMachine = lock.machine.isEmpty || lock.machine == options.machine
+        return lock.host == options.host && sameMachine && !options.processIsAlive(lock.pid)
     }
 
     /// Removes the lock whose holder id is `holderID`, whoever holds it.
@@ -120,12 +122,12 @@ extension StateStore {
     // MARK: Helpers
 
     static func readLock(_ db: SQLiteConnection) throws -> LockInfo? {
-        let statement = try db.prepare("SELECT holder, pid, host, operation, created_at, heartbeat_at FROM lock WHERE id = 1")
+        let statement = try db.prepare("SELECT holder, pid, host, operation, created_at, heartbeat_at, machine FROM lock WHERE id = 1")
         defer { statement.reset() }
         guard try statement.step() else { return nil }
         return LockInfo(holder: statement.text(0) ?? "", pid: Int32(truncatingIfNeeded: statement.int64(1)),
                         host: statement.text(2) ?? "", operation: statement.text(3) ?? "",
-                        createdAt: statement.int64(4), heartbeatAt: statement.int64(5))
+                        createdAt: statement.int64(4), heartbeatAt: statement.int64(5), machine: statement.text(6) ?? "")
     }
 
     /// Refreshes the heartbeat of `holder`'s lock; throws `lockLost` when it is not the lock row.

@@ -69,6 +69,7 @@ extension StateStore {
                             defer { select.reset() }
                             var decoder = RowDecoder()
                             while try select.step() {
+                                try RowDecoder.verify(select, path: path)
                                 if let desired {
                                     let address = decoder.address(select)
                                     if let position = desired.position(of: address),

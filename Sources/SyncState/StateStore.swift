@@ -18,7 +18,7 @@ import Darwin
 /// `loadAllFiles()` on a large state takes a fraction of a second.
 public final class StateStore: Sendable {
     /// The format this sbsync writes. Older files are migrated on open; newer ones refused.
-    public static let formatVersion = 1
+    public static let formatVersion = 2
 
     /// The file's path as given.
     public let path: String
@@ -41,9 +41,10 @@ public final class StateStore: Sendable {
         public var lockTTL: Int64
         /// Whether a process on this host is alive (the default probes with `kill(pid, 0)`).
         public var processIsAlive: @Sendable (Int32) -> Bool
-        /// This process's id and host name, recorded in the lock.
+        /// This process's id, host name and machine identity, recorded in the lock.
         public var pid: Int32
         public var host: String
+        public var machine: String
         /// How long to wait for another connection's write transaction, in milliseconds.
         public var busyTimeoutMilliseconds: Int32
 
@@ -52,12 +53,14 @@ public final class StateStore: Sendable {
                     processIsAlive: @escaping @Sendable (Int32) -> Bool = StateStore.processIsAlive,
                     pid: Int32 = StateStore.currentPID,
                     host: String = StateStore.hostName,
+                    machine: String = StateStore.machineIdentity,
                     busyTimeoutMilliseconds: Int32 = 10_000) {
             self.now = now
             self.lockTTL = lockTTL
             self.processIsAlive = processIsAlive
             self.pid = pid
             self.host = host
+            self.machine = machine
             self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
         }
     }
@@ -89,6 +92,7 @@ public final class StateStore: Sendable {
         } else {
             guard (info.st_mode & 0o170000) == 0o100000 else { throw .io(path: path, detail: "not a regular file") }
             try checkHeader(path: path, size: Int64(info.st_size))
+            try checkCompanions(path: path)
         }
 
         let db: SQLiteConnection
@@ -155,6 +159,17 @@ public final class StateStore: Sendable {
         }
     }
 
+    /// Refuses a state whose WAL index (`-shm`) cannot be written, with what to do: SQLite
+    /// would fail on it with a message that names neither the file nor the fix.
+    /// - Parameter isWritable: the access probe (tests inject one: root may write anything).
+    static func checkCompanions(path: String, isWritable: (String) -> Bool = { access($0, W_OK) == 0 }) throws(StateError) {
+        let shm = path + "-shm"
+        guard FileManager.default.fileExists(atPath: shm), !isWritable(shm) else { return }
+        throw .io(path: path, detail: "its shared-memory file '\(shm)' cannot be written; if no sbsync (or other program) "
+            + "has this state open, delete that file ('rm \(shm)': it holds nothing the state file lacks, unlike the '-wal' "
+            + "file, which must stay) and run the command again")
+    }
+
     static func mapped(_ error: SQLiteError, path: String) -> StateError {
         if error.isDamage { return .damaged(path: path, detail: error.message) }
         if error.isBusy { return .io(path: path, detail: "busy: another process kept it busy for too long (\(error.message))") }
@@ -170,7 +185,7 @@ public final class StateStore: Sendable {
         try configure(db)
         let lineage = UUID().uuidString.lowercased()
         try db.transaction(immediate: true) {
-            try db.execute(Schema.version1)
+            try db.execute(Schema.current)
             let insert = try db.prepare("INSERT INTO metadata (key, value) VALUES (?, ?)")
             try insert.run(.text("format_version"), .int(Int64(formatVersion)))
             try insert.run(.text("lineage"), .text(lineage))
@@ -201,7 +216,10 @@ public final class StateStore: Sendable {
             let backup = try backUp(db, path: path, version: version)
             do {
                 try db.transaction(immediate: true) {
-                    for step in version..<formatVersion { try db.execute(Schema.migrations[step]) }
+                    for step in version..<formatVersion {
+                        try db.execute(Schema.migrations[step])
+                        if step == 1 { try fillChecksums(db) }
+                    }
                     try db.prepare("UPDATE metadata SET value = ? WHERE key = 'format_version'").run(.int(Int64(formatVersion)))
                     try db.execute("UPDATE metadata SET value = value + 1 WHERE key = 'serial'")
                 }
@@ -213,6 +231,21 @@ public final class StateStore: Sendable {
         // Always WAL (a file written by sbsync 0.1's bulk path may have been left in rollback mode).
         if try db.scalarText("PRAGMA journal_mode") != "wal" { try db.execute("PRAGMA journal_mode = WAL") }
         return lineage
+    }
+
+    /// Sums every row of `files` and `folders` (the migration to format 2).
+    private static func fillChecksums(_ db: SQLiteConnection) throws {
+        for (table, columns, key) in [("files", fileColumns, "project, path"), ("folders", folderColumns, "project, path")] {
+            let count = Int32(columns.split(separator: ",").count - 1)
+            let select = try db.prepare("SELECT \(columns) FROM \(table)")
+            defer { select.reset() }
+            var sums: [(Int64, String, String)] = []
+            while try select.step() {
+                sums.append((RowChecksum.of(select, columns: count), select.text(0) ?? "", select.text(1) ?? ""))
+            }
+            let update = try db.prepare("UPDATE \(table) SET checksum = ? WHERE (\(key)) = (?, ?)")
+            for (sum, project, path) in sums { try update.run(.int(sum), .text(project), .text(path)) }
+        }
     }
 
     /// Writes a consistent copy of the file to `PATH.vN.bak` (`.bak.2`, … when taken).
@@ -309,6 +342,17 @@ public final class StateStore: Sendable {
 
     /// This process's id.
     public static var currentPID: Int32 { getpid() }
+
+    /// This boot of this machine and this process's PID namespace:
+    /// `/proc/sys/kernel/random/boot_id` and the `/proc/self/ns/pid` link. Two processes with
+    /// the same host name (containers, a restarted machine) but another identity cannot probe
+    /// each other's pids. Empty where `/proc` has neither.
+    public static let machineIdentity: String = {
+        let boot = (try? String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let namespace = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/pid")) ?? ""
+        return boot.isEmpty && namespace.isEmpty ? "" : "boot \(boot), \(namespace)"
+    }()
 
     /// This machine's host name.
     public static var hostName: String {

@@ -2,7 +2,7 @@ import Foundation
 import PlatformAPI
 import SyncCore
 import SyncEngine
-import SyncState
+@testable import SyncState
 import Testing
 
 /// `plan` and `apply` run one pipeline: for the same manifest and state they get the same plan,
@@ -89,6 +89,33 @@ struct PipelineTests {
         }
         #expect(applyPlan == planned.plan)
         #expect(seen.get() == planned.plan)
+        #expect(await harness.importCalls() == 0)
+    }
+}
+
+extension PipelineTests {
+    @Test("apply on a damaged state: refused before anything is written, the file byte for byte as it was")
+    func damagedStateIsRefusedBeforeTheLock() async throws {
+        let harness = try Harness(objects: [:])
+        let drifted = try Self.makeDrifted(in: harness.directory, count: 300)
+        do {
+            // One file id changed in place (a valid page, other content), then all checkpointed
+            // into the file, so that nothing is left for a later connection to write back.
+            let db = try SQLiteConnection(path: drifted.statePath, create: false)
+            try db.execute("UPDATE files SET file_id = 'tampered' WHERE path = 'd1/f1.cram'")
+            try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: drifted.statePath))
+        let session = ApplySession(.init(manifestPath: drifted.manifestPath, statePath: drifted.statePath),
+                                   client: harness.client, options: ExecutorOptions(), clock: harness.clock, onEvent: { _ in })
+        do {
+            _ = try await session.run(.init(confirm: { _ in true }))
+            Issue.record("apply ran on a damaged state")
+        } catch ApplySession.Failure.state(let error) {
+            #expect(error == .damaged(path: drifted.statePath, detail: "the record of 'alice/p1:d1/f1.cram' fails its checksum"))
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: drifted.statePath)) == before)
+        #expect(try StateStore.open(at: drifted.statePath, create: false).currentLock() == nil)
         #expect(await harness.importCalls() == 0)
     }
 }

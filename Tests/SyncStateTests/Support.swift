@@ -30,10 +30,10 @@ final class ManualClock: Sendable {
 
 extension StateStore.Options {
     /// Options for tests: a manual clock, a fixed identity, and a process table the test controls.
-    static func testing(clock: ManualClock, pid: Int32 = 1000, host: String = "test-host",
+    static func testing(clock: ManualClock, pid: Int32 = 1000, host: String = "test-host", machine: String = "test-machine",
                         alive: @escaping @Sendable (Int32) -> Bool = { _ in true }) -> StateStore.Options {
         StateStore.Options(now: { clock.now }, lockTTL: 120, processIsAlive: alive, pid: pid, host: host,
-                           busyTimeoutMilliseconds: 2_000)
+                           machine: machine, busyTimeoutMilliseconds: 2_000)
     }
 }
 

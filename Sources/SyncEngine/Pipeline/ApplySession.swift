@@ -110,6 +110,8 @@ public final class ApplySession: Sendable {
         let store: StateStore
         do throws(StateError) {
             store = try StateStore.open(at: request.statePath, create: true)
+            // Every record read (and checked) before the lock row is the first thing written.
+            if stateExisted { try store.verify() }
             _ = try store.acquireLock(operation: "apply")
         } catch {
             throw Failure.state(error)
