@@ -113,38 +113,8 @@ enum Schema {
         """,
     ]
 
-    /// The layout of format 1, kept to test the migration path.
-    static let version1 = """
-        CREATE TABLE metadata (key TEXT PRIMARY KEY NOT NULL, value NOT NULL) WITHOUT ROWID;
-        CREATE TABLE files (
-            project     TEXT NOT NULL,
-            path        TEXT NOT NULL,
-            source_kind TEXT NOT NULL CHECK (source_kind IN ('volume', 'drs')),
-            source      TEXT NOT NULL,
-            location    TEXT,
-            metadata    BLOB,
-            tags        BLOB,
-            spec_digest TEXT NOT NULL CHECK (spec_digest <> ''),
-            file_id     TEXT,
-            actual_name TEXT NOT NULL CHECK (actual_name <> ''),
-            created_at  INTEGER NOT NULL,
-            updated_at  INTEGER NOT NULL,
-            job_id      TEXT,
-            PRIMARY KEY (project, path),
-            CHECK ((source_kind = 'volume') = (location IS NOT NULL))
-        ) WITHOUT ROWID;
-        CREATE TABLE folders (
-            project TEXT NOT NULL, path TEXT NOT NULL, folder_id TEXT NOT NULL,
-            created INTEGER NOT NULL, recorded_at INTEGER NOT NULL,
-            PRIMARY KEY (project, path)
-        ) WITHOUT ROWID;
-        CREATE TABLE lock (
-            id INTEGER PRIMARY KEY CHECK (id = 1), holder TEXT NOT NULL, pid INTEGER NOT NULL,
-            host TEXT NOT NULL, operation TEXT NOT NULL, created_at INTEGER NOT NULL,
-            heartbeat_at INTEGER NOT NULL
-        );
-        \(journal)
-        """
+    /// The layout of format 1, kept to test the migration path: format 0 and its migration.
+    static let version1 = version0 + "\n" + migrations[0]
 
     /// The layout of format 0, kept to test the migration path.
     static let version0 = """
