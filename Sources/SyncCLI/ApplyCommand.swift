@@ -152,8 +152,11 @@ public struct ApplyCommand: AsyncParsableCommand {
         } catch ApplySession.Failure.state(let error) {
             return io.fail(error)
         } catch ApplySession.Failure.stale(let reasons) {
-            io.error("the saved plan '\(planFile ?? "")' is stale and was not applied:\n"
-                + reasons.map { "  - \($0)\n" }.joined(), hint: "run 'sbsync plan --out \(planFile ?? "PLAN")' again")
+            let planPath = planFile ?? "PLAN"
+            let again = ["sbsync", "plan", "-f", manifestPath, "--state", statePath, "--out", planPath].map(shellQuoted).joined(separator: " ")
+            io.error("the saved plan '\(planPath)' is stale and was not applied:\n"
+                + reasons.map { "  - \($0)" }.joined(separator: "\n"),
+                hint: "make the plan again with '\(again)', review it, then run 'sbsync apply \(shellQuoted(planPath))'")
             return ExitStatus.stalePlan.rawValue
         } catch ApplySession.Failure.listing(let error), PlanPipeline.Failure.listing(let error) {
             io.error("cannot list the manifest's volume prefixes: \(error)", hint: error.hint)
@@ -234,9 +237,13 @@ public struct ApplyCommand: AsyncParsableCommand {
     /// The summary, the failures file and the exit code of an executed plan.
     private func summarize(_ report: ExecutionReport, statePath: String, io: CommandIO, interrupted: Bool) -> Int32 {
         let o = report.outcomes
-        let summary = "Apply \(report.interrupted ? "interrupted" : "complete"): \(o[.imported] ?? 0) imported, "
+        let interrupted = report.interrupted || interrupted
+        var summary = "Apply \(interrupted ? "interrupted" : "complete"): \(o[.imported] ?? 0) imported, "
             + "\(o[.replaced] ?? 0) replaced, \(o[.updated] ?? 0) updated, \(o[.forgotten] ?? 0) forgotten; "
             + "\(report.skips.count) skipped by policy; \(report.failures.count) failed."
+        if interrupted {
+            summary += "\nWhat was done is saved in the state; run 'sbsync apply' again to do the rest."
+        }
         let failuresPath = failures ?? statePath + ".failures.json"
         if !report.problems.isEmpty {
             let encoder = JSONEncoder()
@@ -264,7 +271,7 @@ public struct ApplyCommand: AsyncParsableCommand {
                 io.stdout("The full list is in \(failuresPath). Those files are not recorded: run 'sbsync apply' again to retry them.\n")
             }
         }
-        if report.interrupted || interrupted { return ExitStatus.interrupted.rawValue }
+        if interrupted { return ExitStatus.interrupted.rawValue }
         return (report.failures.isEmpty ? ExitStatus.success : .failedItems).rawValue
     }
 }
@@ -315,4 +322,12 @@ final class InterruptHandler {
         source.cancel()
         signal(SIGINT, SIG_DFL)
     }
+}
+
+/// `text` as one word for a POSIX shell: unchanged when it is plain, else in single quotes.
+func shellQuoted(_ text: String) -> String {
+    let plain = !text.isEmpty && text.unicodeScalars.allSatisfy {
+        CharacterSet.alphanumerics.contains($0) && $0.isASCII || "/._-+:=@%,".unicodeScalars.contains($0)
+    }
+    return plain ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

@@ -25,7 +25,7 @@ public struct PlanCommand: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup public var manifestOption: ManifestOption
+    @OptionGroup public var manifestOption: PositionalManifest
     @OptionGroup public var stateOption: StatePathOption
 
     @Flag(name: .long, help: "List every entry, not only the first \(Self.groupLimit) of each project and action.")

@@ -15,7 +15,7 @@ public struct Validate: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup public var manifestOption: ManifestOption
+    @OptionGroup public var manifestOption: PositionalManifest
 
     @OptionGroup public var output: OutputOptions
 

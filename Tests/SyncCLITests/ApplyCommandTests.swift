@@ -184,8 +184,12 @@ struct ApplyCommandTests {
         #expect(again.code == 4)
         #expect(again.stderr.contains("is stale") && again.stderr.contains("state"))
         #expect(await f.importCalls() == 2)
-        // A fresh plan of the current state: nothing to do, applied without changes.
-        #expect(await plan.execute(io: captured.io, environment: [:]) == 0)
+        // The hint names the exact command, which works as written (a fresh plan of the current state).
+        let hinted = try #require(again.stderr.firstMatch(of: /make the plan again with '([^']+)'/)?.output.1)
+        let words = hinted.split(separator: " ").map(String.init)
+        #expect(words == ["sbsync", "plan", "-f", f.manifestPath, "--state", f.statePath, "--out", planPath])
+        let replanned = try #require(try SBSync.parseAsRoot(Array(words.dropFirst())) as? PlanCommand)
+        #expect(await replanned.execute(io: captured.io, environment: [:]) == 0)
         let noop = try await f.apply([planPath])
         #expect(noop.code == 0, "\(noop.stderr)")
         // After another apply, that plan's serial is old: refused with the serial named.

@@ -18,6 +18,24 @@ import Testing
         #expect(full.output.color == .never)
         let long = try #require(try SBSync.parseAsRoot(["validate", "--manifest", "other.yaml"]) as? Validate)
         #expect(long.manifest == "other.yaml")
+        // The manifest may be given positionally, to validate and plan (not both ways at once).
+        let positional = try #require(try SBSync.parseAsRoot(["validate", "cohort.yaml"]) as? Validate)
+        #expect(positional.manifest == "cohort.yaml")
+        let plan = try #require(try SBSync.parseAsRoot(["plan", "cohort.yaml", "--offline"]) as? PlanCommand)
+        #expect(plan.manifest == "cohort.yaml")
+        #expect(try SBSync.parseAsRoot(["validate", "a.yaml", "-f", "a.yaml"]) is Validate)
+    }
+
+    @Test func twoManifestsAreAUsageError() {
+        for command in ["validate", "plan"] {
+            do {
+                _ = try SBSync.parseAsRoot([command, "a.yaml", "-f", "b.yaml"])
+                Issue.record("\(command) took two manifests")
+            } catch {
+                #expect(SBSync.exitCode(for: error) == ExitCode(64))
+                #expect(SBSync.message(for: error).contains("two manifests given: 'a.yaml' and -f 'b.yaml'"))
+            }
+        }
     }
 
     @Test func usageErrorsExit64() {

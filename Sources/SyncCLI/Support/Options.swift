@@ -14,10 +14,32 @@ import Darwin
 /// `-f/--manifest`: the manifest a command works on.
 public struct ManifestOption: ParsableArguments, Sendable {
     @Option(name: [.customShort("f"), .customLong("manifest")],
-            help: ArgumentHelp("The manifest file.", valueName: "path"))
-    public var manifest = "sbsync.yaml"
+            help: ArgumentHelp("The manifest file (default: sbsync.yaml).", valueName: "path"))
+    public var given: String?
 
     public init() {}
+
+    /// The manifest: `-f`, else `sbsync.yaml`.
+    public var manifest: String { given ?? "sbsync.yaml" }
+}
+
+/// `[MANIFEST]`, for the commands that take no other argument: the manifest may be given
+/// positionally (`sbsync validate cohort.yaml`) or with `-f`, not both.
+public struct PositionalManifest: ParsableArguments, Sendable {
+    @OptionGroup public var option: ManifestOption
+
+    @Argument(help: ArgumentHelp("The manifest file, instead of -f.", valueName: "manifest"))
+    public var argument: String?
+
+    public init() {}
+
+    public var manifest: String { argument ?? option.manifest }
+
+    public func validate() throws {
+        if let argument, let given = option.given, argument != given {
+            throw ValidationError("two manifests given: '\(argument)' and -f '\(given)'; give one")
+        }
+    }
 }
 
 /// `--state`: where the state file is, when not at its default place beside the manifest.
