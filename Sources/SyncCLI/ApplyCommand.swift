@@ -283,7 +283,7 @@ public struct ApplyCommand: AsyncParsableCommand {
                                       color: !noColor && output.color.enabled(fileDescriptor: 1, environment: environment))))
         }
         guard plan.hasChanges else {
-            if json { io.stdout(#"{"event":"done","changes":0}"# + "\n") }
+            if json { reporter.emit(.done(changes: 0, report: nil, failuresFile: nil)) }
             return 0
         }
 
@@ -314,22 +314,12 @@ public struct ApplyCommand: AsyncParsableCommand {
             + "\(report.skips.count) skipped by policy; \(report.failures.count) failed."
         let failuresPath = failures ?? statePath + ".failures.json"
         if !report.problems.isEmpty {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let entries = report.problems.map { FailureEntry($0) }
-            try? encoder.encode(entries).write(to: URL(fileURLWithPath: failuresPath), options: .atomic)
+            try? FailuresDocument(report.problems).jsonData().write(to: URL(fileURLWithPath: failuresPath), options: .atomic)
         } else {
             try? FileManager.default.removeItem(atPath: failuresPath)
         }
         if json {
-            var event: [String: Any] = ["event": "done", "imported": o[.imported] ?? 0, "replaced": o[.replaced] ?? 0,
-                                        "updated": o[.updated] ?? 0, "forgotten": o[.forgotten] ?? 0,
-                                        "skipped": report.skips.count, "failed": report.failures.count,
-                                        "interrupted": report.interrupted]
-            if !report.problems.isEmpty { event["failures_file"] = failuresPath }
-            if let data = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]) {
-                io.stdout(String(decoding: data, as: UTF8.self) + "\n")
-            }
+            reporter.emit(.done(changes: plan.counts.changes, report: report, failuresFile: report.problems.isEmpty ? nil : failuresPath))
         } else {
             io.stdout("\n" + summary + "\n")
             let shown = report.problems.prefix(20)
@@ -341,21 +331,6 @@ public struct ApplyCommand: AsyncParsableCommand {
         }
         if report.interrupted || signals?.interrupted == true { return 130 }
         return report.failures.isEmpty ? 0 : 3
-    }
-}
-
-/// One line of the failures file.
-struct FailureEntry: Encodable {
-    var address: String
-    var source: String?
-    var outcome: String
-    var message: String
-
-    init(_ problem: ItemProblem) {
-        address = problem.address.description
-        source = problem.source?.description
-        outcome = problem.outcome.rawValue
-        message = problem.message
     }
 }
 
