@@ -224,18 +224,20 @@ public struct ApplyCommand: AsyncParsableCommand {
 
         switch outcome {
         case .noChanges:
-            if json { io.stdout(#"{"event":"done","changes":0}"# + "\n") }
+            if json { reporter.emit(.done(changes: 0, report: nil, failuresFile: nil)) }
             return ExitStatus.success.rawValue
         case .declined:
             return ExitStatus.error.rawValue
-        case .executed(_, let report):
+        case .executed(let plan, let report):
             reporter.finish()
-            return summarize(report, statePath: request.statePath, io: io, interrupted: signals?.interrupted == true)
+            return summarize(report, plan: plan, reporter: reporter, statePath: request.statePath, io: io,
+                             interrupted: signals?.interrupted == true)
         }
     }
 
     /// The summary, the failures file and the exit code of an executed plan.
-    private func summarize(_ report: ExecutionReport, statePath: String, io: CommandIO, interrupted: Bool) -> Int32 {
+    private func summarize(_ report: ExecutionReport, plan: Plan, reporter: ProgressReporter, statePath: String,
+                           io: CommandIO, interrupted: Bool) -> Int32 {
         let o = report.outcomes
         let interrupted = report.interrupted || interrupted
         var summary = "Apply \(interrupted ? "interrupted" : "complete"): \(o[.imported] ?? 0) imported, "
@@ -246,22 +248,12 @@ public struct ApplyCommand: AsyncParsableCommand {
         }
         let failuresPath = failures ?? statePath + ".failures.json"
         if !report.problems.isEmpty {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let entries = report.problems.map { FailureEntry($0) }
-            try? encoder.encode(entries).write(to: URL(fileURLWithPath: failuresPath), options: .atomic)
+            try? FailuresDocument(report.problems).jsonData().write(to: URL(fileURLWithPath: failuresPath), options: .atomic)
         } else {
             try? FileManager.default.removeItem(atPath: failuresPath)
         }
         if output.json {
-            var event: [String: Any] = ["event": "done", "imported": o[.imported] ?? 0, "replaced": o[.replaced] ?? 0,
-                                        "updated": o[.updated] ?? 0, "forgotten": o[.forgotten] ?? 0,
-                                        "skipped": report.skips.count, "failed": report.failures.count,
-                                        "interrupted": report.interrupted]
-            if !report.problems.isEmpty { event["failures_file"] = failuresPath }
-            if let data = try? JSONSerialization.data(withJSONObject: event, options: [.sortedKeys]) {
-                io.stdout(String(decoding: data, as: UTF8.self) + "\n")
-            }
+            reporter.emit(.done(changes: plan.counts.changes, report: report, failuresFile: report.problems.isEmpty ? nil : failuresPath))
         } else {
             io.stdout("\n" + summary + "\n")
             let shown = report.problems.prefix(20)
@@ -273,21 +265,6 @@ public struct ApplyCommand: AsyncParsableCommand {
         }
         if interrupted { return ExitStatus.interrupted.rawValue }
         return (report.failures.isEmpty ? ExitStatus.success : .failedItems).rawValue
-    }
-}
-
-/// One line of the failures file.
-struct FailureEntry: Encodable {
-    var address: String
-    var source: String?
-    var outcome: String
-    var message: String
-
-    init(_ problem: ItemProblem) {
-        address = problem.address.description
-        source = problem.source?.description
-        outcome = problem.outcome.rawValue
-        message = problem.message
     }
 }
 

@@ -38,7 +38,7 @@ final class ProgressReporter: Sendable {
 
     func handle(_ event: ExecutorEvent) {
         if json {
-            io.stdout(Self.json(event) + "\n")
+            emit(ApplyEventDocument(event))
             return
         }
         let line: String? = state.withLock { state in
@@ -94,27 +94,13 @@ final class ProgressReporter: Sendable {
         return s >= 3600 ? "\(s / 3600)h\(s % 3600 / 60)m" : s >= 60 ? "\(s / 60)m\(s % 60)s" : "\(s)s"
     }
 
-    static func json(_ event: ExecutorEvent) -> String {
-        var object: [String: Any]
-        switch event {
-        case .started(let total): object = ["event": "started", "total": total]
-        case .settled(let batches, let adopted, let notSubmitted):
-            object = ["event": "settled", "batches": batches, "adopted": adopted, "not_submitted": notSubmitted]
-        case .folder(let project, let path, let created):
-            object = ["event": "folder", "project": project, "path": path, "created": created]
-        case .submitted(let batch, let kind, let items):
-            object = ["event": "submitted", "batch": batch, "kind": kind.rawValue, "items": items]
-        case .progress(let c):
-            object = ["event": "progress", "total": c.total, "done": c.done, "skipped": c.skipped, "failed": c.failed,
-                      "jobs_in_flight": c.jobsInFlight, "pacing_seconds": c.pacingSeconds,
-                      "rate_limit_seconds": c.rateLimitSeconds]
-        case .pacing(let wait):
-            object = ["event": "pacing", "seconds": Double(wait.components.seconds)]
-        case .problem(let p):
-            object = ["event": p.outcome == .skipped ? "skipped" : "failed", "address": p.address.description,
-                      "message": p.message]
+    /// Writes one `--json` event line (the executor's events, and apply's `done`).
+    func emit(_ document: ApplyEventDocument) {
+        do {
+            io.stdout(try document.jsonText())
+        } catch {
+            // Only a NaN or infinite count could fail, and counts are finite.
+            io.stderr(InternalFailure.message(for: error))
         }
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
     }
 }

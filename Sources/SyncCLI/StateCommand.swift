@@ -181,7 +181,7 @@ public struct StateCommand: ParsableCommand {
         public static let configuration = CommandConfiguration(
             abstract: "Write the whole state as JSON to standard output.",
             discussion: """
-                Keys: format_version, lineage, serial, files, folders, journal, lock. \
+                Keys: format_version, state_format_version, lineage, serial, files, folders, journal, lock. \
                 For reading and backups; sbsync never reads this JSON back.
                 """)
 

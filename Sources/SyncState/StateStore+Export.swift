@@ -28,115 +28,213 @@ extension StateStore {
         }
     }
 
-    /// Writes the whole state as one JSON object, in chunks through `write` (a million files
-    /// make hundreds of megabytes): `format_version`, `lineage`, `serial`, `files`, `folders`,
-    /// `journal`, `lock`. Keys are in a fixed order; metadata values keep their types.
+    /// Writes the whole state as one JSON document (`StateExportDocument`), in pieces through
+    /// `write` (a million files make hundreds of megabytes), each valid UTF-8 on its own.
     public func exportJSON(write: (String) -> Void) throws(StateError) {
-        let s = try snapshot()
-        var out = "{\"format_version\":\(s.formatVersion),\"lineage\":\(JSONText.quote(s.lineage)),\"serial\":\(s.serial),\"files\":["
-        for (i, file) in s.files.enumerated() {
-            out += i == 0 ? "\n" : ",\n"
-            JSON.file(file, into: &out)
-            if out.utf8.count >= 1 << 20 {
-                write(out)
-                out = ""
-            }
+        let document = StateExportDocument(try snapshot())
+        do {
+            try document.writeJSON(to: write)
+        } catch let error as EncodingError {
+            throw .io(path: path, detail: "cannot be written as JSON: \(JSONWriter.describe(error))")
+        } catch {
+            throw .io(path: path, detail: "cannot be written as JSON: \(error)")
         }
-        out += "\n],\"folders\":["
-        for (i, folder) in s.folders.enumerated() {
-            out += i == 0 ? "\n" : ",\n"
-            out += "{\"project\":\(JSONText.quote(folder.project)),\"path\":\(JSONText.quote(folder.path)),\"id\":\(JSONText.quote(folder.id))"
-            out += ",\"created_by_sbsync\":\(folder.createdBySbsync),\"recorded_at\":\(folder.recordedAt)}"
-        }
-        out += "\n],\"journal\":["
-        for (i, batch) in s.journal.enumerated() {
-            out += i == 0 ? "\n" : ",\n"
-            JSON.batch(batch, into: &out)
-            if out.utf8.count >= 1 << 20 {
-                write(out)
-                out = ""
-            }
-        }
-        out += "\n],\"lock\":"
-        if let lock = s.lock {
-            out += "{\"holder\":\(JSONText.quote(lock.holder)),\"pid\":\(lock.pid),\"host\":\(JSONText.quote(lock.host))"
-            out += ",\"operation\":\(JSONText.quote(lock.operation)),\"created_at\":\(lock.createdAt),\"heartbeat_at\":\(lock.heartbeatAt)}"
-        } else {
-            out += "null"
-        }
-        out += "}\n"
-        write(out)
     }
 }
 
-/// Hand-written JSON: fast for a million entries, keys in a fixed order.
-enum JSON {
-    static func file(_ file: RecordedFile, into out: inout String) {
-        out += "{\"address\":" + JSONText.quote(file.address.description)
-        source(file.source, into: &out)
-        out += ",\"metadata\":"
-        metadata(file.metadata, into: &out)
-        out += ",\"tags\":"
-        strings(file.tags, into: &out)
-        out += ",\"spec_digest\":" + JSONText.quote(file.specDigest)
-        out += ",\"file_id\":" + optional(file.fileID)
-        out += ",\"actual_name\":" + JSONText.quote(file.actualName)
-        out += ",\"job_id\":" + optional(file.jobID)
-        out += ",\"created_at\":\(file.createdAt),\"updated_at\":\(file.updatedAt)}"
+/// `sbsync state export`: everything in a state file, for reading and backups (sbsync never reads
+/// it back). Files and journal batches one a line.
+///
+/// ```json
+/// {"format_version": 1, "state_format_version": 1, "lineage": "…", "serial": 7,
+///  "files": [{"address", "source", "metadata", "tags", "spec_digest", "file_id", "actual_name",
+///             "job_id", "created_at", "updated_at"}],
+///  "folders": [{"project", "path", "id", "created_by_sbsync", "recorded_at"}],
+///  "journal": [{"id", "kind", "conflict", "tags", "state", "job_id", "created_at", "updated_at",
+///               "items": [{"address", "source", "requested_name", "destination_project",
+///                          "destination_parent", "import_id", "result": {"outcome", "file_id", "actual_name", "error"}}]}],
+///  "lock": {"holder", "pid", "host", "operation", "created_at", "heartbeat_at", "machine"}}
+/// ```
+/// Times are Unix seconds; `null` marks what is not known (or no lock).
+public struct StateExportDocument: JSONDocument, Codable {
+    public static let jsonStyle = JSONStyle.oneEntryPerLine
+    /// The version of this document's shape; a change of any existing key's meaning bumps it.
+    public static let currentFormatVersion = 1
+
+    public var formatVersion = Self.currentFormatVersion
+    /// The state file's own format (`StateStore.formatVersion` when it was written).
+    public var stateFormatVersion: Int
+    public var lineage: String
+    public var serial: Int64
+    /// Sorted by address.
+    public var files: StreamedList<File>
+    public var folders: StreamedList<Folder>
+    public var journal: StreamedList<Batch>
+    public var lock: Lock?
+
+    enum CodingKeys: String, CodingKey {
+        case formatVersion = "format_version", stateFormatVersion = "state_format_version", lineage, serial
+        case files, folders, journal, lock
     }
 
-    static func batch(_ batch: JournalBatch, into out: inout String) {
-        out += "{\"id\":\(batch.id),\"kind\":\(JSONText.quote(batch.kind.rawValue)),\"policy\":\(JSONText.quote(batch.policy.rawValue))"
-        out += ",\"tags\":"
-        strings(batch.tags, into: &out)
-        out += ",\"state\":\(JSONText.quote(batch.state.rawValue)),\"job_id\":\(optional(batch.jobID))"
-        out += ",\"created_at\":\(batch.createdAt),\"updated_at\":\(batch.updatedAt),\"items\":["
-        for (i, item) in batch.items.enumerated() {
-            if i > 0 { out += "," }
-            out += "{\"address\":" + JSONText.quote(item.address.description)
-            source(item.source, into: &out)
-            out += ",\"requested_name\":" + JSONText.quote(item.requestedName)
-            out += ",\"destination_project\":" + JSONText.quote(item.destinationProject)
-            out += ",\"destination_parent\":" + optional(item.destinationParent)
-            out += ",\"import_id\":" + optional(item.importID)
-            out += ",\"result\":"
-            if let result = item.result {
-                out += "{\"outcome\":\(JSONText.quote(result.outcome.rawValue)),\"file_id\":\(optional(result.fileID))"
-                out += ",\"actual_name\":\(optional(result.actualName)),\"error\":\(optional(result.error))}"
-            } else {
-                out += "null"
-            }
-            out += "}"
+    public struct File: Codable, Hashable, Sendable {
+        public var address: String
+        public var source: SourceDocument
+        public var metadata: MetadataDocument
+        public var tags: [String]
+        public var specDigest: String
+        public var fileID: String?
+        public var actualName: String
+        public var jobID: String?
+        public var createdAt: Int64
+        public var updatedAt: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case address, source, metadata, tags, specDigest = "spec_digest", fileID = "file_id"
+            case actualName = "actual_name", jobID = "job_id", createdAt = "created_at", updatedAt = "updated_at"
         }
-        out += "]}"
-    }
 
-    static func source(_ source: FileSource, into out: inout String) {
-        switch source {
-        case .volume(let volume, let location):
-            out += ",\"source\":{\"kind\":\"volume\",\"volume\":" + JSONText.quote(volume) + ",\"location\":" + JSONText.quote(location) + "}"
-        case .drs(let uri):
-            out += ",\"source\":{\"kind\":\"drs\",\"uri\":" + JSONText.quote(uri) + "}"
+        public init(_ file: RecordedFile) {
+            address = file.address.description
+            source = SourceDocument(file.source)
+            metadata = MetadataDocument(file.metadata)
+            tags = file.tags
+            specDigest = file.specDigest
+            fileID = file.fileID
+            actualName = file.actualName
+            jobID = file.jobID
+            createdAt = file.createdAt
+            updatedAt = file.updatedAt
         }
     }
 
-    static func metadata(_ metadata: Metadata, into out: inout String) {
-        out += "{"
-        for (i, entry) in metadata.enumerated() {
-            if i > 0 { out += "," }
-            out += JSONText.quote(entry.key) + ":" + JSONText.value(entry.value)
+    public struct Folder: Codable, Hashable, Sendable {
+        public var project: String
+        public var path: String
+        public var id: String
+        public var createdBySbsync: Bool
+        public var recordedAt: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case project, path, id, createdBySbsync = "created_by_sbsync", recordedAt = "recorded_at"
         }
-        out += "}"
+
+        public init(_ folder: FolderRecord) {
+            project = folder.project
+            path = folder.path
+            id = folder.id
+            createdBySbsync = folder.createdBySbsync
+            recordedAt = folder.recordedAt
+        }
     }
 
-    static func strings(_ strings: [String], into out: inout String) {
-        out += "["
-        for (i, s) in strings.enumerated() {
-            if i > 0 { out += "," }
-            out += JSONText.quote(s)
+    /// One bulk import call of the journal.
+    public struct Batch: Codable, Hashable, Sendable {
+        public var id: Int64
+        public var kind: FileSource.Kind
+        public var conflict: ConflictPolicy
+        public var tags: [String]
+        public var state: JournalBatch.State
+        public var jobID: String?
+        public var createdAt: Int64
+        public var updatedAt: Int64
+        public var items: [Item]
+
+        enum CodingKeys: String, CodingKey {
+            case id, kind, conflict, tags, state, jobID = "job_id", createdAt = "created_at", updatedAt = "updated_at", items
         }
-        out += "]"
+
+        public init(_ batch: JournalBatch) {
+            id = batch.id
+            kind = batch.kind
+            conflict = batch.policy
+            tags = batch.tags
+            state = batch.state
+            jobID = batch.jobID
+            createdAt = batch.createdAt
+            updatedAt = batch.updatedAt
+            items = batch.items.map(Item.init)
+        }
     }
 
-    static func optional(_ s: String?) -> String { s.map(JSONText.quote) ?? "null" }
+    public struct Item: Codable, Hashable, Sendable {
+        public var address: String
+        public var source: SourceDocument
+        public var requestedName: String
+        public var destinationProject: String
+        /// `null`: the project root.
+        public var destinationParent: String?
+        public var importID: String?
+        /// `null` until known.
+        public var result: Result?
+
+        enum CodingKeys: String, CodingKey {
+            case address, source, requestedName = "requested_name", destinationProject = "destination_project"
+            case destinationParent = "destination_parent", importID = "import_id", result
+        }
+
+        public init(_ item: JournalItem) {
+            address = item.address.description
+            source = SourceDocument(item.source)
+            requestedName = item.requestedName
+            destinationProject = item.destinationProject
+            destinationParent = item.destinationParent
+            importID = item.importID
+            result = item.result.map(Result.init)
+        }
+    }
+
+    public struct Result: Codable, Hashable, Sendable {
+        public var outcome: JournalItemResult.Outcome
+        public var fileID: String?
+        public var actualName: String?
+        public var error: String?
+
+        enum CodingKeys: String, CodingKey {
+            case outcome, fileID = "file_id", actualName = "actual_name", error
+        }
+
+        public init(_ result: JournalItemResult) {
+            outcome = result.outcome
+            fileID = result.fileID
+            actualName = result.actualName
+            error = result.error
+        }
+    }
+
+    public struct Lock: Codable, Hashable, Sendable {
+        /// The lock id `force-unlock` takes.
+        public var holder: String
+        public var pid: Int32
+        public var host: String
+        public var operation: String
+        public var createdAt: Int64
+        public var heartbeatAt: Int64
+        /// The holder's boot id and PID namespace (empty for a lock of a format 1 state).
+        public var machine: String
+
+        enum CodingKeys: String, CodingKey {
+            case holder, pid, host, operation, createdAt = "created_at", heartbeatAt = "heartbeat_at", machine
+        }
+
+        public init(_ lock: LockInfo) {
+            holder = lock.holder
+            pid = lock.pid
+            host = lock.host
+            operation = lock.operation
+            createdAt = lock.createdAt
+            heartbeatAt = lock.heartbeatAt
+            machine = lock.machine
+        }
+    }
+
+    public init(_ snapshot: StateSnapshot) {
+        stateFormatVersion = snapshot.formatVersion
+        lineage = snapshot.lineage
+        serial = snapshot.serial
+        files = StreamedList(snapshot.files, File.init)
+        folders = StreamedList(snapshot.folders, Folder.init)
+        journal = StreamedList(snapshot.journal, Batch.init)
+        lock = snapshot.lock.map(Lock.init)
+    }
 }

@@ -4,6 +4,7 @@ import PlatformAPI
 import PlatformEmulator
 import SyncCLI
 import SyncCore
+import SyncEngine
 import SyncState
 import Testing
 
@@ -218,7 +219,9 @@ struct ApplyCommandTests {
         #expect(first.code == 3, "\(first.stderr)")
         #expect(first.stdout.contains("failed"))
         let failuresFile = f.statePath + ".failures.json"
-        #expect(FileManager.default.fileExists(atPath: failuresFile))
+        let written = try JSONDecoder().decode(FailuresDocument.self, from: Data(contentsOf: URL(fileURLWithPath: failuresFile)))
+        #expect(written.formatVersion == 1)
+        #expect(!written.items.isEmpty && written.items.allSatisfy { $0.outcome == .failed && $0.source != nil })
         await f.emulator.setFaults(.none)
         let second = try await f.apply(["--auto-approve"])
         #expect(second.code == 0, "\(second.stderr)")
@@ -249,6 +252,6 @@ struct ApplyCommandTests {
         for line in lines {
             #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "not JSON: \(line)")
         }
-        #expect(lines.last?.contains(#""event":"done""#) == true)
+        #expect(lines.last?.hasPrefix(#"{"format_version":1,"event":"done","changes":"#) == true)
     }
 }

@@ -24,13 +24,24 @@ import Testing
             .started(total: 3), .submitted(batch: 1, kind: .volume, items: 3), .progress(ExecutorCounts()),
             .problem(ItemProblem(address: Address(project: "a/b", path: "x.bam"), source: nil, outcome: .failed, message: "boom")),
         ]
-        for event in events {
-            let line = ProgressReporter.json(event)
-            #expect(!line.contains("\n"))
+        let captured = Captured()
+        let reporter = ProgressReporter(io: captured.io, json: true, live: false, color: false)
+        for event in events { reporter.handle(event) }
+        reporter.emit(.done(changes: 3, report: nil, failuresFile: nil))
+        #expect(captured.stdout == """
+            {"format_version":1,"event":"started","total":3}
+            {"format_version":1,"event":"submitted","batch":1,"kind":"volume","items":3}
+            {"format_version":1,"event":"progress","total":0,"done":0,"skipped":0,"failed":0,"jobs_in_flight":0,"pacing_seconds":0.0,"rate_limit_seconds":0.0}
+            {"format_version":1,"event":"failed","address":"a/b:x.bam","outcome":"failed","source":null,"message":"boom"}
+            {"format_version":1,"event":"done","changes":3,"imported":0,"replaced":0,"updated":0,"forgotten":0,"skipped":0,"failed":0,"interrupted":false,"failures_file":null}
+
+            """)
+        for line in captured.stdout.split(separator: "\n") {
             let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
             #expect(object["event"] is String)
+            #expect(try JSONDecoder().decode(ApplyEventDocument.self, from: Data(line.utf8)).event == object["event"] as? String)
         }
-        #expect(ProgressReporter.json(events[3]).contains(#""message":"boom""#))
+        #expect(captured.stderr.isEmpty)
     }
 
     @Test func plainLinesAreThrottled() {

@@ -113,12 +113,14 @@ import Testing
         #expect(code == 0)
         #expect(out.stderr.isEmpty)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
+        #expect(object["format_version"] as? Int == 1)
         #expect(object["valid"] as? Bool == true)
+        #expect(object["summary"] as? [String: Int] == ["files": 7, "volume_files": 4, "drs_files": 3, "projects": 2, "unexpanded_prefixes": 3])
         let files = try #require(object["files"] as? [[String: Any]])
         #expect(files.count == 7)
         let second = files[1]
         #expect(second["address"] as? String == "rfranklin/my-project:raw/s1/S1_read2.fastq.gz")
-        #expect(second["policy"] as? String == "overwrite")
+        #expect(second["conflict"] as? String == "overwrite")
         #expect(second["tags"] as? [String] == ["ICDC", "raw"])
         let metadata = try #require(second["metadata"] as? [String: Any])
         #expect(metadata["purity"] as? Double == 0.82)
@@ -128,7 +130,7 @@ import Testing
         let source = try #require(second["source"] as? [String: Any])
         #expect(source["kind"] as? String == "volume")
         #expect(source["location"] as? String == "fastq/s1_R2.fastq.gz")
-        let prefixes = try #require(object["unexpandedPrefixes"] as? [[String: Any]])
+        let prefixes = try #require(object["unexpanded_prefixes"] as? [[String: Any]])
         #expect(prefixes.map { $0["prefix"] as? String } == ["fastq/batch2/", "qc/", ""])
     }
 
@@ -151,11 +153,6 @@ import Testing
         #expect(code == 1)
         #expect(out.stderr.hasPrefix("/nonexistent/sbsync.yaml: error: "))
         #expect(out.stderr.hasSuffix("1 error\n"))
-    }
-
-    @Test func jsonQuoting() {
-        #expect(JSONText.quote("plain") == "\"plain\"")
-        #expect(JSONText.quote("a\"b\\c\nd\u{1}") == "\"a\\\"b\\\\c\\nd\\u0001\"")
     }
 
     @Test func caretsLineUpWithTabsAndWideCharacters() {

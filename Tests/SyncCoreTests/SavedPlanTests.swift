@@ -36,6 +36,14 @@ struct SavedPlanTests {
         try expectGolden(String(decoding: try saved.encoded(), as: UTF8.self), "saved-plan.json")
     }
 
+    @Test("a version 1 plan written with sorted keys and no nulls (JSONEncoder, before JSONWriter) still reads")
+    func readsSortedKeysVersion1() throws {
+        let url = try #require(Bundle.module.url(forResource: "saved-plan-v1-sorted-keys.json", withExtension: nil, subdirectory: "Golden"))
+        let read = try SavedPlan.decode(try Data(contentsOf: url))
+        #expect(read == SavedPlan(plan: SamplePlan.plan, manifest: Self.manifest, state: Self.state))
+        #expect(try read.plan() == SamplePlan.plan)
+    }
+
     @Test("fresh when manifest and state are as planned")
     func fresh() {
         let saved = SavedPlan(plan: SamplePlan.plan, manifest: Self.manifest, state: Self.state)

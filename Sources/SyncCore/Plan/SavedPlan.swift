@@ -13,7 +13,9 @@ internal import SyncYAML
 /// metadata, tags, conflict policy) and the recorded file it was compared with, so apply needs
 /// neither the manifest nor a new diff. Metadata is stored typed (`{"cohort": {"int": 4}}`),
 /// so `1.0` stays a float and `"1"` a string on the way back.
-public struct SavedPlan: Hashable, Sendable, Codable {
+public struct SavedPlan: Hashable, Sendable, Codable, JSONDocument {
+    public static let jsonStyle = JSONStyle.pretty
+
     /// Bumped on any incompatible change; apply refuses other versions.
     public static let currentFormatVersion = 1
 
@@ -163,6 +165,20 @@ public struct SavedPlan: Hashable, Sendable, Codable {
         case formatVersion = "format_version", manifest, state, notes, actions, unchanged
     }
 
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(formatVersion, forKey: .formatVersion)
+        try c.encode(manifest, forKey: .manifest)
+        try c.encode(state, forKey: .state)
+        try c.encode(notes, forKey: .notes)
+        try c.encode(actions, forKey: .actions)
+        // By project name: the same plan is always the same bytes.
+        var counts = c.nestedContainer(keyedBy: DocumentKey.self, forKey: .unchanged)
+        for (project, count) in unchanged.sorted(by: { $0.key < $1.key }) {
+            try counts.encode(count, forKey: DocumentKey(project))
+        }
+    }
+
     /// Captures `plan` with what it was computed from.
     public init(plan: Plan, manifest: ManifestRef, state: StateRef) {
         formatVersion = Self.currentFormatVersion
@@ -245,13 +261,10 @@ public struct SavedPlan: Hashable, Sendable, Codable {
         return problems
     }
 
-    /// The saved file's bytes: JSON, keys sorted, pretty-printed.
+    /// The saved file's bytes: JSON, pretty-printed, ending with a newline.
+    /// - Throws: `EncodingError` for a NaN or infinite metadata value (validation rejects them first).
     public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(self)
-        data.append(UInt8(ascii: "\n"))
-        return data
+        try jsonData()
     }
 
     /// Reads a saved plan; refuses a format version it does not know.
@@ -293,7 +306,7 @@ struct TypedMetadata: Codable {
     init(metadata: Metadata) { self.metadata = metadata }
 
     init(from decoder: any Decoder) throws {
-        let object = try decoder.container(keyedBy: MetadataJSON.Key.self)
+        let object = try decoder.container(keyedBy: DocumentKey.self)
         var pairs: [(String, MetadataValue)] = []
         for key in object.allKeys {
             let typed = try object.nestedContainer(keyedBy: Kind.self, forKey: key)
@@ -313,9 +326,9 @@ struct TypedMetadata: Codable {
     }
 
     func encode(to encoder: any Encoder) throws {
-        var object = encoder.container(keyedBy: MetadataJSON.Key.self)
+        var object = encoder.container(keyedBy: DocumentKey.self)
         for entry in metadata {
-            var typed = object.nestedContainer(keyedBy: Kind.self, forKey: MetadataJSON.Key(stringValue: entry.key))
+            var typed = object.nestedContainer(keyedBy: Kind.self, forKey: DocumentKey(entry.key))
             switch entry.value {
             case .string(let s): try typed.encode(s, forKey: .string)
             case .int(let i): try typed.encode(i, forKey: .int)
