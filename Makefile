@@ -37,13 +37,19 @@ build: system-deps
 release: system-deps
 	$(SWIFT) build -c release
 
-# Tests write their scratch files under .build/test-tmp (cleared on each run), not /tmp.
+# Tests write their scratch files under .build/test-tmp (cleared on each run), not /tmp, and
+# must remove them (TestSupport's temporary directories do): files left behind fail the run.
 TEST_TMP := $(CURDIR)/.build/test-tmp
 
 test: deps
 	$(SWIFT) build --build-tests
 	rm -rf $(TEST_TMP) && mkdir -p $(TEST_TMP)
 	TMPDIR=$(TEST_TMP) $(SWIFT) test --skip-build
+	@# SwiftPM itself leaves its lock files and empty TemporaryDirectory.* folders there.
+	@left="$$(cd $(TEST_TMP) && for f in * .[!.]*; do [ -e "$$f" ] || continue; \
+	  case "$$f" in _*.lock) continue;; TemporaryDirectory.*) [ -z "$$(ls $$f)" ] && continue;; esac; echo "$$f"; done)"; \
+	if [ -n "$$left" ]; then \
+	  echo "error: the tests left files in $(TEST_TMP) (use TestSupport's withTemporaryDirectory):"; echo "$$left"; exit 1; fi
 
 demo: deps build
 	@bash scripts/demo.sh "$$($(SWIFT) build --show-bin-path)"

@@ -1,5 +1,6 @@
 import Foundation
 import PlatformEmulator
+import TestSupport
 
 /// An emulator driven in process through `respond(to:)` with a manual clock.
 struct Harness {
@@ -18,7 +19,7 @@ struct Harness {
         clock = ManualClock()
         var configuration = EmulatorConfiguration(
             tokens: [Self.token], projects: [Self.project], volumes: [Self.volume: .objects(Self.objects)],
-            missingDRSURIs: ["drs://drs.example.org/missing-1"], jobDuration: 10, clock: clock.clock)
+            missingDRSURIs: ["drs://drs.example.org/missing-1"], jobDuration: 10, clock: clock.emulatorClock)
         adjust(&configuration)
         emulator = try Emulator(configuration: configuration)
     }

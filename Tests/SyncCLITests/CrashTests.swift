@@ -2,6 +2,7 @@ import Foundation
 import SyncCore
 import SyncState
 import Testing
+import TestSupport
 
 /// A built binary next to `sbsync`.
 private func sibling(_ name: String) throws -> String {
@@ -73,9 +74,8 @@ struct CrashTests {
         print("crash test seed: \(seed) (repeat with SBSYNC_CRASH_SEED=\(seed))")
         var random = Seeded(state: seed)
 
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sbsync-crash-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let scratch = TemporaryDirectory()
+        let directory = scratch.url
         let listing = directory.appendingPathComponent("volume.txt")
         try Data((0..<volumeFiles).map { "cohort/s\($0).bam\t\($0 + 1)\n" }.joined().utf8).write(to: listing)
         var yaml = """
@@ -168,9 +168,8 @@ struct CrashTests {
 struct InterruptTests {
     @Test("Ctrl-C once: no new batches, those in flight recorded, exit 130; the next apply finishes the rest")
     func interruptOnce() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sbsync-int-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let scratch = TemporaryDirectory()
+        let directory = scratch.url
         let listing = directory.appendingPathComponent("volume.txt")
         try Data((0..<800).map { "cohort/s\($0).bam\t1\n" }.joined().utf8).write(to: listing)
         let manifest = directory.appendingPathComponent("sbsync.yaml").path

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 import SyncCore
 @testable import SyncState
 
@@ -12,7 +13,7 @@ import SyncCore
         let first = try StateStore.open(at: path, create: true, options: .testing(clock: clock, pid: 100, host: "ws1"))
         let second = try StateStore.open(at: path, create: false, options: .testing(clock: clock, pid: 200, host: "ws1"))
         let held = try first.acquireLock(operation: "apply")
-        #expect(held.pid == 100 && held.host == "ws1" && held.operation == "apply" && held.createdAt == clock.now)
+        #expect(held.pid == 100 && held.host == "ws1" && held.operation == "apply" && held.createdAt == clock.seconds)
         #expect(throws: StateError.locked(path: path, holder: held)) { try second.acquireLock(operation: "state rm") }
         #expect(throws: StateError.notLocked(path: path)) { try second.record([sampleFile(1)]) }
         #expect(try second.currentLock() == held)

@@ -3,6 +3,7 @@ import Synchronization
 import SyncCore
 @testable import SyncState
 import Testing
+import TestSupport
 
 /// `forEachFile(parts:)`: the state read on several threads, light records completed on demand.
 @Suite struct PartsScanTests {
