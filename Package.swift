@@ -66,6 +66,10 @@ let package = Package(
         .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "SyncState", "SyncCore", "PlatformAPI", "PlatformEmulator", "TestSupport"]),
         .testTarget(name: "SyncCLITests", dependencies: ["SyncCLI", "SyncCore", "SyncState", "PlatformEmulator", "TestSupport"], exclude: ["Golden"]),
 
+        // Fuzzing the manifest loader: `make fuzz` builds this with `-sanitize=fuzzer,address
+        // -DFUZZING` (libFuzzer's entry point); a plain build gives a replayer of saved inputs.
+        .executableTarget(name: "sbsync-fuzz", dependencies: ["SyncCore", "SyncYAML"], path: "Fuzz/ManifestFuzzer"),
+
         // Benchmark: fill and load a large state through SyncState (the state rows of `make bench`).
         .executableTarget(name: "sbsync-state-bench", dependencies: ["SyncState", "SyncCore"], path: "Benchmarks/StateBench"),
     ]
