@@ -14,8 +14,8 @@ public enum VolumeSource: Sendable, Equatable {
     case objects([String: Int])
 }
 
-/// The emulator's notion of "now". Tests inject a clock they move by hand, so job life cycles
-/// and rate-limit windows move only when the test says so.
+/// The emulator's notion of "now". Inject a ``ManualClock`` in tests so job life cycles and
+/// rate-limit windows move only when the test says so.
 public struct EmulatorClock: Sendable {
     public let now: @Sendable () -> Date
 
@@ -23,6 +23,21 @@ public struct EmulatorClock: Sendable {
 
     /// The wall clock.
     public static let system = EmulatorClock(now: { Date() })
+}
+
+/// A clock that moves only when ``advance(by:)`` is called.
+public final class ManualClock: Sendable {
+    private let time: Mutex<Date>
+
+    public init(start: Date = Date(timeIntervalSince1970: 1_780_000_000)) { time = Mutex(start) }
+
+    public var now: Date { time.withLock { $0 } }
+
+    /// Moves the clock forward by `seconds` of real (unscaled) time.
+    public func advance(by seconds: TimeInterval) { time.withLock { $0 += seconds } }
+
+    /// An ``EmulatorClock`` reading this clock.
+    public var clock: EmulatorClock { EmulatorClock(now: { [self] in self.now }) }
 }
 
 /// Fault switches. All draws come from the emulator's seeded random generator, so a run with the

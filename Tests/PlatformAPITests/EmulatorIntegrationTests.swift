@@ -14,9 +14,9 @@ private let objects = ["runs/a.bam": 100, "runs/b.bam": 200, "runs/c.bam": 300, 
 /// Runs `body` against an emulator served in process on port 0, with a client on AsyncHTTPClient.
 private func withEmulatorClient(
     rateLimit: Int = 1000, faults: EmulatorFaults = .none, logs: LogCapture? = nil, token: String = emulatorToken,
-    _ body: (PlatformClient, RunningEmulator, ManualClock) async throws -> Void
+    _ body: (PlatformClient, RunningEmulator, TestClock) async throws -> Void
 ) async throws {
-    let emulatorClock = ManualClock(1_700_000_000)
+    let emulatorClock = TestClock(1_700_000_000)
     let configuration = EmulatorConfiguration(
         tokens: [emulatorToken], projects: [project], volumes: [volumeID: .objects(objects)],
         jobDuration: 6, rateLimit: rateLimit, faults: faults, seed: 7, clock: emulatorClock.emulatorClock)
@@ -256,7 +256,7 @@ struct EmulatorIntegrationTests {
 struct NetworkFailureTests {
     @Test("a create that times out waiting for the answer is outcome unknown; a GET is retried and reported")
     func timeout() async throws {
-        let emulatorClock = ManualClock(1_700_000_000)
+        let emulatorClock = TestClock(1_700_000_000)
         let configuration = EmulatorConfiguration(
             tokens: [emulatorToken], projects: [project], volumes: [volumeID: .objects(objects)],
             faults: EmulatorFaults(latencyMilliseconds: 400), clock: emulatorClock.emulatorClock)
@@ -284,7 +284,7 @@ struct NetworkFailureTests {
         // A port that was just free: an emulator listened there and has stopped.
         let port = try await withRunningEmulator(EmulatorConfiguration(tokens: [emulatorToken])) { $0.port }
         try await AsyncHTTPTransport.withTransport(connectTimeout: .milliseconds(200)) { transport in
-            let clock = ManualClock(1_700_000_000)
+            let clock = TestClock(1_700_000_000)
             let client = PlatformClient(
                 config: PlatformConfig(endpoint: try PlatformEndpoint(parsing: "http://127.0.0.1:\(port)/v2"), token: AuthToken(emulatorToken)),
                 transport: transport, budget: RequestBudget(clock: clock), clock: clock,

@@ -84,7 +84,7 @@ struct CapturingHandler: LogHandler {
 /// A client on a scripted transport with a manual clock and no jitter surprises:
 /// `random` returns the upper bound, so backoff is exactly `min(max, base · 2^(n-1))`.
 func makeClient(
-    _ transport: any HTTPTransport, clock: ManualClock = ManualClock(1_700_000_000), retry: RetryPolicy? = nil,
+    _ transport: any HTTPTransport, clock: TestClock = TestClock(1_700_000_000), retry: RetryPolicy? = nil,
     logs: LogCapture? = nil, budget: RequestBudget? = nil
 ) throws -> PlatformClient {
     let config = PlatformConfig(endpoint: try PlatformEndpoint(parsing: testEndpoint), token: AuthToken(testToken))

@@ -12,14 +12,14 @@ import TestSupport
 private struct ApplyFixture {
     static let token = "apply-test-token"
     let emulator: Emulator
-    let clock: ManualClock
+    let clock: TestClock
     let scratch = TemporaryDirectory()
     var directory: URL { scratch.url }
     var manifestPath: String { directory.appendingPathComponent("sbsync.yaml").path }
     var statePath: String { directory.appendingPathComponent("state.db").path }
 
     init() throws {
-        clock = ManualClock()
+        clock = TestClock()
         var objects: [String: Int] = [:]
         for i in 0..<120 { objects["runs/s\(i).bam"] = 10 + i }
         objects["other/x.txt"] = 3

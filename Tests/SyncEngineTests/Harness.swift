@@ -15,8 +15,8 @@ struct Harness {
     let emulator: Emulator
     /// One clock for the emulator and the client: when the engine "sleeps" (poll intervals, the
     /// DRS pace, backoff) platform time moves forward by as much; nothing really sleeps.
-    let clock: ManualClock
-    var emulatorClock: ManualClock { clock }
+    let clock: TestClock
+    var emulatorClock: TestClock { clock }
     let client: PlatformClient
     let store: StateStore
     let scratch = TemporaryDirectory()
@@ -24,7 +24,7 @@ struct Harness {
 
     init(objects: [String: Int], jobDuration: TimeInterval = 4, faults: EmulatorFaults = .none, drsPace: Int = 500,
          start: Date = Date(timeIntervalSince1970: 1_780_000_000)) throws {
-        clock = ManualClock(start.timeIntervalSince1970)
+        clock = TestClock(start.timeIntervalSince1970)
         emulator = try Emulator(configuration: EmulatorConfiguration(
             tokens: [Self.token], projects: [Self.project], volumes: [Self.volume: .objects(objects)],
             jobDuration: jobDuration, rateLimit: 1_000_000, drsPace: drsPace, faults: faults, seed: 11, clock: clock.emulatorClock))

@@ -52,7 +52,7 @@ import SyncCore
     }
 
     static func recorded(_ batches: [[RecordedFile]], in dir: borrowing TemporaryDirectory, name: String) throws -> [RecordedFile] {
-        let store = try StateStore.open(at: dir.file(name), create: true, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: dir.file(name), create: true, options: .testing(clock: TestClock()))
         try store.withLock(operation: "test") {
             for batch in batches { try store.record(batch) }
         }
@@ -129,7 +129,7 @@ import SyncCore
         let path = dir.file("bulk.state")
         let files = BulkRecordTests.largeBatch()
         do {
-            let store = try StateStore.open(at: path, create: true, options: .testing(clock: ManualClock()))
+            let store = try StateStore.open(at: path, create: true, options: .testing(clock: TestClock()))
             #expect(try Self.journalMode(store) == "wal")
             try store.withLock(operation: "test") { try store.record(files) }
             #expect(try Self.journalMode(store) == "wal")
@@ -194,12 +194,12 @@ import SyncCore
         try writer.execute("BEGIN IMMEDIATE")
         try StateStore.upsert([sampleFile(1), sampleFile(2)], writer)
         do {
-            let reader = try StateStore.open(at: path, create: false, options: .testing(clock: ManualClock()))
+            let reader = try StateStore.open(at: path, create: false, options: .testing(clock: TestClock()))
             #expect(try reader.loadAllFiles() == [sampleFile(0)])
             #expect(try Self.headerMode(path) == [1, 1])
         }
         try writer.execute("COMMIT")
-        let later = try StateStore.open(at: path, create: false, options: .testing(clock: ManualClock()))
+        let later = try StateStore.open(at: path, create: false, options: .testing(clock: TestClock()))
         #expect(try later.fileCount() == 3)
         #expect(try Self.journalMode(later) == "wal")
         #expect(try Self.headerMode(path) == [2, 2])

@@ -16,7 +16,7 @@ import TestSupport
     @Test(arguments: [1, 2, 3, 8, 64])
     func everyFileOnceAcrossThePartsLightThenComplete(parts: Int) throws {
         let dir = TemporaryDirectory()
-        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: TestClock()))
         let files = (0..<50).map { sampleFile($0, drs: $0 % 3 == 0) }
         try store.withLock(operation: "test") { try store.record(files) }
         let expected = try store.loadAllFilesAndSerial()
@@ -45,7 +45,7 @@ import TestSupport
 
     @Test func anEmptyStateGivesNoFileToAnyPart() throws {
         let dir = TemporaryDirectory()
-        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: TestClock()))
         let seen = Locked(0)
         _ = try store.forEachFile(parts: 3) { _, _, _ in seen.withLock { $0 += 1 } }
         #expect(seen.withLock { $0 } == 0)
@@ -55,7 +55,7 @@ import TestSupport
     /// would store; anything else (even an equal value spelled otherwise) goes to decoding.
     @Test func aRowHoldsADesiredFileOnlyByteForByte() throws {
         let dir = TemporaryDirectory()
-        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: TestClock()))
         var bare = sampleFile(2, drs: true)
         bare.metadata = Metadata()
         bare.tags = []
@@ -98,14 +98,14 @@ import TestSupport
         for (name, i) in [("s.state", 1), ("other.state", 2)] {
             try newState(at: dir.file(name), holding: [sampleFile(i)])
         }
-        let store = try StateStore.open(at: dir.file("s.state"), create: false, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: dir.file("s.state"), create: false, options: .testing(clock: TestClock()))
         #expect(rename(dir.file("other.state"), dir.file("s.state")) == 0)
         #expect(throws: StateError.self) { try store.forEachFile(parts: parts) { _, _, _ in } }
     }
 
     @Test func aMissingFileIsAnErrorNotAnEmptyScan() throws {
         let dir = TemporaryDirectory()
-        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: TestClock()))
         try FileManager.default.removeItem(atPath: dir.file("s.state"))
         #expect(throws: StateError.self) { try store.forEachFile(parts: 2) { _, _, _ in } }
     }

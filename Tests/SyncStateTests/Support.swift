@@ -6,7 +6,7 @@ import TestSupport
 
 extension StateStore.Options {
     /// Options for tests: a manual clock, a fixed identity, and a process table the test controls.
-    static func testing(clock: ManualClock, pid: Int32 = 1000, host: String = "test-host",
+    static func testing(clock: TestClock, pid: Int32 = 1000, host: String = "test-host",
                         alive: @escaping @Sendable (Int32) -> Bool = { _ in true }) -> StateStore.Options {
         StateStore.Options(now: { clock.seconds }, lockTTL: 120, processIsAlive: alive, pid: pid, host: host,
                            busyTimeoutMilliseconds: 2_000)
@@ -33,7 +33,7 @@ func fileBytes(_ path: String) -> Data? { FileManager.default.contents(atPath: p
 /// A new state at `path` (test options, a manual clock) holding `files`, recorded in one write.
 @discardableResult
 func newState(at path: String, holding files: [RecordedFile]) throws -> StateStore {
-    let store = try StateStore.open(at: path, create: true, options: .testing(clock: ManualClock()))
+    let store = try StateStore.open(at: path, create: true, options: .testing(clock: TestClock()))
     try store.withLock(operation: "test") { try store.record(files) }
     return store
 }

@@ -7,7 +7,7 @@ import Synchronization
 /// "sleeps" on it (the sleep is recorded and returns at once). It is the client's
 /// `PlatformClock`, the emulator's clock (`emulatorClock`) and a state store's `now`
 /// (`seconds`) at the same time, so one clock links them all and nothing really sleeps.
-public final class ManualClock: PlatformClock {
+public final class TestClock: PlatformClock {
     private let state: Mutex<(now: Double, sleeps: [Duration])>
 
     /// - Parameter start: Unix seconds.
