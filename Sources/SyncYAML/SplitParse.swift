@@ -88,7 +88,7 @@ enum SplitParse {
         let earliest = earliestCut ?? size / 4
         let helper = DispatchGroup()
         DispatchQueue.global().async(group: helper) {
-            let plan = forcedCuts.map { Chooser.plan(fd: fd, cuts: $0) }
+            let plan = forcedCuts.map { Chooser.plan(fd: fd, size: size, cuts: $0) }
                 ?? Chooser.choose(fd: fd, size: size, parts: parts, earliest: earliest, minimumRegion: minimumRegion)
             shared.plan = plan
             shared.planReady.signal()
@@ -274,8 +274,9 @@ enum SplitParse {
 
         /// The plan for cuts given by a test, or `nil` when they are not at least two increasing
         /// offsets inside the file.
-        static func plan(fd: Int32, cuts: Cuts) -> Plan? {
-            guard cuts.offsets.count >= 2, cuts.offsets.first! >= 0, zip(cuts.offsets, cuts.offsets.dropFirst()).allSatisfy({ $0 < $1 })
+        static func plan(fd: Int32, size: Int, cuts: Cuts) -> Plan? {
+            guard cuts.offsets.count >= 2, cuts.offsets.first! >= 0, cuts.offsets.last! <= size,
+                  zip(cuts.offsets, cuts.offsets.dropFirst()).allSatisfy({ $0 < $1 })
             else { return nil }
             var characters = CharacterCounts()
             var head = [UInt8](repeating: 0, count: 3)
