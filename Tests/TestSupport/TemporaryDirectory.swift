@@ -1,4 +1,5 @@
 public import Foundation
+import Testing
 
 /// Runs `body` with a new, empty directory under the temporary directory (`$TMPDIR`), and
 /// removes the directory and everything in it when `body` returns or throws.
@@ -25,7 +26,9 @@ public final class TemporaryDirectory: Sendable {
     public var path: String { url.path }
 
     public init() {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("sbsync-test-\(UUID().uuidString)")
+        // Named after the test that made it, so anything left behind says where it came from.
+        let test = String((Test.current?.name ?? "").map { $0.isLetter || $0.isNumber ? $0 : "-" }.prefix(40))
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("sbsync-test-\(test)-\(UUID().uuidString)")
         do {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         } catch {
@@ -36,5 +39,16 @@ public final class TemporaryDirectory: Sendable {
     /// The path of `name` (which may hold `/`) inside the directory.
     public func file(_ name: String) -> String { url.appendingPathComponent(name).path }
 
-    deinit { try? FileManager.default.removeItem(at: url) }
+    deinit {
+        // A process the test started may still be closing files in it: try again if a file
+        // appeared while the folder was being emptied.
+        for _ in 0..<3 {
+            do {
+                try FileManager.default.removeItem(at: url)
+                return
+            } catch {
+                if !FileManager.default.fileExists(atPath: url.path) { return }
+            }
+        }
+    }
 }
