@@ -10,7 +10,7 @@ PY_PACKAGES := jsonschema==4.26.0 sevenbridges-python==2.11.2
 # Tests find the Python tools through this variable (see Tests/README.md).
 export SBSYNC_PYTHON := $(PY)
 
-.PHONY: all deps system-deps python-deps build release test demo bench clean
+.PHONY: all deps system-deps python-deps build release test demo bench fuzz clean
 
 all: build
 
@@ -37,13 +37,19 @@ build: system-deps
 release: system-deps
 	$(SWIFT) build -c release
 
-# Tests write their scratch files under .build/test-tmp (cleared on each run), not /tmp.
+# Tests write their scratch files under .build/test-tmp (cleared on each run), not /tmp, and
+# must remove them (TestSupport's temporary directories do): files left behind fail the run.
 TEST_TMP := $(CURDIR)/.build/test-tmp
 
 test: deps
 	$(SWIFT) build --build-tests
 	rm -rf $(TEST_TMP) && mkdir -p $(TEST_TMP)
 	TMPDIR=$(TEST_TMP) $(SWIFT) test --skip-build
+	@# SwiftPM itself leaves its lock files and empty TemporaryDirectory.* folders there.
+	@left="$$(cd $(TEST_TMP) && for f in * .[!.]*; do [ -e "$$f" ] || continue; \
+	  case "$$f" in _*.lock) continue;; TemporaryDirectory.*) [ -z "$$(ls $$f)" ] && continue;; esac; echo "$$f"; done)"; \
+	if [ -n "$$left" ]; then \
+	  echo "error: the tests left files in $(TEST_TMP) (use TestSupport's withTemporaryDirectory):"; echo "$$left"; exit 1; fi
 
 demo: deps build
 	@bash scripts/demo.sh "$$($(SWIFT) build --show-bin-path)"
@@ -52,6 +58,24 @@ bench: deps release
 	@bash Benchmarks/run.sh "$$($(SWIFT) build -c release --show-bin-path)"
 	@bash Benchmarks/plan-bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
 	@bash Benchmarks/apply-bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
+
+# Fuzz the manifest loader (not part of `make test`): libFuzzer + AddressSanitizer, its own
+# build folder (every target is rebuilt with the sanitizers), a corpus seeded from manifests/
+# and the YAML test suite. FUZZ_SECONDS=0 runs until stopped; crashes and slow inputs land in
+# .build/fuzz/artifacts/ (replay one with `swift run sbsync-fuzz FILE`).
+FUZZ_BUILD := $(CURDIR)/.build/fuzz
+FUZZ_SECONDS ?= 600
+FUZZ_FLAGS ?=
+
+fuzz: system-deps
+	$(SWIFT) build --scratch-path $(FUZZ_BUILD) --product sbsync-fuzz \
+	  -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING -Xswiftc -O
+	mkdir -p $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/seeds $(FUZZ_BUILD)/artifacts
+	@for f in $$(find manifests -name '*.yaml') Tests/SyncYAMLTests/yaml-test-suite/*/in.yaml; do \
+	  cp "$$f" "$(FUZZ_BUILD)/seeds/$$(echo "$$f" | tr '/' '_')"; done
+	$(FUZZ_BUILD)/debug/sbsync-fuzz $(FUZZ_BUILD)/corpus $(FUZZ_BUILD)/seeds \
+	  -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=4096 -max_len=65536 \
+	  -dict=Fuzz/yaml.dict -artifact_prefix=$(FUZZ_BUILD)/artifacts/ -print_final_stats=1 $(FUZZ_FLAGS)
 
 clean:
 	rm -rf .build $(VENV) bench-out

@@ -55,14 +55,20 @@ let package = Package(
         // Benchmark: parse a file with SyncYAML only (the "parse only" row of `make bench`).
         .executableTarget(name: "sbsync-yaml-bench", dependencies: ["SyncYAML"], path: "Benchmarks/YAMLBench"),
 
-        // Tests.
-        .testTarget(name: "SyncYAMLTests", dependencies: ["SyncYAML"]),
-        .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "SyncYAML"], resources: [.copy("Golden")]),
-        .testTarget(name: "SyncStateTests", dependencies: ["SyncState", "SyncCore"]),
-        .testTarget(name: "PlatformAPITests", dependencies: ["PlatformAPI", "PlatformEmulator"]),
-        .testTarget(name: "PlatformEmulatorTests", dependencies: ["PlatformEmulator"], exclude: ["sbp"]),
-        .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "SyncState", "SyncCore", "PlatformAPI", "PlatformEmulator"]),
-        .testTarget(name: "SyncCLITests", dependencies: ["SyncCLI", "SyncCore", "SyncState", "SyncEngine", "PlatformEmulator"], exclude: ["Golden"]),
+        // Tests. Fixtures and golden files are read by path (`TestSupport.repositoryRoot`), not
+        // bundled, so they are excluded here.
+        .target(name: "TestSupport", dependencies: ["PlatformAPI", "PlatformEmulator"], path: "Tests/TestSupport"),
+        .testTarget(name: "SyncYAMLTests", dependencies: ["SyncYAML", "TestSupport"], exclude: ["yaml-test-suite"]),
+        .testTarget(name: "SyncCoreTests", dependencies: ["SyncCore", "SyncYAML", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "SyncStateTests", dependencies: ["SyncState", "SyncCore", "TestSupport"]),
+        .testTarget(name: "PlatformAPITests", dependencies: ["PlatformAPI", "PlatformEmulator", "TestSupport"]),
+        .testTarget(name: "PlatformEmulatorTests", dependencies: ["PlatformEmulator", "TestSupport"], exclude: ["sbp"]),
+        .testTarget(name: "SyncEngineTests", dependencies: ["SyncEngine", "SyncState", "SyncCore", "PlatformAPI", "PlatformEmulator", "TestSupport"]),
+        .testTarget(name: "SyncCLITests", dependencies: ["SyncCLI", "SyncCore", "SyncState", "SyncEngine", "PlatformEmulator", "TestSupport"], exclude: ["Golden"]),
+
+        // Fuzzing the manifest loader: `make fuzz` builds this with `-sanitize=fuzzer,address
+        // -DFUZZING` (libFuzzer's entry point); a plain build gives a replayer of saved inputs.
+        .executableTarget(name: "sbsync-fuzz", dependencies: ["SyncCore", "SyncYAML"], path: "Fuzz/ManifestFuzzer"),
 
         // Benchmark: fill and load a large state through SyncState (the state rows of `make bench`).
         .executableTarget(name: "sbsync-state-bench", dependencies: ["SyncState", "SyncCore"], path: "Benchmarks/StateBench"),

@@ -11,7 +11,9 @@ final class FileInput: ChunkSource {
     let fd: Int32
     let file: String
     let path: String
+    /// The size of a regular file; 0 for a pipe or a device, whose bytes are counted as read.
     let size: Int
+    let isRegular: Bool
     let limit: Int
     var bytesRead = 0
     /// Set by the read handler when the file grew past the limit while being read.
@@ -45,6 +47,7 @@ final class FileInput: ChunkSource {
         self.file = file
         self.path = path
         self.size = isRegular ? Int(info.st_size) : 0
+        self.isRegular = isRegular
         self.limit = limit
     }
 
@@ -168,8 +171,9 @@ final class EventReader {
     private func failure(file: String) -> YAMLError {
         if let fileInput {
             if fileInput.exceededLimit {
-                return YAMLError(.inputTooLarge, Diagnostic(file: file, mark: nil,
-                    message: YAMLMessage.inputTooLarge(size: fileInput.bytesRead, limit: fileInput.limit)))
+                return YAMLError(.inputTooLarge, Diagnostic(file: file, mark: nil, message: fileInput.isRegular
+                    ? YAMLMessage.inputTooLarge(size: fileInput.bytesRead, limit: fileInput.limit)
+                    : YAMLMessage.streamTooLarge(limit: fileInput.limit)))
             }
             if fileInput.readErrno != 0 {
                 return YAMLError(.unreadable, Diagnostic(file: file, mark: nil,

@@ -44,6 +44,14 @@ enum SplitParse {
         var characterIndex: Int
     }
 
+    /// Where to cut, given rather than chosen (`SplitSetting.forcedCuts`).
+    struct Cuts: Sendable {
+        /// Column (0-based) of the items' `-`.
+        var indent: Int
+        /// Byte offsets of lines `<indent spaces>- `, increasing, at least two.
+        var offsets: [Int]
+    }
+
     /// One region parsed on its own.
     struct Part: @unchecked Sendable {  // Unchecked: `storage` is immutable once built (YAMLStorage is Sendable).
         var storage: YAMLStorage
@@ -71,15 +79,17 @@ enum SplitParse {
     ///   - minimumRegion: regions shorter than this are not worth a thread (tests lower it).
     /// - Returns: the document and whether it was split (when the file has no run of items to
     ///   cut, the main parser reads it all and the document is the ordinary one).
-    static func parse(_ input: FileInput, options: YAMLParseOptions, parts: Int,
-                      earliestCut: Int? = nil, minimumRegion: Int = 1 << 20) -> (document: YAMLDocument, split: Bool)? {
+    ///   - forcedCuts: cut exactly there instead of choosing (tests); `parts` is then ignored.
+    static func parse(_ input: FileInput, options: YAMLParseOptions, parts: Int, earliestCut: Int? = nil,
+                      minimumRegion: Int = 1 << 20, forcedCuts: Cuts? = nil) -> (document: YAMLDocument, split: Bool)? {
         guard parts >= 2, input.size > 0 else { return nil }
         let shared = Shared()
         let size = input.size, fd = input.fd, file = input.file
         let earliest = earliestCut ?? size / 4
         let helper = DispatchGroup()
         DispatchQueue.global().async(group: helper) {
-            let plan = Chooser.choose(fd: fd, size: size, parts: parts, earliest: earliest, minimumRegion: minimumRegion)
+            let plan = forcedCuts.map { Chooser.plan(fd: fd, size: size, cuts: $0) }
+                ?? Chooser.choose(fd: fd, size: size, parts: parts, earliest: earliest, minimumRegion: minimumRegion)
             shared.plan = plan
             shared.planReady.signal()
             guard let plan else { return }
@@ -260,6 +270,22 @@ enum SplitParse {
             cuts.append(end)
             guard let characterIndex = characters.count(fd: fd, before: first) else { return nil }
             return Plan(indent: indent, cuts: cuts, characterIndex: characterIndex)
+        }
+
+        /// The plan for cuts given by a test, or `nil` when they are not at least two increasing
+        /// offsets inside the file.
+        static func plan(fd: Int32, size: Int, cuts: Cuts) -> Plan? {
+            guard cuts.offsets.count >= 2, cuts.offsets.first! >= 0, cuts.offsets.last! <= size,
+                  zip(cuts.offsets, cuts.offsets.dropFirst()).allSatisfy({ $0 < $1 })
+            else { return nil }
+            var characters = CharacterCounts()
+            var head = [UInt8](repeating: 0, count: 3)
+            let n = pread(fd, &head, min(3, cuts.offsets[0]), 0)
+            // UTF-16 (a byte order mark or a NUL) has no item lines to cut at, as in `forEachLine`.
+            guard n >= 0, n < 2 || (head[0] != 0 && head[1] != 0 && head[0] != 0xFE && head[0] != 0xFF) else { return nil }
+            head.withUnsafeBufferPointer { characters.add(UnsafeBufferPointer(rebasing: $0[..<n]), at: 0) }
+            guard let characterIndex = characters.count(fd: fd, before: cuts.offsets[0]) else { return nil }
+            return Plan(indent: cuts.indent, cuts: cuts.offsets, characterIndex: characterIndex)
         }
 
         /// The longest run of lines `<I spaces>- ` with no other line at column I or less between

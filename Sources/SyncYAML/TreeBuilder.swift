@@ -358,12 +358,16 @@ struct TreeBuilder {
         if !options.allowsDuplicateKeys {
             try checkUnique(explicit)
         }
+        // A merged pair is dropped when its key is written explicitly or came from an earlier
+        // source: one index of every key so far, so a merge of n keys costs O(n).
+        var seen = KeyIndex()
+        for i in 0..<explicit.count / 2 { _ = earlierKey(explicit[2 * i], slot: i, in: &seen) }
         var merged: [Int32] = []
         for source in sources {
             let raw = nodes[Int(source)]
             for j in 0..<Int(raw.count) / 2 {
                 let key = children[Int(raw.start) + 2 * j], value = children[Int(raw.start) + 2 * j + 1]
-                if containsKey(key, in: explicit) || containsKey(key, in: merged) { continue }
+                if earlierKey(key, slot: 0, in: &seen) != nil { continue }
                 merged.append(key)
                 merged.append(value)
             }
@@ -408,32 +412,42 @@ struct TreeBuilder {
     }
 
     /// Checks the keys of `pending[base...]` (key, value, …) for duplicates.
+    ///
+    /// Two keys are the same when they read as the same text (Unicode canonical equivalence:
+    /// `é` precomposed or not; `1` and `'1'`, since every key becomes text downstream) or have
+    /// the same non-string value (`1` and `0x1`).
     private mutating func checkUnique(base: Int, pairCount: Int) throws(YAMLError) {
         if pairCount < 2 { return }
         if pairCount <= 16 {
             // Quadratic but cheap: most keys differ in length or first bytes; keys are resolved
-            // (compared by value) only when their bytes match or both may be non-strings.
+            // (compared by value) only when both may be non-strings, and read as Strings only
+            // when one holds a non-ASCII byte.
+            var wide: UInt32 = 0
+            for i in 0..<pairCount where hasNonASCII(nodes[Int(pending[base + 2 * i])]) { wide |= 1 << i }
             for j in 1..<pairCount {
                 let b = pending[base + 2 * j]
                 let rb = nodes[Int(b)]
                 for i in 0..<j {
                     let a = pending[base + 2 * i]
+                    if a == b {
+                        throw duplicateKeyError(key: b, first: a)
+                    }
                     let ra = nodes[Int(a)]
-                    if a == b || (ra.kind == .scalar && rb.kind == .scalar
-                        && ((ra.count == rb.count && sameBytes(ra, rb)) || (mayBeNonString(ra) && mayBeNonString(rb)))
-                        && sameKey(a, keyValue(a), b, keyValue(b))) {
+                    guard ra.kind == .scalar, rb.kind == .scalar else { continue }
+                    if (ra.count == rb.count && sameBytes(ra, rb))
+                        || ((wide >> i | wide >> j) & 1 != 0 && text(ra) == text(rb))
+                        || (mayBeNonString(ra) && mayBeNonString(rb) && sameValue(a, b)) {
                         throw duplicateKeyError(key: b, first: a)
                     }
                 }
             }
             return
         }
-        var seen: [KeyID: Int32] = [:]
-        seen.reserveCapacity(pairCount)
+        var seen = KeyIndex()
         for i in 0..<pairCount {
             let key = pending[base + 2 * i]
-            if let first = seen.updateValue(key, forKey: keyID(key)) {
-                throw duplicateKeyError(key: key, first: first)
+            if let first = earlierKey(key, slot: i, in: &seen) {
+                throw duplicateKeyError(key: key, first: pending[base + 2 * first])
             }
         }
     }
@@ -448,13 +462,11 @@ struct TreeBuilder {
     /// With `allowsDuplicateKeys`: a later pair replaces an earlier one with the same key.
     private mutating func appendLastWins(_ pairs: [Int32]) {
         var kept: [Int32] = []
-        var index: [KeyID: Int] = [:]
+        var seen = KeyIndex()
         for i in 0..<pairs.count / 2 {
-            let id = keyID(pairs[2 * i])
-            if let at = index[id] {
+            if let at = earlierKey(pairs[2 * i], slot: kept.count, in: &seen) {
                 kept[at + 1] = pairs[2 * i + 1]
             } else {
-                index[id] = kept.count
                 kept.append(pairs[2 * i])
                 kept.append(pairs[2 * i + 1])
             }
@@ -462,28 +474,36 @@ struct TreeBuilder {
         children.append(contentsOf: kept)
     }
 
-    private func containsKey(_ key: Int32, in pairs: [Int32]) -> Bool {
-        let value = keyValue(key)
-        for i in stride(from: 0, to: pairs.count, by: 2) where sameKey(key, value, pairs[i], keyValue(pairs[i])) {
-            return true
+    /// Keys seen so far, by each identity a key has (see `checkUnique`), to a slot of the caller's.
+    private struct KeyIndex {
+        var texts: [String: Int] = [:]
+        var values: [YAMLValue: Int] = [:]
+        var nodes: [Int32: Int] = [:]
+    }
+
+    /// The slot of an earlier key that is the same as `key`; else records `key` at `slot`, `nil`.
+    private func earlierKey(_ key: Int32, slot: Int, in index: inout KeyIndex) -> Int? {
+        let raw = nodes[Int(key)]
+        guard raw.kind == .scalar else {
+            if let at = index.nodes[key] { return at }
+            index.nodes[key] = slot
+            return nil
         }
-        return false
+        let text = text(raw)
+        if let at = index.texts[text] { return at }
+        if mayBeNonString(raw), let value = keyValue(key) {
+            if let at = index.values[value] { return at }
+            index.values[value] = slot
+        }
+        index.texts[text] = slot
+        return nil
     }
 
-    /// Key identity: non-string scalars by value (`1` = `0x1`), strings by text, collections by node.
-    private enum KeyID: Hashable {
-        case text(String)
-        case value(YAMLValue)
-        case node(Int32)
-    }
-
-    private func keyID(_ index: Int32) -> KeyID {
-        let raw = nodes[Int(index)]
-        guard raw.kind == .scalar else { return .node(index) }
-        if let value = keyValue(index) { return .value(value) }
-        return .text(bytes.withUnsafeBufferPointer { all in
+    /// A scalar's text.
+    private func text(_ raw: RawNode) -> String {
+        bytes.withUnsafeBufferPointer { all in
             String(decoding: all[Int(raw.start)..<Int(raw.start + raw.count)], as: UTF8.self)
-        })
+        }
     }
 
     /// A scalar key's non-string value, or `nil` for strings and collections.
@@ -494,6 +514,12 @@ struct TreeBuilder {
             CoreSchema.resolve(UnsafeBufferPointer(rebasing: all[Int(raw.start)..<Int(raw.start + raw.count)]),
                                plain: raw.style == .plain, tagClass: raw.tagClass)
         }
+    }
+
+    /// Whether two scalars have the same non-string value.
+    private func sameValue(_ a: Int32, _ b: Int32) -> Bool {
+        guard let x = keyValue(a), let y = keyValue(b) else { return false }
+        return x == y
     }
 
     /// Whether a scalar could resolve to something other than a string.
@@ -516,31 +542,23 @@ struct TreeBuilder {
         }
     }
 
+    /// Whether a scalar holds a byte outside ASCII (its text may then equal another spelling's).
+    @inline(__always)
+    private func hasNonASCII(_ raw: RawNode) -> Bool {
+        guard raw.kind == .scalar else { return false }
+        let n = Int(raw.count), start = Int(raw.start)
+        return bytes.withUnsafeBufferPointer { p in
+            for i in 0..<n where p[start + i] & 0x80 != 0 { return true }
+            return false
+        }
+    }
+
     @inline(__always)
     private func sameBytes(_ a: RawNode, _ b: RawNode) -> Bool {
         let n = Int(a.count), sa = Int(a.start), sb = Int(b.start)
         return bytes.withUnsafeBufferPointer { p in
             for i in 0..<n where p[sa + i] != p[sb + i] { return false }
             return true
-        }
-    }
-
-    private func sameKey(_ a: Int32, _ aValue: YAMLValue?, _ b: Int32, _ bValue: YAMLValue?) -> Bool {
-        if a == b { return true }
-        let ra = nodes[Int(a)], rb = nodes[Int(b)]
-        guard ra.kind == .scalar, rb.kind == .scalar else { return false }
-        switch (aValue, bValue) {
-        case (nil, nil):
-            guard ra.count == rb.count else { return false }
-            let n = Int(ra.count), sa = Int(ra.start), sb = Int(rb.start)
-            return bytes.withUnsafeBufferPointer { p in
-                for i in 0..<n where p[sa + i] != p[sb + i] { return false }
-                return true
-            }
-        case let (x?, y?):
-            return x == y
-        default:
-            return false
         }
     }
 

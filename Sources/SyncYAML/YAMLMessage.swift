@@ -7,6 +7,9 @@ enum YAMLMessage {
     static func inputTooLarge(size: Int, limit: Int) -> String {
         "input is \(Self.size(size)), over the limit of \(Self.size(limit))"
     }
+    static func streamTooLarge(limit: Int) -> String {
+        "input goes on past the limit of \(Self.size(limit)); a pipe or a device is read only up to the limit"
+    }
     static func nestingTooDeep(limit: Int) -> String {
         "collections nested deeper than \(limit) levels; a manifest never needs this much nesting"
     }

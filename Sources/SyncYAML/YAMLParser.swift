@@ -34,6 +34,8 @@ public enum YAMLParser {
         var earliestCut: Int?
         /// Smallest region worth a thread.
         var minimumRegion = 1 << 20
+        /// Cut exactly here instead of choosing (tests: every item boundary of a document).
+        var forcedCuts: SplitParse.Cuts?
 
         /// One piece per core, up to 8.
         static var automatic: SplitSetting {
@@ -55,8 +57,8 @@ public enum YAMLParser {
         let file = displayName ?? path
         let input = try FileInput(path: path, file: file, limit: options.limits.maxInputBytes)
         if split.parts > 1, input.size >= split.minimumSize,
-           let result = SplitParse.parse(input, options: options, parts: split.parts,
-                                         earliestCut: split.earliestCut, minimumRegion: split.minimumRegion) {
+           let result = SplitParse.parse(input, options: options, parts: split.parts, earliestCut: split.earliestCut,
+                                         minimumRegion: split.minimumRegion, forcedCuts: split.forcedCuts) {
             return (result.document, result.split)
         }
         return (try single(EventReader(file: input), file: file, options: options), false)

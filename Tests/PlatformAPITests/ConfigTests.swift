@@ -2,15 +2,16 @@ import Foundation
 import Testing
 
 @testable import PlatformAPI
+import TestSupport
 
 /// A temporary directory with a credentials file.
 struct CredentialsFixture {
+    let scratch = TemporaryDirectory()
     let directory: String
     var path: String { directory + "/credentials" }
 
     init(_ text: String?, mode: Int = 0o600) throws {
-        directory = NSTemporaryDirectory() + "sbsync-config-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        directory = scratch.path
         if let text {
             try Data(text.utf8).write(to: URL(fileURLWithPath: path))
             try FileManager.default.setAttributes([.posixPermissions: mode], ofItemAtPath: path)

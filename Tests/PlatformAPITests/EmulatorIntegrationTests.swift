@@ -4,20 +4,7 @@ import PlatformEmulator
 import Testing
 
 @testable import PlatformAPI
-
-/// The client's clock, linked to the emulator's manual clock: when the client "sleeps" (backoff,
-/// rate-limit waits, budget pacing) platform time moves forward by as much, and nothing really
-/// sleeps.
-final class LinkedClock: PlatformClock {
-    let emulatorClock: PlatformEmulator.ManualClock
-    init(_ emulatorClock: PlatformEmulator.ManualClock) { self.emulatorClock = emulatorClock }
-    func now() -> Double { emulatorClock.now.timeIntervalSince1970 }
-    func sleep(for duration: Duration) async throws {
-        try Task.checkCancellation()
-        emulatorClock.advance(by: duration.seconds)
-        await Task.yield()
-    }
-}
+import TestSupport
 
 private let emulatorToken = "emu-t0ken-9f8e7d6c5b4a"
 private let project = "rfranklin/my-project"
@@ -27,15 +14,15 @@ private let objects = ["runs/a.bam": 100, "runs/b.bam": 200, "runs/c.bam": 300, 
 /// Runs `body` against an emulator served in process on port 0, with a client on AsyncHTTPClient.
 private func withEmulatorClient(
     rateLimit: Int = 1000, faults: EmulatorFaults = .none, logs: LogCapture? = nil, token: String = emulatorToken,
-    _ body: (PlatformClient, RunningEmulator, PlatformEmulator.ManualClock) async throws -> Void
+    _ body: (PlatformClient, RunningEmulator, TestClock) async throws -> Void
 ) async throws {
-    let emulatorClock = PlatformEmulator.ManualClock()
+    let emulatorClock = TestClock(1_700_000_000)
     let configuration = EmulatorConfiguration(
         tokens: [emulatorToken], projects: [project], volumes: [volumeID: .objects(objects)],
-        jobDuration: 6, rateLimit: rateLimit, faults: faults, seed: 7, clock: emulatorClock.clock)
+        jobDuration: 6, rateLimit: rateLimit, faults: faults, seed: 7, clock: emulatorClock.emulatorClock)
     try await withRunningEmulator(configuration) { running in
         try await AsyncHTTPTransport.withTransport { transport in
-            let clock = LinkedClock(emulatorClock)
+            let clock = emulatorClock
             var logger = logs?.logger() ?? Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
             logger.logLevel = .trace
             let client = PlatformClient(
@@ -174,7 +161,7 @@ struct EmulatorIntegrationTests {
     @Test("recovers from 429: a burst is waited out, and the budget paces by X-RateLimit-Remaining")
     func rateLimits() async throws {
         try await withEmulatorClient(faults: EmulatorFaults(rateLimitBurst: 2)) { client, running, emulatorClock in
-            let start = emulatorClock.now
+            let start = emulatorClock.date
             let file = try await client.startImport(importRequest("runs/a.bam"))
             #expect(file.state == .pending)
             let counters = await running.emulator.counters()
@@ -182,16 +169,16 @@ struct EmulatorIntegrationTests {
             #expect(counters.requestsByEndpoint["POST /storage/imports"] == 3)
             // Each burst 429 announces a reset one second away (the emulator's choice, so that
             // sevenbridges-python's sleeper stays short); the client waited out both resets.
-            #expect(emulatorClock.now.timeIntervalSince(start) >= 2)
+            #expect(emulatorClock.date.timeIntervalSince(start) >= 2)
         }
         // A server limit of 3 per window: the client waits for the reset instead of hitting 429.
         try await withEmulatorClient(rateLimit: 3) { client, running, emulatorClock in
-            let start = emulatorClock.now
+            let start = emulatorClock.date
             for _ in 0..<7 { _ = try await client.reader.volume(id: volumeID) }
             let counters = await running.emulator.counters()
             #expect(counters.requestsByEndpoint["GET /storage/volumes/{owner}/{name}"] == 7)
             #expect(counters.responsesByStatus["429"] == nil)
-            #expect(emulatorClock.now.timeIntervalSince(start) >= 600)
+            #expect(emulatorClock.date.timeIntervalSince(start) >= 600)
         }
     }
 
@@ -269,13 +256,13 @@ struct EmulatorIntegrationTests {
 struct NetworkFailureTests {
     @Test("a create that times out waiting for the answer is outcome unknown; a GET is retried and reported")
     func timeout() async throws {
-        let emulatorClock = PlatformEmulator.ManualClock()
+        let emulatorClock = TestClock(1_700_000_000)
         let configuration = EmulatorConfiguration(
             tokens: [emulatorToken], projects: [project], volumes: [volumeID: .objects(objects)],
-            faults: EmulatorFaults(latencyMilliseconds: 400), clock: emulatorClock.clock)
+            faults: EmulatorFaults(latencyMilliseconds: 400), clock: emulatorClock.emulatorClock)
         try await withRunningEmulator(configuration) { running in
             try await AsyncHTTPTransport.withTransport { transport in
-                let clock = LinkedClock(emulatorClock)
+                let clock = emulatorClock
                 let client = PlatformClient(
                     config: PlatformConfig(endpoint: try PlatformEndpoint(parsing: running.baseURL.absoluteString), token: AuthToken(emulatorToken)),
                     transport: transport, budget: RequestBudget(clock: clock), clock: clock,
@@ -297,7 +284,7 @@ struct NetworkFailureTests {
         // A port that was just free: an emulator listened there and has stopped.
         let port = try await withRunningEmulator(EmulatorConfiguration(tokens: [emulatorToken])) { $0.port }
         try await AsyncHTTPTransport.withTransport(connectTimeout: .milliseconds(200)) { transport in
-            let clock = ManualClock()
+            let clock = TestClock(1_700_000_000)
             let client = PlatformClient(
                 config: PlatformConfig(endpoint: try PlatformEndpoint(parsing: "http://127.0.0.1:\(port)/v2"), token: AuthToken(emulatorToken)),
                 transport: transport, budget: RequestBudget(clock: clock), clock: clock,

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import PlatformAPI
+import TestSupport
 
 private func filePage(_ ids: [String], next: String?) -> Scripted {
     let items = ids.map { #"{"id": "\#($0)", "name": "\#($0).txt"}"# }.joined(separator: ",")
@@ -115,7 +116,7 @@ struct PaginationTests {
 struct BudgetTests {
     @Test("a full bucket lets a burst through, then paces at capacity/window")
     func pacing() async throws {
-        let clock = ManualClock()
+        let clock = TestClock(1_700_000_000)
         let budget = RequestBudget(capacity: 10, window: .seconds(10), clock: clock)
         for _ in 0..<10 { try await budget.acquire() }
         #expect(clock.sleeps.isEmpty)
@@ -126,7 +127,7 @@ struct BudgetTests {
 
     @Test("X-RateLimit-Remaining lowers the budget; remaining 0 waits for the reset")
     func serverCorrection() async throws {
-        let clock = ManualClock(now: 1000)
+        let clock = TestClock(1000)
         let budget = RequestBudget(capacity: 1000, window: .seconds(300), clock: clock)
         await budget.observe(remaining: 0, reset: 1030)
         try await budget.acquire()
@@ -138,7 +139,7 @@ struct BudgetTests {
 
     @Test("stale answers of the same window cannot raise the count; a new window replaces it")
     func outOfOrder() async throws {
-        let clock = ManualClock(now: 1000)
+        let clock = TestClock(1000)
         let budget = RequestBudget(capacity: 1000, clock: clock)
         await budget.observe(remaining: 3, reset: 1100)
         await budget.observe(remaining: 7, reset: 1100)
@@ -147,7 +148,7 @@ struct BudgetTests {
 
     @Test("the client paces its requests through the shared budget")
     func clientUsesBudget() async throws {
-        let clock = ManualClock()
+        let clock = TestClock(1_700_000_000)
         let budget = RequestBudget(capacity: 2, window: .seconds(4), clock: clock)
         let transport = ScriptedTransport([], fallback: json(200, #"{"id": "f", "name": "a"}"#))
         let client = try makeClient(transport, clock: clock, budget: budget)

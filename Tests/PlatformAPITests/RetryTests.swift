@@ -2,6 +2,7 @@ import Synchronization
 import Testing
 
 @testable import PlatformAPI
+import TestSupport
 
 private let fileJSON = #"{"id": "5f3a9c0de4b0a1b2c3d4e5f6", "name": "a.bam", "type": "file", "project": "u/p", "size": 12}"#
 private let importJSON = #"{"id": "imp1", "state": "PENDING", "source": {"volume": "u/vol", "location": "a.bam"}, "destination": {"project": "u/p", "name": "a.bam"}}"#
@@ -18,7 +19,7 @@ struct RetryTests {
             apiErrorResponse(504, code: 90004, message: "gateway timeout"),
             json(200, fileJSON),
         ])
-        let clock = ManualClock()
+        let clock = TestClock(1_700_000_000)
         let client = try makeClient(transport, clock: clock)
         let file = try await client.reader.file(id: "5f3a9c0de4b0a1b2c3d4e5f6")
         #expect(file.name == "a.bam")
@@ -46,7 +47,7 @@ struct RetryTests {
     @Test("a GET gives up after maxAttempts and reports the last answer")
     func getGivesUp() async throws {
         let transport = ScriptedTransport([], fallback: apiErrorResponse(500, code: 90004, message: "still broken"))
-        let clock = ManualClock()
+        let clock = TestClock(1_700_000_000)
         let client = try makeClient(transport, clock: clock, retry: RetryPolicy(maxAttempts: 3, random: { $0 }))
         let error = await #expect(throws: PlatformError.self) { try await client.reader.file(id: "f1") }
         #expect(error?.status == 500)
@@ -58,7 +59,7 @@ struct RetryTests {
     @Test("dropped connections on a GET are retried; on exhaustion the error says unreachable")
     func droppedGet() async throws {
         let transport = ScriptedTransport([dropped, dropped, json(200, fileJSON)])
-        let clock = ManualClock()
+        let clock = TestClock(1_700_000_000)
         let client = try makeClient(transport, clock: clock)
         #expect(try await client.reader.file(id: "f1").id == "5f3a9c0de4b0a1b2c3d4e5f6")
         #expect(transport.requests.count == 3)
@@ -111,7 +112,7 @@ struct RetryTests {
     @Test("a create that never left (connection refused) is retried")
     func createRetriedWhenNotSent() async throws {
         let transport = ScriptedTransport([refused, refused, json(200, importJSON)])
-        let clock = ManualClock()
+        let clock = TestClock(1_700_000_000)
         let client = try makeClient(transport, clock: clock)
         let job = try await client.startImport(importRequest)
         #expect(job.id == "imp1")
@@ -140,7 +141,7 @@ struct RetryTests {
     @Test("maintenance (503, code 0) backs off for at least maintenanceBackoff")
     func maintenance() async throws {
         let transport = ScriptedTransport([apiErrorResponse(503, code: 0, message: "maintenance"), json(200, fileJSON)])
-        let clock = ManualClock()
+        let clock = TestClock(1_700_000_000)
         let client = try makeClient(transport, clock: clock)
         _ = try await client.reader.file(id: "f1")
         #expect(clock.sleeps == [.seconds(60)])
@@ -148,7 +149,7 @@ struct RetryTests {
 
     @Test("429 waits until X-RateLimit-Reset (plus slack) and retries, creates included")
     func rateLimitWaitsForReset() async throws {
-        let clock = ManualClock(now: 1_700_000_000)
+        let clock = TestClock(1_700_000_000)
         let reset = 1_700_000_042
         let transport = ScriptedTransport([
             apiErrorResponse(429, code: 1000, message: "rate limit", headers: [
@@ -167,7 +168,7 @@ struct RetryTests {
 
     @Test("429 without a reset header falls back to Retry-After")
     func rateLimitRetryAfter() async throws {
-        let clock = ManualClock()
+        let clock = TestClock(1_700_000_000)
         let transport = ScriptedTransport([
             apiErrorResponse(429, code: 1000, message: "rate limit", headers: [("Retry-After", "7")]),
             json(200, fileJSON),
@@ -179,7 +180,7 @@ struct RetryTests {
 
     @Test("a rate-limit wait is capped, and a 429 is surfaced after maxRateLimitWaits")
     func rateLimitCapped() async throws {
-        let clock = ManualClock(now: 1_700_000_000)
+        let clock = TestClock(1_700_000_000)
         let far = "\(1_700_000_000 + 86_400)"
         let transport = ScriptedTransport([], fallback: apiErrorResponse(429, code: 1000, message: "rate limit", headers: [
             ("X-RateLimit-Remaining", "0"), ("X-RateLimit-Reset", far),
@@ -199,7 +200,7 @@ struct RetryTests {
         let transport = ScriptedTransport([], fallback: apiErrorResponse(429, code: 1000, message: "rate limit", headers: [
             ("X-RateLimit-Reset", "\(Int(sleeping.now()) + 200)"),
         ]))
-        let client = try makeClient(transport, clock: ManualClock(), retry: RetryPolicy(random: { $0 }))
+        let client = try makeClient(transport, clock: TestClock(1_700_000_000), retry: RetryPolicy(random: { $0 }))
         // A client whose clock really suspends, so the task is parked in the wait when cancelled.
         let parked = PlatformClient(
             config: PlatformConfig(endpoint: client.endpoint, token: AuthToken(testToken)), transport: transport,

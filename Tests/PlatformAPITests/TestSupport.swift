@@ -4,31 +4,7 @@ import Synchronization
 import Testing
 
 @testable import PlatformAPI
-
-/// A clock that never sleeps: `sleep` records the duration and moves time forward.
-final class ManualClock: PlatformClock {
-    private let state: Mutex<(now: Double, sleeps: [Duration])>
-
-    init(now: Double = 1_700_000_000) {
-        state = Mutex((now, []))
-    }
-
-    func now() -> Double { state.withLock { $0.now } }
-
-    func sleep(for duration: Duration) async throws {
-        try Task.checkCancellation()
-        state.withLock {
-            $0.sleeps.append(duration)
-            $0.now += duration.seconds
-        }
-        await Task.yield()
-        try Task.checkCancellation()
-    }
-
-    func advance(_ seconds: Double) { state.withLock { $0.now += seconds } }
-    var sleeps: [Duration] { state.withLock { $0.sleeps } }
-    var totalSlept: Double { sleeps.reduce(0) { $0 + $1.seconds } }
-}
+import TestSupport
 
 /// One scripted answer of `ScriptedTransport`.
 enum Scripted: Sendable {
@@ -108,7 +84,7 @@ struct CapturingHandler: LogHandler {
 /// A client on a scripted transport with a manual clock and no jitter surprises:
 /// `random` returns the upper bound, so backoff is exactly `min(max, base · 2^(n-1))`.
 func makeClient(
-    _ transport: any HTTPTransport, clock: ManualClock = ManualClock(), retry: RetryPolicy? = nil,
+    _ transport: any HTTPTransport, clock: TestClock = TestClock(1_700_000_000), retry: RetryPolicy? = nil,
     logs: LogCapture? = nil, budget: RequestBudget? = nil
 ) throws -> PlatformClient {
     let config = PlatformConfig(endpoint: try PlatformEndpoint(parsing: testEndpoint), token: AuthToken(testToken))

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import PlatformAPI
+import TestSupport
 
 private let fullFile = """
     {
@@ -166,7 +167,7 @@ struct WireTests {
             json(200, #"{"rate": {"limit": 1000, "remaining": 990, "reset": 1700000300}, "instance_limit": {"limit": -1, "remaining": 0}}"#),
             json(200, "{}", headers: [("X-RateLimit-Limit", "1000"), ("X-RateLimit-Remaining", "5"), ("X-RateLimit-Reset", "1700000100")]),
         ])
-        let clock = ManualClock()
+        let clock = TestClock(1_700_000_000)
         let budget = RequestBudget(capacity: 1000, initialTokens: 0, clock: clock)
         let client = try makeClient(transport, clock: clock, budget: budget)
         let r1 = try await client.reader.rateLimit()

@@ -1,10 +1,11 @@
 import Foundation
 import PlatformEmulator
+import TestSupport
 
 /// An emulator driven in process through `respond(to:)` with a manual clock.
 struct Harness {
     let emulator: Emulator
-    let clock: ManualClock
+    let clock: TestClock
 
     static let token = "test-token"
     static let project = "alice/p1"
@@ -15,10 +16,10 @@ struct Harness {
     ]
 
     init(_ adjust: (inout EmulatorConfiguration) -> Void = { _ in }) throws {
-        clock = ManualClock()
+        clock = TestClock()
         var configuration = EmulatorConfiguration(
             tokens: [Self.token], projects: [Self.project], volumes: [Self.volume: .objects(Self.objects)],
-            missingDRSURIs: ["drs://drs.example.org/missing-1"], jobDuration: 10, clock: clock.clock)
+            missingDRSURIs: ["drs://drs.example.org/missing-1"], jobDuration: 10, clock: clock.emulatorClock)
         adjust(&configuration)
         emulator = try Emulator(configuration: configuration)
     }

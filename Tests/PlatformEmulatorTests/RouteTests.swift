@@ -1,6 +1,7 @@
 import Foundation
 import PlatformEmulator
 import Testing
+import TestSupport
 
 @Suite struct AuthAndHeaderTests {
     @Test func unknownTokenIsRejectedWith401AndHeaders() async throws {
@@ -29,7 +30,7 @@ import Testing
         #expect(first.header("X-RateLimit-Remaining") == "999")
         #expect(second.header("X-RateLimit-Remaining") == "998")
         let reset = try #require(Int(first.header("X-RateLimit-Reset") ?? ""))
-        #expect(reset == Int(h.clock.now.timeIntervalSince1970.rounded(.up)) + 300)
+        #expect(reset == Int(h.clock.now().rounded(.up)) + 300)
         #expect(first.header("X-Request-Id") != second.header("X-Request-Id"))
     }
 
@@ -196,8 +197,8 @@ import Testing
     }
 
     @Test func directoryAndListingVolumes() async throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("emu-vol-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: root) }
+        let scratch = TemporaryDirectory()
+        let root = scratch.url
         try FileManager.default.createDirectory(at: root.appendingPathComponent("a/b"), withIntermediateDirectories: true)
         try Data("hello".utf8).write(to: root.appendingPathComponent("a/b/c.txt"))
         try Data("xy".utf8).write(to: root.appendingPathComponent("top.bin"))

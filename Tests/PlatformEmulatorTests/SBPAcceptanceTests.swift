@@ -1,6 +1,7 @@
 import Foundation
 import PlatformEmulator
 import Testing
+import TestSupport
 
 /// sevenbridges-python 2.11.2, unchanged, against the emulator (the project's acceptance bar).
 @Suite struct SBPAcceptanceTests {
@@ -16,9 +17,9 @@ import Testing
 
     /// Runs `executable arguments` and returns its exit status and combined output.
     static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("sbp-\(UUID().uuidString).log")
+        let scratch = TemporaryDirectory()
+        let log = scratch.url.appendingPathComponent("sbp.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: log) }
         let handle = try FileHandle(forWritingTo: log)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)

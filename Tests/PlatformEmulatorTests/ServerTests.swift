@@ -4,6 +4,7 @@ import Testing
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import TestSupport
 #endif
 
 /// Tests through a real HTTP server on 127.0.0.1, port 0.
@@ -108,8 +109,8 @@ import FoundationNetworking
 
     @Test(.timeLimit(.minutes(1))) func printsTheReadyLineServesAndStopsOnSIGTERM() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build sbsync-emulator first (swift build)")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("emu-bin-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let scratch = TemporaryDirectory()
+        let directory = scratch.url
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("d"), withIntermediateDirectories: true)
         try Data("abc".utf8).write(to: directory.appendingPathComponent("d/x.txt"))
 

@@ -7,38 +7,26 @@ import SyncCore
 import SyncEngine
 import SyncState
 import Testing
-
-private final class ApplyClock: PlatformClock {
-    let emulatorClock: PlatformEmulator.ManualClock
-    init(_ emulatorClock: PlatformEmulator.ManualClock) { self.emulatorClock = emulatorClock }
-    func now() -> Double { emulatorClock.now.timeIntervalSince1970 }
-    func sleep(for duration: Duration) async throws {
-        try Task.checkCancellation()
-        let c = duration.components
-        emulatorClock.advance(by: Double(c.seconds) + Double(c.attoseconds) / 1e18)
-        await Task.yield()
-    }
-}
+import TestSupport
 
 /// `sbsync apply` in process against an emulator answered without sockets.
 private struct ApplyFixture {
     static let token = "apply-test-token"
     let emulator: Emulator
-    let clock: PlatformEmulator.ManualClock
-    let directory: URL
+    let clock: TestClock
+    let scratch = TemporaryDirectory()
+    var directory: URL { scratch.url }
     var manifestPath: String { directory.appendingPathComponent("sbsync.yaml").path }
     var statePath: String { directory.appendingPathComponent("state.db").path }
 
     init() throws {
-        clock = PlatformEmulator.ManualClock()
+        clock = TestClock()
         var objects: [String: Int] = [:]
         for i in 0..<120 { objects["runs/s\(i).bam"] = 10 + i }
         objects["other/x.txt"] = 3
         emulator = try Emulator(configuration: EmulatorConfiguration(
             tokens: [Self.token], projects: ["alice/p1"], volumes: ["alice/vol": .objects(objects)],
-            jobDuration: 4, rateLimit: 1_000_000, seed: 3, clock: clock.clock))
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("apply-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            jobDuration: 4, rateLimit: 1_000_000, seed: 3, clock: clock.emulatorClock))
     }
 
     func write(_ manifest: String) throws {
@@ -63,7 +51,7 @@ private struct ApplyFixture {
         let command = try ApplyCommand.parse(arguments + (arguments.first?.hasSuffix(".plan") == true ? [] : ["-f", manifestPath]) + ["--state", statePath])
         let captured = Captured()
         let env = ApplyCommand.Environment(inputIsTerminal: terminal, errorIsTerminal: false, readLine: { answer },
-                                           transport: transport, clock: ApplyClock(clock))
+                                           transport: transport, clock: clock)
         let code = await command.execute(io: captured.io, environment: ["SB_API_ENDPOINT": "http://127.0.0.1/v2", "SB_AUTH_TOKEN": Self.token, "HOME": directory.path],
                                          environmentIO: env)
         return (code, captured.stdout, captured.stderr)

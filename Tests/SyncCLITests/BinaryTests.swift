@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The built `sbsync` binary, run as a subprocess from the repository root.
 @Suite struct BinaryTests {
@@ -53,9 +54,8 @@ import Testing
 /// `sbsync plan` as the built binary.
 @Suite struct PlanBinaryTests {
     @Test func firstPlanExitCodes() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sbsync-plan-bin-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let scratch = TemporaryDirectory()
+        let directory = scratch.url
         let state = directory.appendingPathComponent("s.state").path
         let binary = try sbsyncBinary()
         let plain = try run(binary, ["plan", "-f", "manifests/examples/small.yaml", "--state", state])

@@ -2,6 +2,7 @@ import Foundation
 import SyncCore
 import SyncState
 import Testing
+import TestSupport
 
 /// A built binary next to `sbsync`.
 func sibling(_ name: String) throws -> String {
@@ -52,17 +53,6 @@ final class EmulatorProcess {
     }
 }
 
-/// SplitMix64, so a failing run can be repeated from its printed seed.
-private struct Seeded: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite("crash safety: sbsync apply killed with SIGKILL at random moments", .serialized)
 struct CrashTests {
@@ -71,11 +61,10 @@ struct CrashTests {
         let volumeFiles = 1200, drsFiles = 800
         let seed = ProcessInfo.processInfo.environment["SBSYNC_CRASH_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max / 2)
         print("crash test seed: \(seed) (repeat with SBSYNC_CRASH_SEED=\(seed))")
-        var random = Seeded(state: seed)
+        var random = SeededRandom(seed: seed)
 
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sbsync-crash-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let scratch = TemporaryDirectory()
+        let directory = scratch.url
         let listing = directory.appendingPathComponent("volume.txt")
         try Data((0..<volumeFiles).map { "cohort/s\($0).bam\t\($0 + 1)\n" }.joined().utf8).write(to: listing)
         var yaml = """
@@ -168,9 +157,8 @@ struct CrashTests {
 struct InterruptTests {
     @Test("Ctrl-C once: no new batches, those in flight recorded, exit 130; the next apply finishes the rest")
     func interruptOnce() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sbsync-int-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let scratch = TemporaryDirectory()
+        let directory = scratch.url
         let listing = directory.appendingPathComponent("volume.txt")
         try Data((0..<800).map { "cohort/s\($0).bam\t1\n" }.joined().utf8).write(to: listing)
         let manifest = directory.appendingPathComponent("sbsync.yaml").path

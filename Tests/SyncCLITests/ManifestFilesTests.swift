@@ -4,6 +4,7 @@ import SyncCore
 import SyncEngine
 import SyncYAML
 import Testing
+import TestSupport
 
 /// The example and invalid manifests under manifests/, through the whole pipeline.
 @Suite struct ManifestFilesTests {
@@ -43,9 +44,8 @@ import Testing
     /// Manifests as JSON (through our YAML 1.2 reader), checked by Python's jsonschema against
     /// schemas/manifest.schema.json. Prints one line per file: `ok PATH` or `invalid PATH`.
     static func schemaVerdicts(_ paths: [String]) throws -> [String: String] {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sbsync-schema-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let scratch = TemporaryDirectory()
+        let directory = scratch.url
         var jsonPaths: [String] = []
         for (i, path) in paths.enumerated() {
             let document = try YAMLParser.parse(contentsOf: repositoryRoot.appendingPathComponent(path).path,

@@ -5,21 +5,19 @@ import SyncCore
 import SyncEngine
 import SyncState
 import Testing
+import TestSupport
 
 /// A temporary directory with a copy of an example manifest, removed afterwards.
 final class PlanSandbox {
-    let directory: URL
+    let scratch = TemporaryDirectory()
+    var directory: URL { scratch.url }
     let manifest: String
 
     init(example: String = "small.yaml") throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("sbsync-plan-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        manifest = directory.appendingPathComponent(example).path
+        manifest = scratch.file(example)
         try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("manifests/examples/\(example)"),
                                          to: URL(fileURLWithPath: manifest))
     }
-
-    deinit { try? FileManager.default.removeItem(at: directory) }
 
     var defaultState: String { StatePath.defaultPath(forManifest: manifest) }
 

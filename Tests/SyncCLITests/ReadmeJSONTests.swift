@@ -4,6 +4,7 @@ import SyncCore
 import SyncEngine
 import SyncState
 import Testing
+import TestSupport
 
 /// The JSON examples of README.md: each `<!-- json: NAME -->` line names the ```json block after it.
 struct ReadmeExamples {

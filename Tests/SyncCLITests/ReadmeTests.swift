@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 @testable import SyncCLI
 import Testing
+import TestSupport
 
 /// The README's examples are run, and its reference parts are checked against the tool, so the
 /// two cannot drift apart.

@@ -1,6 +1,7 @@
 import Foundation
 import SyncCore
 import Testing
+import TestSupport
 
 /// The schema's patterns and the decoder's rules agree on the same values (checked by Python's
 /// jsonschema against each property's subschema).
@@ -29,9 +30,8 @@ import Testing
     ]
 
     @Test func schemaPatternsAgreeWithTheDecoder() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sbsync-patterns-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
+        let scratch = TemporaryDirectory()
+        let directory = scratch.url
         let input = directory.appendingPathComponent("samples.json")
         try JSONSerialization.data(withJSONObject: ["paths": Self.rules.map(\.0), "samples": Self.samples]).write(to: input)
         let script = """

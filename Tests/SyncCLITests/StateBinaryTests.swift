@@ -2,12 +2,13 @@ import Foundation
 import Testing
 import SyncCore
 import SyncState
+import TestSupport
 
 /// The state commands through the built `sbsync` binary: output, exit codes, the lock.
 @Suite struct StateBinaryTests {
     @Test func aLockedStateExits5AndForceUnlockFreesIt() throws {
-        let directory = NSTemporaryDirectory() + "sbsync-bin-state-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let scratch = TemporaryDirectory()
+        let directory = scratch.path
         let path = directory + "/.sbsync/cohort.state"
         let store = try StateStore.open(at: path, create: true)
         let source = FileSource.drs(uri: "drs://host/1")

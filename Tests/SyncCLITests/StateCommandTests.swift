@@ -4,6 +4,7 @@ import Testing
 import SyncCore
 import SyncState
 @testable import SyncCLI
+import TestSupport
 
 /// The state commands, parsed in process against a real state file.
 @Suite struct StateCommandTests {
@@ -14,12 +15,12 @@ import SyncState
         var io: StateCommandIO { StateCommandIO(stdout: { self.stdout += $0 }, stderr: { self.stderr += $0 }) }
     }
 
+    let scratch = TemporaryDirectory()
     let directory: String
     let statePath: String
 
     init() throws {
-        directory = NSTemporaryDirectory() + "sbsync-cli-state-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        directory = scratch.path
         statePath = directory + "/.sbsync/cohort.state"
         let store = try StateStore.open(at: statePath, create: true)
         try store.withLock(operation: "test") {

@@ -3,8 +3,7 @@ import SyncCLI
 import SyncCore
 import SyncYAML
 import Testing
-
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+import TestSupport
 
 /// Files under `directory` of the repository ending in `.yaml`, as repository-relative paths, sorted.
 func manifests(in directory: String) -> [String] {
@@ -22,22 +21,6 @@ final class Captured: @unchecked Sendable {
     var io: CommandIO {
         CommandIO(stdout: { [self] in stdout += $0 }, stderr: { [self] in stderr += $0 })
     }
-}
-
-/// Compares `actual` with the golden file at `path` (repository-relative). With
-/// `RECORD_SNAPSHOTS=1` it writes the file instead, and fails so a recording run is never green.
-func expectGolden(_ actual: String, path: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let url = repositoryRoot.appendingPathComponent(path)
-    if ProcessInfo.processInfo.environment["RECORD_SNAPSHOTS"] == "1" {
-        try Data(actual.utf8).write(to: url)
-        Issue.record("recorded \(path); run again without RECORD_SNAPSHOTS to check it", sourceLocation: sourceLocation)
-        return
-    }
-    guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
-        Issue.record("missing golden file \(path); record it with RECORD_SNAPSHOTS=1", sourceLocation: sourceLocation)
-        return
-    }
-    #expect(actual == expected, "output differs from \(path)", sourceLocation: sourceLocation)
 }
 
 /// The Python that has jsonschema: `$SBSYNC_PYTHON`, else `.venv/bin/python` of the repository.

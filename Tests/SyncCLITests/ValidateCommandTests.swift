@@ -4,6 +4,7 @@ import Foundation
 import SyncCore
 import SyncYAML
 import Testing
+import TestSupport
 
 /// The CLI parsed and run in process.
 @Suite struct ValidateCommandTests {

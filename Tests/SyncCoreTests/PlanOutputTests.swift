@@ -1,6 +1,7 @@
 import Foundation
 import SyncCore
 import Testing
+import TestSupport
 
 /// A plan with every action, two projects with changes, one without, and a group longer than the limit.
 enum SamplePlan {

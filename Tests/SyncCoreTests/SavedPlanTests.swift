@@ -1,6 +1,7 @@
 import Foundation
 import SyncCore
 import Testing
+import TestSupport
 
 @Suite("Saved plan")
 struct SavedPlanTests {
@@ -38,7 +39,7 @@ struct SavedPlanTests {
 
     @Test("a version 1 plan written with sorted keys and no nulls (JSONEncoder, before JSONWriter) still reads")
     func readsSortedKeysVersion1() throws {
-        let url = try #require(Bundle.module.url(forResource: "saved-plan-v1-sorted-keys.json", withExtension: nil, subdirectory: "Golden"))
+        let url = repositoryRoot.appendingPathComponent("Tests/SyncCoreTests/Golden/saved-plan-v1-sorted-keys.json")
         let read = try SavedPlan.decode(try Data(contentsOf: url))
         #expect(read == SavedPlan(plan: SamplePlan.plan, manifest: Self.manifest, state: Self.state))
         #expect(try read.plan() == SamplePlan.plan)

@@ -1,6 +1,7 @@
 import Foundation
 import SyncCore
 import Testing
+import TestSupport
 
 /// `schemas/manifest.schema.json` and the decoder describe one language.
 @Suite struct SchemaKeysTests {

@@ -35,6 +35,3 @@ func state(_ yaml: String, listings: PrefixListings? = nil) throws -> DesiredSta
     #expect(expansion.diagnostics.isEmpty, "\(expansion.diagnostics)")
     return expansion.state
 }
-
-/// The repository root (for manifests/ and schemas/).
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

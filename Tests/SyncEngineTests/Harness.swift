@@ -4,20 +4,7 @@ import PlatformEmulator
 import SyncCore
 import SyncEngine
 import SyncState
-
-/// The client's clock, linked to the emulator's manual clock: when the engine "sleeps" (poll
-/// intervals, the DRS pace, backoff) platform time moves forward by as much; nothing really sleeps.
-final class LinkedClock: PlatformClock {
-    let emulatorClock: PlatformEmulator.ManualClock
-    init(_ emulatorClock: PlatformEmulator.ManualClock) { self.emulatorClock = emulatorClock }
-    func now() -> Double { emulatorClock.now.timeIntervalSince1970 }
-    func sleep(for duration: Duration) async throws {
-        try Task.checkCancellation()
-        let c = duration.components
-        emulatorClock.advance(by: Double(c.seconds) + Double(c.attoseconds) / 1e18)
-        await Task.yield()
-    }
-}
+import TestSupport
 
 /// An emulator answered in process (no sockets), a client on it, and a fresh state store.
 struct Harness {
@@ -26,19 +13,21 @@ struct Harness {
     static let volume = "alice/vol"
 
     let emulator: Emulator
-    let emulatorClock: PlatformEmulator.ManualClock
-    let clock: LinkedClock
+    /// One clock for the emulator and the client: when the engine "sleeps" (poll intervals, the
+    /// DRS pace, backoff) platform time moves forward by as much; nothing really sleeps.
+    let clock: TestClock
+    var emulatorClock: TestClock { clock }
     let client: PlatformClient
     let store: StateStore
-    let directory: URL
+    let scratch = TemporaryDirectory()
+    var directory: URL { scratch.url }
 
     init(objects: [String: Int], jobDuration: TimeInterval = 4, faults: EmulatorFaults = .none, drsPace: Int = 500,
          start: Date = Date(timeIntervalSince1970: 1_780_000_000)) throws {
-        emulatorClock = PlatformEmulator.ManualClock(start: start)
+        clock = TestClock(start.timeIntervalSince1970)
         emulator = try Emulator(configuration: EmulatorConfiguration(
             tokens: [Self.token], projects: [Self.project], volumes: [Self.volume: .objects(objects)],
-            jobDuration: jobDuration, rateLimit: 1_000_000, drsPace: drsPace, faults: faults, seed: 11, clock: emulatorClock.clock))
-        clock = LinkedClock(emulatorClock)
+            jobDuration: jobDuration, rateLimit: 1_000_000, drsPace: drsPace, faults: faults, seed: 11, clock: clock.emulatorClock))
         let emulator = self.emulator
         let transport = ClosureTransport { request in
             // http://host/v2/... → /v2/...
@@ -57,9 +46,7 @@ struct Harness {
         client = PlatformClient(
             config: PlatformConfig(endpoint: try PlatformEndpoint(parsing: "http://127.0.0.1/v2"), token: AuthToken(Self.token)),
             transport: transport, clock: clock, options: PlatformClientOptions(retry: retry))
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("engine-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try StateStore.open(at: directory.appendingPathComponent("test.state").path, create: true)
+        store = try StateStore.open(at: scratch.file("test.state"), create: true)
         try store.acquireLock(operation: "apply")
     }
 

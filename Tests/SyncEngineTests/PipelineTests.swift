@@ -4,6 +4,7 @@ import SyncCore
 import SyncEngine
 @testable import SyncState
 import Testing
+import TestSupport
 
 /// `plan` and `apply` run one pipeline: for the same manifest and state they get the same plan,
 /// and it is the plan of the pure diff over every recorded file (the slow twin of the state's scan).

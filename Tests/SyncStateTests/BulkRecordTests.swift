@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import SyncCore
 @testable import SyncState
 
@@ -51,7 +52,7 @@ import SyncCore
     }
 
     static func recorded(_ batches: [[RecordedFile]], in dir: borrowing TemporaryDirectory, name: String) throws -> [RecordedFile] {
-        let store = try StateStore.open(at: dir.file(name), create: true, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: dir.file(name), create: true, options: .testing(clock: TestClock()))
         try store.withLock(operation: "test") {
             for batch in batches { try store.record(batch) }
         }
@@ -159,7 +160,7 @@ import SyncCore
             let db = try SQLiteConnection(path: path, create: false)
             #expect(try db.scalarText("PRAGMA journal_mode = DELETE") == "delete")
         }
-        let store = try StateStore.open(at: path, create: false, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: path, create: false, options: .testing(clock: TestClock()))
         #expect(try Self.journalMode(store) == "wal")
         #expect(try store.loadAllFiles() == [sampleFile(0)])
     }

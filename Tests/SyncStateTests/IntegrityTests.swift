@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import SyncCore
 @testable import SyncState
 
@@ -90,7 +91,7 @@ import SyncCore
                          .text(file.actualName), .int(file.createdAt), .int(file.updatedAt), .text(file.jobID!))
             try db.prepare("INSERT INTO folders (project, path, folder_id, created, recorded_at) VALUES ('a/b', 'raw', 'f9', 1, 5)").run()
         }
-        let store = try StateStore.open(at: path, create: false, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: path, create: false, options: .testing(clock: TestClock()))
         #expect(try store.storedFormatVersion() == 2)
         #expect(try store.loadAllFiles() == [file])
         #expect(try store.folderID(project: "a/b", path: "raw") == "f9")
@@ -103,7 +104,7 @@ import SyncCore
     @Test func aLockFromAnotherPIDNamespaceIsNotProbed() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("s.state")
-        let clock = ManualClock()
+        let clock = TestClock()
         let there = try StateStore.open(at: path, create: true, options: .testing(clock: clock, pid: 100, host: "ws1", machine: "boot A, pid:[1]"))
         try there.acquireLock(operation: "apply")
         // Here, pid 100 does not exist, and the host name is the same.

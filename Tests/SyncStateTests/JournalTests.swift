@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import SyncCore
 @testable import SyncState
 
@@ -14,7 +15,7 @@ import SyncCore
 
     @Test func followsABatchThroughItsLifeCycle() throws {
         let dir = TemporaryDirectory()
-        let clock = ManualClock()
+        let clock = TestClock()
         let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: clock))
         try store.acquireLock(operation: "apply")
 
@@ -56,7 +57,7 @@ import SyncCore
     @Test func listsUnfinishedBatchesOldestFirstForSettling() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("s.state")
-        let clock = ManualClock()
+        let clock = TestClock()
         let drs: JournalBatch
         let stuck: JournalBatch
         do {
@@ -87,7 +88,7 @@ import SyncCore
 
     @Test func foldingIsAllOrNothing() throws {
         let dir = TemporaryDirectory()
-        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: TestClock()))
         try store.acquireLock(operation: "apply")
         let batch = try store.beginBatch(kind: .volume, policy: .skip, tags: [], items: items(0..<2))
         var bad = sampleFile(1)
@@ -105,7 +106,7 @@ import SyncCore
 
     @Test func refusesMalformedBatches() throws {
         let dir = TemporaryDirectory()
-        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: TestClock()))
         try store.acquireLock(operation: "apply")
         #expect(throws: StateError.self) { _ = try store.beginBatch(kind: .volume, policy: .skip, tags: [], items: []) }
         #expect(throws: StateError.self) { _ = try store.beginBatch(kind: .volume, policy: .skip, tags: [], items: items(0..<1, drs: true)) }

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 import SyncCore
 @testable import SyncState
 
@@ -8,11 +9,11 @@ import SyncCore
     @Test func aSecondWriterIsToldWhoHoldsTheLock() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("s.state")
-        let clock = ManualClock()
+        let clock = TestClock()
         let first = try StateStore.open(at: path, create: true, options: .testing(clock: clock, pid: 100, host: "ws1"))
         let second = try StateStore.open(at: path, create: false, options: .testing(clock: clock, pid: 200, host: "ws1"))
         let held = try first.acquireLock(operation: "apply")
-        #expect(held.pid == 100 && held.host == "ws1" && held.operation == "apply" && held.createdAt == clock.now)
+        #expect(held.pid == 100 && held.host == "ws1" && held.operation == "apply" && held.createdAt == clock.seconds)
         #expect(throws: StateError.locked(path: path, holder: held)) { try second.acquireLock(operation: "state rm") }
         #expect(throws: StateError.notLocked(path: path)) { try second.record([sampleFile(1)]) }
         #expect(try second.currentLock() == held)
@@ -32,7 +33,7 @@ import SyncCore
     @Test func aLockWithAStaleHeartbeatExpiresAndIsTakenOver() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("s.state")
-        let clock = ManualClock()
+        let clock = TestClock()
         // Different hosts: the pid cannot be probed, only the heartbeat tells.
         let first = try StateStore.open(at: path, create: true, options: .testing(clock: clock, pid: 100, host: "ws1"))
         let second = try StateStore.open(at: path, create: false, options: .testing(clock: clock, pid: 200, host: "ws2"))
@@ -62,7 +63,7 @@ import SyncCore
     @Test func aLockOfADeadProcessOnThisHostIsTakenOverAtOnce() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("s.state")
-        let clock = ManualClock()
+        let clock = TestClock()
         let dead = Locked<Set<Int32>>([])
         let options = StateStore.Options.testing(clock: clock, pid: 300, host: "ws1", alive: { pid in !dead.withLock { $0.contains(pid) } })
         let crashed = try StateStore.open(at: path, create: true, options: .testing(clock: clock, pid: 100, host: "ws1"))
@@ -77,7 +78,7 @@ import SyncCore
     @Test func aLockOnAnotherHostIsNotJudgedByPid() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("s.state")
-        let clock = ManualClock()
+        let clock = TestClock()
         let remote = try StateStore.open(at: path, create: true, options: .testing(clock: clock, pid: 100, host: "ws1"))
         try remote.acquireLock(operation: "apply")
         let local = try StateStore.open(at: path, create: false, options: .testing(clock: clock, pid: 300, host: "ws2", alive: { _ in false }))
@@ -92,7 +93,7 @@ import SyncCore
     @Test func forceUnlockShowsAndRemovesOnlyTheNamedLock() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("s.state")
-        let clock = ManualClock()
+        let clock = TestClock()
         let holder = try StateStore.open(at: path, create: true, options: .testing(clock: clock, pid: 100))
         let admin = try StateStore.open(at: path, create: false, options: .testing(clock: clock, pid: 200))
         #expect(throws: StateError.noLock(path: path)) { try admin.forceUnlock(holderID: "x") }
@@ -108,7 +109,7 @@ import SyncCore
     @Test func withLockReleasesOnError() throws {
         struct Boom: Error {}
         let dir = TemporaryDirectory()
-        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: TestClock()))
         #expect(throws: Boom.self) { try store.withLock(operation: "test") { throw Boom() } }
         #expect(try store.currentLock() == nil)
         #expect(store.heldLock == nil)
@@ -117,7 +118,7 @@ import SyncCore
     @Test func concurrentWritersGetTheLockOneAtATime() async throws {
         let dir = TemporaryDirectory()
         let path = dir.file("s.state")
-        let clock = ManualClock()
+        let clock = TestClock()
         _ = try StateStore.open(at: path, create: true, options: .testing(clock: clock))
         let stores = try (0..<6).map { i in
             try StateStore.open(at: path, create: false, options: .testing(clock: clock, pid: Int32(100 + i)))

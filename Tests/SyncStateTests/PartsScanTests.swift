@@ -3,6 +3,7 @@ import Synchronization
 import SyncCore
 @testable import SyncState
 import Testing
+import TestSupport
 
 /// `forEachFile(parts:)`: the state read on several threads, light records completed on demand.
 @Suite struct PartsScanTests {
@@ -15,7 +16,7 @@ import Testing
     @Test(arguments: [1, 2, 3, 8, 64])
     func everyFileOnceAcrossThePartsLightThenComplete(parts: Int) throws {
         let dir = TemporaryDirectory()
-        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: TestClock()))
         let files = (0..<50).map { sampleFile($0, drs: $0 % 3 == 0) }
         try store.withLock(operation: "test") { try store.record(files) }
         let expected = try store.loadAllFilesAndSerial()
@@ -44,7 +45,7 @@ import Testing
 
     @Test func anEmptyStateGivesNoFileToAnyPart() throws {
         let dir = TemporaryDirectory()
-        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: TestClock()))
         let seen = Locked(0)
         _ = try store.forEachFile(parts: 3) { _, _, _ in seen.withLock { $0 += 1 } }
         #expect(seen.withLock { $0 } == 0)
@@ -55,7 +56,7 @@ import Testing
     /// otherwise) goes to decoding and the field-by-field comparison.
     @Test func aRowIsUnchangedUndecodedOnlyOnItsDigestAndSource() throws {
         let dir = TemporaryDirectory()
-        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: TestClock()))
         var bare = sampleFile(2, drs: true)
         bare.metadata = Metadata()
         bare.tags = []
@@ -102,14 +103,14 @@ import Testing
         for (name, i) in [("s.state", 1), ("other.state", 2)] {
             try newState(at: dir.file(name), holding: [sampleFile(i)])
         }
-        let store = try StateStore.open(at: dir.file("s.state"), create: false, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: dir.file("s.state"), create: false, options: .testing(clock: TestClock()))
         #expect(rename(dir.file("other.state"), dir.file("s.state")) == 0)
         #expect(throws: StateError.self) { try store.forEachFile(parts: parts) { _, _, _ in } }
     }
 
     @Test func aMissingFileIsAnErrorNotAnEmptyScan() throws {
         let dir = TemporaryDirectory()
-        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: TestClock()))
         try FileManager.default.removeItem(atPath: dir.file("s.state"))
         #expect(throws: StateError.self) { try store.forEachFile(parts: 2) { _, _, _ in } }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import SyncCore
 @testable import SyncState
 
@@ -32,7 +33,7 @@ import SyncCore
         let file = try makeFormat0File(at: path)
         let original = try #require(fileBytes(path))
 
-        let store = try StateStore.open(at: path, create: false, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: path, create: false, options: .testing(clock: TestClock()))
         #expect(try store.storedFormatVersion() == StateStore.formatVersion)
         #expect(store.lineage == "0d9a3a3e-4c4e-4f0b-9a52-4d1c8e0b7f11")
         #expect(try store.serial() == 42)
@@ -119,7 +120,7 @@ import SyncCore
         let start = bytes.count / 2
         for i in start..<(start + 16384) { bytes[i] = 0xA5 }
         try bytes.write(to: URL(fileURLWithPath: path))
-        let store = try StateStore.open(at: path, create: false, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: path, create: false, options: .testing(clock: TestClock()))
         let error = #expect(throws: StateError.self) { _ = try store.loadAllFiles() }
         guard case .damaged(path, _)? = error else { Issue.record("unexpected \(String(describing: error))"); return }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import SyncCore
 @testable import SyncState
 
@@ -7,7 +8,7 @@ import SyncCore
     @Test func createsAFileReadableByItsOwnerOnly() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("sub/dir/cohort.state")
-        let store = try StateStore.open(at: path, create: true, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: path, create: true, options: .testing(clock: TestClock()))
         let attributes = try FileManager.default.attributesOfItem(atPath: path)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
         let directory = try FileManager.default.attributesOfItem(atPath: dir.file("sub/dir"))
@@ -35,7 +36,7 @@ import SyncCore
     @Test func keepsItsLineageAndCountsCommittedChanges() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("s.state")
-        let clock = ManualClock()
+        let clock = TestClock()
         let lineage: String
         do {
             let store = try StateStore.open(at: path, create: true, options: .testing(clock: clock))
@@ -66,7 +67,7 @@ import SyncCore
 
     @Test func roundTripsEveryFieldOfARecordedFile() throws {
         let dir = TemporaryDirectory()
-        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: TestClock()))
         var odd = sampleFile(7, drs: true)
         odd.metadata = Metadata([("ünïcode ключ", .string("значение 🧬")), ("big", .int(Int.max)), ("neg", .int(Int.min)),
                                  ("pi", .float(-3.25)), ("nan-free", .float(1e300)), ("empty", .string("")), ("f", .bool(false))])
@@ -87,7 +88,7 @@ import SyncCore
 
     @Test func recordingTheSameAddressReplacesIt() throws {
         let dir = TemporaryDirectory()
-        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: TestClock()))
         var file = sampleFile(1)
         try store.withLock(operation: "test") {
             try store.record([file])
@@ -100,7 +101,7 @@ import SyncCore
 
     @Test func aFailingBatchLeavesNothing() throws {
         let dir = TemporaryDirectory()
-        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: TestClock()))
         try store.acquireLock(operation: "test")
         try store.record([sampleFile(0)])
         let serial = try store.serial()
@@ -117,14 +118,14 @@ import SyncCore
     @Test func writesNeedTheLock() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("s.state")
-        let store = try StateStore.open(at: path, create: true, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: path, create: true, options: .testing(clock: TestClock()))
         #expect(throws: StateError.notLocked(path: path)) { try store.record([sampleFile(1)]) }
         #expect(try store.fileCount() == 0)
     }
 
     @Test func forgetReportsWhatWasRecorded() throws {
         let dir = TemporaryDirectory()
-        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: ManualClock()))
+        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: TestClock()))
         try store.acquireLock(operation: "test")
         try store.record([sampleFile(1), sampleFile(2)])
         let removed = try store.forget([sampleFile(2).address, Address(project: "a/b", path: "nope")])
@@ -134,7 +135,7 @@ import SyncCore
 
     @Test func recordsFolderIDs() throws {
         let dir = TemporaryDirectory()
-        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: ManualClock(42)))
+        let store = try StateStore.open(at: dir.file("s.state"), create: true, options: .testing(clock: TestClock(42)))
         try store.acquireLock(operation: "test")
         try store.record(folders: [FolderRecord(project: "a/b", path: "raw", id: "f1", createdBySbsync: true),
                                    FolderRecord(project: "a/b", path: "raw/s1", id: "f2", createdBySbsync: false)])

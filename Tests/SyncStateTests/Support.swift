@@ -1,38 +1,14 @@
 import Foundation
 import Synchronization
 import SyncCore
+import TestSupport
 @testable import SyncState
-
-/// A fresh directory under the system temporary directory, removed by `cleanUp()`.
-struct TemporaryDirectory: ~Copyable {
-    let path: String
-
-    init() {
-        path = NSTemporaryDirectory() + "sbsync-state-tests-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
-
-/// A clock the test moves by hand.
-final class ManualClock: Sendable {
-    private let seconds: Mutex<Int64>
-
-    init(_ start: Int64 = 1_800_000_000) { seconds = Mutex(start) }
-
-    var now: Int64 { seconds.withLock { $0 } }
-
-    func advance(by delta: Int64) { seconds.withLock { $0 += delta } }
-}
 
 extension StateStore.Options {
     /// Options for tests: a manual clock, a fixed identity, and a process table the test controls.
-    static func testing(clock: ManualClock, pid: Int32 = 1000, host: String = "test-host", machine: String = "test-machine",
+    static func testing(clock: TestClock, pid: Int32 = 1000, host: String = "test-host", machine: String = "test-machine",
                         alive: @escaping @Sendable (Int32) -> Bool = { _ in true }) -> StateStore.Options {
-        StateStore.Options(now: { clock.now }, lockTTL: 120, processIsAlive: alive, pid: pid, host: host,
+        StateStore.Options(now: { clock.seconds }, lockTTL: 120, processIsAlive: alive, pid: pid, host: host,
                            machine: machine, busyTimeoutMilliseconds: 2_000)
     }
 }
@@ -57,7 +33,7 @@ func fileBytes(_ path: String) -> Data? { FileManager.default.contents(atPath: p
 /// A new state at `path` (test options, a manual clock) holding `files`, recorded in one write.
 @discardableResult
 func newState(at path: String, holding files: [RecordedFile]) throws -> StateStore {
-    let store = try StateStore.open(at: path, create: true, options: .testing(clock: ManualClock()))
+    let store = try StateStore.open(at: path, create: true, options: .testing(clock: TestClock()))
     try store.withLock(operation: "test") { try store.record(files) }
     return store
 }

@@ -1,6 +1,7 @@
 import Foundation
 @testable import SyncYAML
 import Testing
+import TestSupport
 
 /// The split parse (`SplitParse`) must give exactly the ordinary parse's tree, marks included,
 /// or fall back to it: these documents are small, so the tests force splits with a setting that

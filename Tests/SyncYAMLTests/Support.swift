@@ -29,14 +29,6 @@ func parse(_ text: String, options: YAMLParseOptions = .manifest) throws -> YAML
     try YAMLParser.parse(text, file: "t.yaml", options: options).root
 }
 
-/// A scratch directory removed when the closure returns.
-func withTemporaryDirectory<R>(_ body: (URL) throws -> R) throws -> R {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("syncyaml-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: url) }
-    return try body(url)
-}
-
 /// The "billion laughs" document: `levels` anchors, each a list of `width` aliases of the previous.
 func aliasBomb(levels: Int = 9, width: Int = 9) -> String {
     var text = "a0: &a0 [lol]\n"

@@ -1,6 +1,7 @@
 import Foundation
 import SyncYAML
 import Testing
+import TestSupport
 
 @Suite struct TreeTests {
     @Test func everyNodeHasItsOneBasedMark() throws {
@@ -76,7 +77,7 @@ import Testing
     @Test func parsesAFileWithItsDisplayName() throws {
         try withTemporaryDirectory { dir in
             let path = dir.appendingPathComponent("m.yaml").path
-            try "a: [1, 2]\n".write(toFile: path, atomically: true, encoding: .utf8)
+            try Data("a: [1, 2]\n".utf8).write(to: URL(fileURLWithPath: path))
             let document = try YAMLParser.parse(contentsOf: path, displayName: "manifest.yaml")
             #expect(document.file == "manifest.yaml")
             #expect(document.root["a"]?.items.map(\.value) == [.int(1), .int(2)])

@@ -36,32 +36,60 @@ public struct Metadata: Hashable, Sendable, RandomAccessCollection, Codable {
 
     /// Later entries win over earlier ones with the same key.
     public init(_ pairs: some Sequence<(String, MetadataValue)>) {
-        entries = []
-        entries.reserveCapacity(pairs.underestimatedCount)
-        for (key, value) in pairs { self[key] = value }
+        self.init(entries: pairs.map { Entry(key: $0.0, value: $0.1) })
     }
 
-    /// `entries` in written order; later entries win over earlier ones with the same key.
-    /// Sorted in place: no second array (a manifest builds a million of these).
+    /// `entries` in written order; later entries win over earlier ones with the same key (the
+    /// value moves, the earlier key's spelling stays, as the setter does).
+    ///
+    /// O(n log n): a handful of keys is sorted in place (no second array; a manifest builds a
+    /// million of these), more with a stable sort, so no input of many keys costs n².
     public init(entries: [Entry]) {
         var entries = entries
+        if entries.count <= Self.insertionSortLimit {
+            Self.insertionSortKeepingLast(&entries)
+        } else {
+            Self.sortKeepingLast(&entries)
+        }
+        self.entries = entries
+    }
+
+    /// Up to this many entries, an insertion sort beats allocating for a sort.
+    static let insertionSortLimit = 16
+
+    private static func insertionSortKeepingLast(_ entries: inout [Entry]) {
         var i = 1
         while i < entries.count {
-            // Insertion sort (metadata has a handful of keys), then drop the earlier twin.
             var j = i
             while j > 0, entries[j - 1].key > entries[j].key {
                 entries.swapAt(j - 1, j)
                 j -= 1
             }
             if j > 0, entries[j - 1].key == entries[j].key {
-                // The later value under the earlier key's spelling, as the setter does.
                 entries[j - 1].value = entries[j].value
                 entries.remove(at: j)
                 continue
             }
             i += 1
         }
-        self.entries = entries
+    }
+
+    private static func sortKeepingLast(_ entries: inout [Entry]) {
+        // Ties broken by written position, so equal keys stay in written order whatever the sort.
+        let order = entries.indices.sorted { a, b in
+            let ka = entries[a].key, kb = entries[b].key
+            return ka < kb || (ka == kb && a < b)
+        }
+        var sorted: [Entry] = []
+        sorted.reserveCapacity(entries.count)
+        for i in order {
+            if let last = sorted.last, last.key == entries[i].key {
+                sorted[sorted.count - 1].value = entries[i].value
+            } else {
+                sorted.append(entries[i])
+            }
+        }
+        entries = sorted
     }
 
     public var startIndex: Int { entries.startIndex }
@@ -85,14 +113,30 @@ public struct Metadata: Hashable, Sendable, RandomAccessCollection, Codable {
         }
     }
 
-    /// `self` with `other`'s keys laid over it.
+    /// `self` with `other`'s keys laid over it (a merge of two sorted lists: linear).
     public func merging(_ other: Metadata) -> Metadata {
         if other.isEmpty { return self }
         if isEmpty { return other }
-        var result = self
-        result.entries.reserveCapacity(entries.count + other.entries.count)
-        for entry in other.entries { result[entry.key] = entry.value }
-        return result
+        var result: [Entry] = []
+        result.reserveCapacity(entries.count + other.entries.count)
+        var i = 0, j = 0
+        while i < entries.count || j < other.entries.count {
+            if j == other.entries.count || (i < entries.count && entries[i].key < other.entries[j].key) {
+                result.append(entries[i])
+                i += 1
+            } else if i == entries.count || other.entries[j].key < entries[i].key {
+                result.append(other.entries[j])
+                j += 1
+            } else {
+                // The same key: `other`'s value under this key's spelling, as the setter does.
+                result.append(Entry(key: entries[i].key, value: other.entries[j].value))
+                i += 1
+                j += 1
+            }
+        }
+        var merged = self
+        merged.entries = result
+        return merged
     }
 
     private func insertionIndex(of key: String) -> Int {
