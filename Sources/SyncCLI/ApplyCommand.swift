@@ -76,6 +76,16 @@ public struct ApplyCommand: AsyncParsableCommand {
 
     public init() {}
 
+    /// Numeric options out of range are usage errors (exit 64).
+    public func validate() throws {
+        _ = try NumericOptions.checked { () throws(OptionRangeError) in try executorOptions() }
+    }
+
+    /// The executor options the flags give, range-checked.
+    func executorOptions() throws(OptionRangeError) -> ExecutorOptions {
+        try ExecutorOptions.commandLine(jobs: jobs, pollInterval: pollInterval, drsPace: drsPace, drsWindow: drsWindow)
+    }
+
     public func run() async throws {
         try await InternalFailure.guarding {
             let code = await execute(io: .standard, environment: ProcessInfo.processInfo.environment,
@@ -121,6 +131,10 @@ public struct ApplyCommand: AsyncParsableCommand {
 
     /// Runs the command; returns the exit code.
     public func execute(io: CommandIO, environment: [String: String], environmentIO: Environment) async -> Int32 {
+        do { try validate() } catch {
+            io.stderr("sbsync: error: \(error)\n")
+            return 64
+        }
         // A saved plan names its manifest and state.
         var saved: SavedPlan?
         if let planFile {
@@ -131,7 +145,7 @@ public struct ApplyCommand: AsyncParsableCommand {
             do throws(SavedPlanError) {
                 saved = try SavedPlan.decode(data)
             } catch {
-                io.stderr("sbsync: error: '\(planFile)': \(error)\n")
+                io.stderr("sbsync: error: '\(shown: planFile)': \(shown: error)\n")
                 return 1
             }
         }
@@ -152,17 +166,17 @@ public struct ApplyCommand: AsyncParsableCommand {
             for warning in resolution.warnings { io.stderr("sbsync: warning: \(warning)\n") }
             config = resolution.config
         } catch {
-            io.stderr("sbsync: error: \(error)\n")
+            io.stderr("sbsync: error: \(shown: error)\n")
             return 1
         }
 
         // The state, locked for the whole run.
         let stateDirectory = (statePath as NSString).deletingLastPathComponent
         if !stateDirectory.isEmpty {
-            do {
-                try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+            do throws(PrivateFileError) {
+                try PrivateFile.createDirectory(atPath: stateDirectory)
             } catch {
-                io.stderr("sbsync: error: cannot create the state's directory '\(stateDirectory)': \(error.localizedDescription)\n")
+                io.stderr("sbsync: error: cannot create the state's directory '\(stateDirectory)': \(error.reason)\n")
                 return 1
             }
         }
@@ -173,7 +187,7 @@ public struct ApplyCommand: AsyncParsableCommand {
             store = try StateStore.open(at: statePath, create: true)
             try store.acquireLock(operation: "apply")
         } catch {
-            io.stderr("sbsync: error: \(error)\n")
+            io.stderr("sbsync: error: \(shown: error)\n")
             return StateCommandIO.exitCode(for: error)
         }
         defer { try? store.releaseLock() }
@@ -211,16 +225,16 @@ public struct ApplyCommand: AsyncParsableCommand {
             io.stderr("sbsync: interrupted; the journal holds what was in flight: the next apply settles it\n")
             return 130
         } catch let error as ExecutorError {
-            io.stderr("sbsync: error: \(error)\n")
+            io.stderr("sbsync: error: \(shown: error)\n")
             if case .platform(let platform, _) = error, let hint = platform.hint { io.stderr("hint: \(hint)\n") }
             io.stderr("Nothing is lost: the next 'sbsync apply' settles what was in flight.\n")
             return 1
         } catch let error as PlatformError {
-            io.stderr("sbsync: error: \(error)\n")
+            io.stderr("sbsync: error: \(shown: error)\n")
             if let hint = error.hint { io.stderr("hint: \(hint)\n") }
             return 1
         } catch {
-            io.stderr("sbsync: error: \(error)\n")
+            io.stderr("sbsync: error: \(shown: error)\n")
             return 1
         }
     }
@@ -241,10 +255,7 @@ public struct ApplyCommand: AsyncParsableCommand {
         let json = output.json
         let reporter = ProgressReporter(io: io, json: json, live: environmentIO.errorIsTerminal && !json,
                                         color: !noColor && output.color.enabled(fileDescriptor: 2, environment: environment))
-        var options = environmentIO.executorOptions ?? ExecutorOptions(
-            pollInterval: .milliseconds(Int64(max(0.001, pollInterval) * 1000)),
-            maxPollInterval: .milliseconds(Int64(max(30, pollInterval) * 1000)),
-            drsPace: drsPace, drsWindow: .milliseconds(Int64(max(0.001, drsWindow) * 1000)))
+        var options = try environmentIO.executorOptions ?? NumericOptions.checked { () throws(OptionRangeError) in try executorOptions() }
         options.maxJobsInFlight = max(1, jobs)
         let executor = Executor(client: client, store: store, options: options, clock: clock,
                                 onEvent: { reporter.handle($0) })
@@ -317,7 +328,7 @@ public struct ApplyCommand: AsyncParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             let entries = report.problems.map { FailureEntry($0) }
-            try? encoder.encode(entries).write(to: URL(fileURLWithPath: failuresPath), options: .atomic)
+            if let data = try? encoder.encode(entries) { try? PrivateFile.write(data, to: failuresPath) }
         } else {
             try? FileManager.default.removeItem(atPath: failuresPath)
         }
@@ -333,7 +344,7 @@ public struct ApplyCommand: AsyncParsableCommand {
         } else {
             io.stdout("\n" + summary + "\n")
             let shown = report.problems.prefix(20)
-            for problem in shown { io.stdout("  \(problem.outcome == .failed ? "failed" : "skipped"): \(problem.address): \(problem.message)\n") }
+            for problem in shown { io.stdout("  \(problem.outcome == .failed ? "failed" : "skipped"): \(shown: problem.address): \(shown: problem.message)\n") }
             if report.problems.count > shown.count { io.stdout("  … and \(report.problems.count - shown.count) more\n") }
             if !report.problems.isEmpty {
                 io.stdout("The full list is in \(failuresPath). Those files are not recorded: run 'sbsync apply' again to retry them.\n")

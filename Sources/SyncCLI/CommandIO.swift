@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SyncCore
 
 /// Where a command writes: standard output and standard error, swappable in tests.
 public struct CommandIO: Sendable {
@@ -37,7 +38,7 @@ public enum InternalFailure {
 
     /// The message printed for an error nobody expected.
     public static func message(for error: any Error) -> String {
-        "sbsync: internal error: \(error)\nThis is a bug in sbsync, not a problem with your input. "
+        "sbsync: internal error: \(shown: error)\nThis is a bug in sbsync, not a problem with your input. "
             + "Please report it with the command you ran and sbsync --version (\(SBSyncVersion.current)).\n"
     }
 }

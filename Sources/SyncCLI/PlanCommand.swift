@@ -101,7 +101,7 @@ public struct PlanCommand: AsyncParsableCommand {
 
         var unexpandedReason = "plan ran with --offline"
         if !manifestModel.prefixes.isEmpty && !offline {
-            switch await listPrefixes(of: manifestModel, environment: environment, transport: transport) {
+            switch await listPrefixes(of: manifestModel, environment: environment, transport: transport, io: io) {
             case .listed(let expansion):
                 guard expansion.isValid else {
                     let printer = DiagnosticPrinter(useColor: !noColor && output.color.enabled(fileDescriptor: 2, environment: environment))
@@ -113,7 +113,7 @@ public struct PlanCommand: AsyncParsableCommand {
             case .noCredentials:
                 unexpandedReason = "no platform credentials were found (set SB_API_ENDPOINT and SB_AUTH_TOKEN, or use --profile)"
             case .failed(let message):
-                io.stderr("sbsync: error: cannot list the manifest's volume prefixes: \(message)\n")
+                io.stderr("sbsync: error: cannot list the manifest's volume prefixes: \(shown: message)\n")
                 return 1
             }
         }
@@ -122,7 +122,7 @@ public struct PlanCommand: AsyncParsableCommand {
         switch Self.diffState(path: statePath, manifest: manifestModel, desired: desired) {
         case .success(let value): recorded = value
         case .failure(let error):
-            io.stderr("sbsync: error: cannot read the state '\(statePath)': \(error)\n")
+            io.stderr("sbsync: error: cannot read the state '\(statePath)': \(shown: error)\n")
             return 1
         }
         var plan = recorded.plan
@@ -139,7 +139,10 @@ public struct PlanCommand: AsyncParsableCommand {
             let saved = SavedPlan(plan: plan, manifest: .init(path: manifest, sha256: digest),
                                   state: .init(path: statePath, lineage: lineage, serial: serial))
             do {
-                try saved.encoded().write(to: URL(fileURLWithPath: out), options: .atomic)
+                try PrivateFile.write(try saved.encoded(), to: out)
+            } catch let error as PrivateFileError {
+                io.stderr("sbsync: error: cannot write the plan to '\(out)': \(error.reason)\n")
+                return 1
             } catch {
                 io.stderr("sbsync: error: cannot write the plan to '\(out)': \(error.localizedDescription)\n")
                 return 1
@@ -258,11 +261,15 @@ public struct PlanCommand: AsyncParsableCommand {
     }
 
     /// Lists the manifest's volume prefixes through the read-only side of the client.
-    /// No credentials at all is not an error (plan works offline); bad credentials are.
-    func listPrefixes(of manifestModel: Manifest, environment: [String: String], transport: (any HTTPTransport)?) async -> PrefixListing {
+    /// No credentials at all is not an error (plan works offline); bad credentials are. The
+    /// configuration's warnings (a credentials file others can read) are printed as apply prints them.
+    func listPrefixes(of manifestModel: Manifest, environment: [String: String], transport: (any HTTPTransport)?,
+                      io: CommandIO) async -> PrefixListing {
         let config: PlatformConfig
         do throws(PlatformConfigError) {
-            config = try PlatformConfig.resolve(profile: profile, endpoint: endpoint, environment: environment).config
+            let resolution = try PlatformConfig.resolve(profile: profile, endpoint: endpoint, environment: environment)
+            for warning in resolution.warnings { io.stderr("sbsync: warning: \(warning)\n") }
+            config = resolution.config
         } catch {
             if case .noCredentials = error, profile == nil, endpoint == nil { return .noCredentials }
             return .failed("\(error)")

@@ -38,7 +38,7 @@ public struct StateCommand: ParsableCommand {
                 let files = try options.open().loadAllFiles()
                 var out = ""
                 for file in files {
-                    out += file.address.description
+                    out += file.address.description.terminalEscaped
                     out += "\n"
                     if out.utf8.count >= 1 << 20 {
                         io.stdout(out)
@@ -76,7 +76,7 @@ public struct StateCommand: ParsableCommand {
             guard let address = try? parseAddresses([address])[0] else { return 64 }
             do throws(StateError) {
                 guard let file = try options.open().file(at: address) else {
-                    io.stderr("sbsync: error: '\(address)' is not in the state file '\(options.path)'; 'sbsync state list' shows what is\n")
+                    io.stderr("sbsync: error: '\(shown: address)' is not in the state file '\(options.path)'; 'sbsync state list' shows what is\n")
                     return 1
                 }
                 io.stdout(Self.render(file))
@@ -106,7 +106,7 @@ public struct StateCommand: ParsableCommand {
             var out = ""
             for (label, value) in lines {
                 out += (label + ":").padding(toLength: 13, withPad: " ", startingAt: 0)
-                out += value.isEmpty ? "\n" : value + "\n"
+                out += value.isEmpty ? "\n" : value.terminalEscaped + "\n"
             }
             for entry in file.metadata {
                 let value: String
@@ -114,7 +114,7 @@ public struct StateCommand: ParsableCommand {
                 case .string(let s): value = "\"" + s + "\""
                 default: value = entry.value.description
                 }
-                out += "  \(entry.key): \(value)\n"
+                out += "  \(shown: entry.key): \(shown: value)\n"
             }
             return out
         }
@@ -159,21 +159,21 @@ public struct StateCommand: ParsableCommand {
                 let store = try options.open()
                 let missing = try unique.filter { try store.file(at: $0) == nil }
                 if !missing.isEmpty {
-                    let list = missing.map { "  \($0)\n" }.joined()
+                    let list = missing.map { "  \(shown: $0)\n" }.joined()
                     io.stderr("sbsync: error: not in the state file '\(options.path)'; nothing was forgotten:\n\(list)")
                     return 1
                 }
                 if dryRun {
-                    io.stdout(unique.map { "would forget \($0)\n" }.joined())
+                    io.stdout(unique.map { "would forget \(shown: $0)\n" }.joined())
                     return 0
                 }
                 let removed = try store.withLock(operation: "state rm") { try store.forget(unique) }
-                io.stdout(removed.map { "forgot \($0)\n" }.joined())
+                io.stdout(removed.map { "forgot \(shown: $0)\n" }.joined())
                 return 0
             } catch let error as StateError {
                 return io.fail(error)
             } catch {
-                io.stderr("sbsync: error: \(error)\n")
+                io.stderr("sbsync: error: \(shown: error)\n")
                 return 1
             }
         }

@@ -34,7 +34,7 @@ struct StateCommandIO: Sendable {
 
     /// Prints `error` and returns its exit code: 5 when the state is locked, 1 otherwise.
     func fail(_ error: StateError) -> Int32 {
-        stderr("sbsync: error: \(error)\n")
+        stderr("sbsync: error: \(shown: error)\n")
         return Self.exitCode(for: error)
     }
 
