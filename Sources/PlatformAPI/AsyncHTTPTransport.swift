@@ -48,44 +48,58 @@ public struct AsyncHTTPTransport: HTTPTransport {
                 body: body)
         } catch {
             if Task.isCancelled { throw CancellationError() }
-            throw Self.classify(error)
+            throw Self.classify(error, secrets: request.secretHeaderValues)
         }
     }
 
     /// Sorts AsyncHTTPClient's errors by whether the request may have reached the server.
     /// Errors raised while waiting for a connection mean it never left; anything else, after a
     /// connection carried it, may have been acted on.
-    static func classify(_ error: any Error) -> TransportError {
+    ///
+    /// The message never carries a header value: AsyncHTTPClient's errors are named by their
+    /// `shortDescription`, which has no associated values (`invalidHeaderFieldValues` carries
+    /// the offending values, the token among them), and any other error's text has `secrets`
+    /// removed, raw and escaped.
+    static func classify(_ error: any Error, secrets: [String] = []) -> TransportError {
         if let error = error as? TransportError { return error }
         if let error = error as? HTTPClientError {
+            let name = error.shortDescription.lowercased()
+            // Refused by AsyncHTTPClient's own checks before any connection was asked for.
+            let refusedHeaders = [HTTPClientError.invalidHeaderFieldNames([]), .invalidHeaderFieldValues([])]
+            if refusedHeaders.contains(where: { $0.shortDescription == error.shortDescription }) {
+                return TransportError(phase: .notSent, kind: .other, message: "request not sent: \(name)")
+            }
             switch error {
             case .connectTimeout, .getConnectionFromPoolTimeout, .tlsHandshakeTimeout,
                 .socksHandshakeTimeout, .httpProxyHandshakeTimeout:
-                return TransportError(phase: .notSent, kind: .connectFailed, message: "could not connect: \(error)")
+                return TransportError(phase: .notSent, kind: .connectFailed, message: "could not connect: \(name)")
             case .invalidURL, .emptyHost, .emptyScheme, .alreadyShutdown:
-                return TransportError(phase: .notSent, kind: .other, message: "request not sent: \(error)")
+                return TransportError(phase: .notSent, kind: .other, message: "request not sent: \(name)")
             case .readTimeout, .deadlineExceeded, .writeTimeout:
-                return TransportError(phase: .maybeSent, kind: .timedOut, message: "no response in time: \(error)")
+                return TransportError(phase: .maybeSent, kind: .timedOut, message: "no response in time: \(name)")
             case .remoteConnectionClosed:
                 return TransportError(phase: .maybeSent, kind: .connectionDropped, message: "connection closed by the server")
             default:
-                return TransportError(phase: .maybeSent, kind: .other, message: "\(error)")
+                return TransportError(phase: .maybeSent, kind: .other, message: name)
             }
         }
+        func scrubbed(_ text: String) -> String {
+            secrets.reduce(text) { AuthToken.redact($1, in: $0) }
+        }
         if error is NIOConnectionError {
-            return TransportError(phase: .notSent, kind: .connectFailed, message: "could not connect: \(error)")
+            return TransportError(phase: .notSent, kind: .connectFailed, message: "could not connect: \(scrubbed("\(error)"))")
         }
         if let error = error as? ChannelError, case .connectTimeout = error {
-            return TransportError(phase: .notSent, kind: .connectFailed, message: "could not connect: \(error)")
+            return TransportError(phase: .notSent, kind: .connectFailed, message: "could not connect: \(scrubbed("\(error)"))")
         }
         if let error = error as? IOError {
             // Refused or unroutable: the connection was never made, so nothing was sent.
             if [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL].contains(error.errnoCode) {
-                return TransportError(phase: .notSent, kind: .connectFailed, message: "could not connect: \(error.description)")
+                return TransportError(phase: .notSent, kind: .connectFailed, message: "could not connect: \(scrubbed(error.description))")
             }
-            return TransportError(phase: .maybeSent, kind: .connectionDropped, message: "connection failed: \(error.description)")
+            return TransportError(phase: .maybeSent, kind: .connectionDropped, message: "connection failed: \(scrubbed(error.description))")
         }
-        return TransportError(phase: .maybeSent, kind: .other, message: String(describing: error))
+        return TransportError(phase: .maybeSent, kind: .other, message: scrubbed(String(describing: error)))
     }
 }
 

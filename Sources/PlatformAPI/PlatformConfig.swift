@@ -35,6 +35,15 @@ public struct PlatformConfig: Sendable, CustomStringConvertible {
             case .explicit: "explicit configuration"
             }
         }
+
+        /// Where the token came from, as messages name it.
+        var tokenName: String {
+            switch self {
+            case .environment: "SB_AUTH_TOKEN"
+            case .profile(let name, let path): "auth_token of profile '\(name)' in \(path)"
+            case .explicit: "the auth token"
+            }
+        }
     }
 
     /// A configuration and the warnings found while resolving it; the CLI prints the warnings.
@@ -98,7 +107,8 @@ public struct PlatformConfig: Sendable, CustomStringConvertible {
             }
             return PlatformConfig(endpoint: parsed, token: token, source: .profile(name: name, path: path))
         }
-        func finish(_ config: PlatformConfig) -> Resolution {
+        func finish(_ config: PlatformConfig) throws(PlatformConfigError) -> Resolution {
+            if let problem = config.token.problem { throw .invalidToken(config.source.tokenName, problem) }
             var warnings = warnings
             if !config.endpoint.endsInV2 {
                 warnings.append("endpoint '\(config.endpoint)' does not end in /v2; platform API URLs normally do")
@@ -112,7 +122,7 @@ public struct PlatformConfig: Sendable, CustomStringConvertible {
             if let requested, requested != config.endpoint {
                 throw .endpointMismatch(requested: requested.baseURL, profile: profile, profileEndpoint: config.endpoint.baseURL)
             }
-            return finish(config)
+            return try finish(config)
         }
 
         var tried: [String] = []
@@ -124,7 +134,7 @@ public struct PlatformConfig: Sendable, CustomStringConvertible {
             let token = AuthToken(envToken)
             if token.isEmpty { throw .emptyEnvironmentToken }
             if requested == nil || requested == parsed {
-                return finish(PlatformConfig(endpoint: parsed, token: token, source: .environment))
+                return try finish(PlatformConfig(endpoint: parsed, token: token, source: .environment))
             }
             tried.append("SB_API_ENDPOINT is \(parsed.baseURL)")
         } else if environment["SB_API_ENDPOINT"] != nil || environment["SB_AUTH_TOKEN"] != nil {
@@ -135,7 +145,7 @@ public struct PlatformConfig: Sendable, CustomStringConvertible {
         if let file = try loadFile() {
             if file.sections["default"] != nil {
                 let config = try config(fromProfile: "default", in: file)
-                if requested == nil || requested == config.endpoint { return finish(config) }
+                if requested == nil || requested == config.endpoint { return try finish(config) }
                 tried.append("profile 'default' is for \(config.endpoint.baseURL)")
             }
             if let requested {
@@ -143,7 +153,7 @@ public struct PlatformConfig: Sendable, CustomStringConvertible {
                     guard let url = file.sections[name]?["api_endpoint"],
                         let parsed = try? PlatformEndpoint(parsing: url), parsed == requested
                     else { continue }
-                    return finish(try config(fromProfile: name, in: file))
+                    return try finish(try config(fromProfile: name, in: file))
                 }
             }
         } else {
@@ -165,6 +175,8 @@ public enum PlatformConfigError: Error, Sendable, Equatable, CustomStringConvert
     indirect case invalidProfileEndpoint(String, path: String, underlying: PlatformConfigError)
     indirect case invalidEnvironmentEndpoint(underlying: PlatformConfigError)
     case emptyEnvironmentToken
+    /// A token that cannot be sent as a header value; `source` names where it came from.
+    case invalidToken(_ source: String, AuthToken.Problem)
     case endpointMismatch(requested: String, profile: String, profileEndpoint: String)
     case noCredentials(requestedEndpoint: String?, tried: [String])
 
@@ -191,6 +203,9 @@ public enum PlatformConfigError: Error, Sendable, Equatable, CustomStringConvert
             "SB_API_ENDPOINT: \(underlying)"
         case .emptyEnvironmentToken:
             "SB_AUTH_TOKEN is set but empty"
+        case .invalidToken(let source, let problem):
+            // Never the token itself: only the rule it breaks and where.
+            "\(source) \(problem); a platform token is printable ASCII without spaces: copy it again from the platform's developer page"
         case .endpointMismatch(let requested, let profile, let profileEndpoint):
             "endpoint \(requested) does not match profile '\(profile)', whose api_endpoint is \(profileEndpoint); drop one of them or pick the profile for \(requested)"
         case .noCredentials(let requested, let tried):
@@ -229,11 +244,14 @@ struct CredentialsFile: Sendable {
     }
 
     /// Python `configparser` syntax, as far as credentials files use it: `[section]`,
-    /// `key = value` or `key: value` (keys case-insensitive), `#`/`;` comment lines.
+    /// `key = value` or `key: value` (keys case-insensitive), `#`/`;` comment lines. Lines end
+    /// in LF, CRLF (a file saved on Windows) or CR, as Python's universal newlines read them.
     static func parse(_ text: String, path: String) throws(PlatformConfigError) -> CredentialsFile {
         var file = CredentialsFile()
         var current: String?
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // "\r\n" is one Character, so splitting on "\n" alone would leave a CRLF file one line.
+        let lines = text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }
+        for (index, rawLine) in lines.enumerated() {
             let line = String(rawLine).trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
             if line.hasPrefix("[") && line.hasSuffix("]") {

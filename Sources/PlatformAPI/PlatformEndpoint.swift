@@ -1,4 +1,9 @@
 internal import Foundation
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Darwin)
+internal import Darwin
+#endif
 
 /// The base URL of a platform's API, e.g. `https://cgc-api.sbgenomics.com/v2`, checked:
 /// `https`, or plain `http` only to a loopback host. No trailing slash.
@@ -86,14 +91,25 @@ public struct PlatformEndpoint: Sendable, Hashable, CustomStringConvertible {
         return c.percentEncodedPath == basePath || c.percentEncodedPath.hasPrefix(basePath + "/")
     }
 
-    /// `localhost`, `127.0.0.0/8` and `::1`.
+    /// Whether plain http may go to `host`: only names that never reach a resolver's network
+    /// side. That is `localhost` itself and literal loopback addresses: `127.0.0.0/8` in plain
+    /// dotted decimal (no leading zeros, which a resolver might read as octal or as a name) and
+    /// `::1` in any IPv6 spelling. A name under `.localhost` is not loopback: resolvers may send
+    /// it to DNS.
     static func isLoopback(_ host: String) -> Bool {
-        if host == "localhost" || host.hasSuffix(".localhost") || host == "::1" { return true }
+        if host == "localhost" { return true }
+        if host.contains(":") {
+            var address = in6_addr()
+            guard inet_pton(AF_INET6, host, &address) == 1 else { return false }
+            return withUnsafeBytes(of: &address) { bytes in bytes.dropLast().allSatisfy { $0 == 0 } && bytes.last == 1 }
+        }
         let parts = host.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "127" else { return false }
         return parts.allSatisfy { part in
-            guard let n = Int(part), part.allSatisfy(\.isASCII) else { return false }
-            return (0...255).contains(n)
+            guard (1...3).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isNumber }),
+                part == "0" || part.first != "0", let n = Int(part)
+            else { return false }
+            return n <= 255
         }
     }
 

@@ -130,6 +130,9 @@ final class RequestEngine: Sendable {
                 "request URL is \(url.utf8.count) characters, over the limit of \(PlatformAssumptions.maxURLLength); split the name filters into smaller queries")
         }
         let summary = RequestSummary(method: method, path: String(url.dropFirst(endpoint.baseURL.count)))
+        // A configuration given directly skips `PlatformConfig.resolve`'s check; never hand the
+        // HTTP layer a token it would refuse (and quote).
+        if let problem = token.problem { throw PlatformError.invalidRequest(PlatformConfigError.invalidToken("the auth token", problem).description) }
         var headers: [(name: String, value: String)] = [
             (PlatformAssumptions.authHeaderName, token.value),
             ("Accept", "application/json"),
@@ -178,7 +181,7 @@ final class RequestEngine: Sendable {
                 throw CancellationError()
             } catch {
                 // A transport that throws something else: treat like a dropped connection.
-                let reason = String(describing: error)
+                let reason = scrub(String(describing: error))
                 if kind == .create { throw PlatformError.outcomeUnknown(request: summary, reason: reason) }
                 guard attempts < policy.maxAttempts else {
                     throw PlatformError.unreachable(request: summary, attempts: attempts, reason: reason)
@@ -252,7 +255,7 @@ final class RequestEngine: Sendable {
 
     /// Removes the token from text that came from outside (a server that echoes headers).
     func scrub(_ text: String) -> String {
-        token.isEmpty ? text : text.replacingOccurrences(of: token.value, with: "<redacted>")
+        token.redact(in: text)
     }
 
     private func apiError(_ response: TransportResponse, _ summary: RequestSummary) -> PlatformError {

@@ -30,6 +30,10 @@ public struct TransportRequest: Sendable, CustomStringConvertible, CustomDebugSt
 extension TransportRequest {
     public var description: String { "\(method.rawValue) \(url) [\(RequestEngine.redacted(headers))]" }
     public var debugDescription: String { description }
+    /// The values of the secret headers (the token), to remove from any text that might quote them.
+    var secretHeaderValues: [String] {
+        headers.filter { RequestEngine.secretHeaders.contains($0.name.lowercased()) }.map(\.value)
+    }
     public var customMirror: Mirror {
         Mirror(self, children: ["method": method, "url": url, "headers": RequestEngine.redacted(headers), "timeout": timeout])
     }

@@ -83,6 +83,7 @@ public final class Emulator: Sendable {
         case ("POST", ["faults"]), ("PUT", ["faults"]):
             do {
                 let faults = try JSONDecoder().decode(EmulatorFaults.self, from: request.body.isEmpty ? Data("{}".utf8) : request.body)
+                if let outOfRange = EmulatorLimits.problem(in: faults) { return problem(400, outOfRange) }
                 await setFaults(faults)
                 return json(faults)
             } catch {

@@ -64,6 +64,16 @@ public struct ApplyCommand: AsyncParsableCommand {
 
     public var manifest: String { manifestOption.manifest }
 
+    /// Numeric options out of range are usage errors (exit 64).
+    public func validate() throws {
+        _ = try NumericOptions.checked { () throws(OptionRangeError) in try executorOptions() }
+    }
+
+    /// The executor options the flags give, range-checked.
+    func executorOptions() throws(OptionRangeError) -> ExecutorOptions {
+        try ExecutorOptions.commandLine(jobs: jobs, pollInterval: pollInterval, drsPace: drsPace, drsWindow: drsWindow)
+    }
+
     public func run() async throws {
         try await InternalFailure.guarding {
             try finish(await execute(io: .standard, environment: ProcessInfo.processInfo.environment,
@@ -108,6 +118,10 @@ public struct ApplyCommand: AsyncParsableCommand {
 
     /// Runs the command; returns the exit code.
     public func execute(io: CommandIO, environment: [String: String], environmentIO: Environment) async -> Int32 {
+        do { try validate() } catch {
+            io.error("\(error)")
+            return ExitStatus.usage.rawValue
+        }
         // A saved plan names its manifest and state.
         var saved: SavedPlan?
         if let planFile {
@@ -118,7 +132,7 @@ public struct ApplyCommand: AsyncParsableCommand {
             do throws(SavedPlanError) {
                 saved = try SavedPlan.decode(data)
             } catch {
-                io.error("'\(planFile)': \(error)")
+                io.error("'\(shown: planFile)': \(shown: error)")
                 return ExitStatus.error.rawValue
             }
         }
@@ -131,7 +145,7 @@ public struct ApplyCommand: AsyncParsableCommand {
             for warning in resolution.warnings { io.warning(warning) }
             config = resolution.config
         } catch {
-            io.error("\(error)")
+            io.error("\(shown: error)")
             return ExitStatus.error.rawValue
         }
 
@@ -159,7 +173,7 @@ public struct ApplyCommand: AsyncParsableCommand {
                 hint: "make the plan again with '\(again)', review it, then run 'sbsync apply \(shellQuoted(planPath))'")
             return ExitStatus.stalePlan.rawValue
         } catch ApplySession.Failure.listing(let error), PlanPipeline.Failure.listing(let error) {
-            io.error("cannot list the manifest's volume prefixes: \(error)", hint: error.hint)
+            io.error("cannot list the manifest's volume prefixes: \(shown: error)", hint: error.hint)
             return ExitStatus.error.rawValue
         } catch PlanPipeline.Failure.invalid(let diagnostics) {
             io.diagnostics(diagnostics, manifest: manifestPath, color: output.colored(2, environment))
@@ -170,13 +184,13 @@ public struct ApplyCommand: AsyncParsableCommand {
         } catch let error as ExecutorError {
             var hint = "nothing is lost: the next 'sbsync apply' settles what was in flight"
             if case .platform(let platform, _) = error, let more = platform.hint { hint = more + "\n" + hint }
-            io.error("\(error)", hint: hint)
+            io.error("\(shown: error)", hint: hint)
             return ExitStatus.error.rawValue
         } catch let error as PlatformError {
-            io.error("\(error)", hint: error.hint)
+            io.error("\(shown: error)", hint: error.hint)
             return ExitStatus.error.rawValue
         } catch {
-            io.error("\(error)")
+            io.error("\(shown: error)")
             return ExitStatus.error.rawValue
         }
     }
@@ -187,10 +201,7 @@ public struct ApplyCommand: AsyncParsableCommand {
         let json = output.json
         let reporter = ProgressReporter(io: io, json: json, live: environmentIO.errorIsTerminal && !json,
                                         color: output.colored(2, environment))
-        var options = environmentIO.executorOptions ?? ExecutorOptions(
-            pollInterval: .milliseconds(Int64(max(0.001, pollInterval) * 1000)),
-            maxPollInterval: .milliseconds(Int64(max(30, pollInterval) * 1000)),
-            drsPace: drsPace, drsWindow: .milliseconds(Int64(max(0.001, drsWindow) * 1000)))
+        var options = try environmentIO.executorOptions ?? NumericOptions.checked { () throws(OptionRangeError) in try executorOptions() }
         options.maxJobsInFlight = max(1, jobs)
         let session = ApplySession(request, client: PlatformClient(config: config, transport: transport, clock: clock),
                                    options: options, clock: clock, onEvent: { reporter.handle($0) })
@@ -248,7 +259,7 @@ public struct ApplyCommand: AsyncParsableCommand {
         }
         let failuresPath = failures ?? statePath + ".failures.json"
         if !report.problems.isEmpty {
-            try? FailuresDocument(report.problems).jsonData().write(to: URL(fileURLWithPath: failuresPath), options: .atomic)
+            if let data = try? FailuresDocument(report.problems).jsonData() { try? PrivateFile.write(data, to: failuresPath) }
         } else {
             try? FileManager.default.removeItem(atPath: failuresPath)
         }
@@ -257,7 +268,7 @@ public struct ApplyCommand: AsyncParsableCommand {
         } else {
             io.stdout("\n" + summary + "\n")
             let shown = report.problems.prefix(20)
-            for problem in shown { io.stdout("  \(problem.outcome == .failed ? "failed" : "skipped"): \(problem.address): \(problem.message)\n") }
+            for problem in shown { io.stdout("  \(problem.outcome == .failed ? "failed" : "skipped"): \(shown: problem.address): \(shown: problem.message)\n") }
             if report.problems.count > shown.count { io.stdout("  … and \(report.problems.count - shown.count) more\n") }
             if !report.problems.isEmpty {
                 io.stdout("The full list is in \(failuresPath). Those files are not recorded: run 'sbsync apply' again to retry them.\n")

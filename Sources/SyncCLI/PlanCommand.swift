@@ -82,10 +82,10 @@ public struct PlanCommand: AsyncParsableCommand {
             io.diagnostics(diagnostics, manifest: manifest, color: errorColor)
             return ExitStatus.error.rawValue
         } catch PlanPipeline.Failure.listing(let error) {
-            io.error("cannot list the manifest's volume prefixes: \(error)", hint: error.hint)
+            io.error("cannot list the manifest's volume prefixes: \(shown: error)", hint: error.hint)
             return ExitStatus.error.rawValue
         } catch PlanPipeline.Failure.state(let error) {
-            io.error("cannot read the state '\(statePath)': \(error)")
+            io.error("cannot read the state '\(statePath)': \(shown: error)")
             return ExitStatus.error.rawValue
         } catch let failure as PlatformCheckFailure {
             io.error(failure.message)
@@ -108,7 +108,10 @@ public struct PlanCommand: AsyncParsableCommand {
             let saved = SavedPlan(plan: plan, manifest: .init(path: manifest, sha256: digest),
                                   state: .init(path: statePath, lineage: result.lineage, serial: result.serial))
             do {
-                try saved.encoded().write(to: URL(fileURLWithPath: out), options: .atomic)
+                try PrivateFile.write(try saved.encoded(), to: out)
+            } catch let error as PrivateFileError {
+                io.error("cannot write the plan to '\(out)': \(error.reason)")
+                return ExitStatus.error.rawValue
             } catch {
                 io.error("cannot write the plan to '\(out)': \(error.localizedDescription)")
                 return ExitStatus.error.rawValue
@@ -138,13 +141,16 @@ public struct PlanCommand: AsyncParsableCommand {
         if manifestModel.prefixes.isEmpty || offline { return try await body(.unexpanded(reason: "plan ran with --offline")) }
         let config: PlatformConfig
         do throws(PlatformConfigError) {
-            config = try platform.resolve(environment: environment).config
+            // The configuration's warnings (a credentials file others can read) as apply prints them.
+            let resolution = try platform.resolve(environment: environment)
+            for warning in resolution.warnings { io.warning(warning) }
+            config = resolution.config
         } catch {
             if case .noCredentials = error, !platform.named {
                 return try await body(.unexpanded(
                     reason: "no platform credentials were found (set SB_API_ENDPOINT and SB_AUTH_TOKEN, or use --profile)"))
             }
-            throw PlatformCheckFailure(message: "cannot list the manifest's volume prefixes: \(error)")
+            throw PlatformCheckFailure(message: "cannot list the manifest's volume prefixes: \(shown: error)")
         }
         if let transport { return try await body(.listed(PlatformClient(config: config, transport: transport).reader)) }
         return try await AsyncHTTPTransport.withTransport { transport in

@@ -37,7 +37,7 @@ public struct StateCommand: ParsableCommand {
                 let files = try options.open().loadAllFiles()
                 var out = ""
                 for file in files {
-                    out += file.address.description
+                    out += file.address.description.terminalEscaped
                     out += "\n"
                     if out.utf8.count >= 1 << 20 {
                         io.stdout(out)
@@ -74,7 +74,7 @@ public struct StateCommand: ParsableCommand {
             guard let address = try? parseAddresses([address])[0] else { return ExitStatus.usage.rawValue }
             do throws(StateError) {
                 guard let file = try options.open().file(at: address) else {
-                    io.error("'\(address)' is not in the state file '\(options.path)'", hint: "'sbsync state list' shows what is")
+                    io.error("'\(shown: address)' is not in the state file '\(options.path)'", hint: "'sbsync state list' shows what is")
                     return ExitStatus.error.rawValue
                 }
                 io.stdout(Self.render(file))
@@ -104,7 +104,7 @@ public struct StateCommand: ParsableCommand {
             var out = ""
             for (label, value) in lines {
                 out += (label + ":").padding(toLength: 13, withPad: " ", startingAt: 0)
-                out += value.isEmpty ? "\n" : value + "\n"
+                out += value.isEmpty ? "\n" : value.terminalEscaped + "\n"
             }
             for entry in file.metadata {
                 let value: String
@@ -112,7 +112,7 @@ public struct StateCommand: ParsableCommand {
                 case .string(let s): value = "\"" + s + "\""
                 default: value = entry.value.description
                 }
-                out += "  \(entry.key): \(value)\n"
+                out += "  \(shown: entry.key): \(shown: value)\n"
             }
             return out
         }
@@ -156,21 +156,21 @@ public struct StateCommand: ParsableCommand {
                 let store = try options.open()
                 let missing = try unique.filter { try store.file(at: $0) == nil }
                 if !missing.isEmpty {
-                    let list = missing.map { "  \($0)\n" }.joined()
+                    let list = missing.map { "  \(shown: $0)\n" }.joined()
                     io.error("not in the state file '\(options.path)'; nothing was forgotten:\n" + list.dropLast())
                     return ExitStatus.error.rawValue
                 }
                 if dryRun {
-                    io.stdout(unique.map { "would forget \($0)\n" }.joined())
+                    io.stdout(unique.map { "would forget \(shown: $0)\n" }.joined())
                     return ExitStatus.success.rawValue
                 }
                 let removed = try store.withLock(operation: "state rm") { try store.forget(unique) }
-                io.stdout(removed.map { "forgot \($0)\n" }.joined())
+                io.stdout(removed.map { "forgot \(shown: $0)\n" }.joined())
                 return ExitStatus.success.rawValue
             } catch let error as StateError {
                 return io.fail(error)
             } catch {
-                io.error("\(error)")
+                io.error("\(shown: error)")
                 return ExitStatus.error.rawValue
             }
         }

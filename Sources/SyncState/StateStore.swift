@@ -119,12 +119,11 @@ public final class StateStore: Sendable {
     /// Creates `path` with mode 0600 (and its directory with 0700 when missing).
     private static func createEmptyFile(_ path: String) throws(StateError) {
         let directory = (path as NSString).deletingLastPathComponent
-        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
+        if !directory.isEmpty {
+            do throws(PrivateFileError) {
+                try PrivateFile.createDirectory(atPath: directory)
             } catch {
-                throw .io(path: path, detail: "cannot create directory '\(directory)': \(error.localizedDescription)")
+                throw .io(path: path, detail: "cannot create directory '\(directory)': \(error.reason)")
             }
         }
         let fd = posixOpen(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)

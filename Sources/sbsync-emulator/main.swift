@@ -82,14 +82,26 @@ struct SBSyncEmulator: AsyncParsableCommand {
     @Flag(help: "Print the behaviours the emulator assumes where the platform is unconfirmed, then exit.")
     var listAssumptions = false
 
+    /// Every number in range (`EmulatorLimits`), so none can crash the emulator later; a value
+    /// out of range is a usage error (exit 64).
     func validate() throws {
-        for (name, share) in [("--error-rate", errorRate), ("--drop-rate", dropRate), ("--drop-after-apply", dropAfterApply), ("--item-failure-rate", itemFailureRate)]
-        where !(0...1).contains(share) {
-            throw ValidationError("\(name) must be between 0 and 1, not \(share)")
-        }
-        guard timeScale > 0 else { throw ValidationError("--time-scale must be positive, not \(timeScale)") }
-        guard jobDuration >= 0 else { throw ValidationError("--job-duration must not be negative, not \(jobDuration)") }
-        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0-65535, not \(port)") }
+        let L = EmulatorLimits.self
+        let problems: [String?] = [
+            L.problem("--port", port, in: L.port),
+            L.problem("--job-duration", jobDuration, in: L.jobDuration),
+            L.problem("--time-scale", timeScale, in: L.timeScale),
+            L.problem("--rate-limit", rateLimit, in: L.rateLimit),
+            L.problem("--rate-window", rateWindow, in: L.rateWindow),
+            L.problem("--drs-pace", drsPace, in: L.drsPace),
+            L.problem("--drs-window", drsWindow, in: L.drsWindow),
+            L.problem("--latency-ms", latencyMs, in: L.latencyMilliseconds),
+            L.problem("--error-rate", errorRate, in: L.share),
+            L.problem("--drop-rate", dropRate, in: L.share),
+            L.problem("--drop-after-apply", dropAfterApply, in: L.share),
+            L.problem("--item-failure-rate", itemFailureRate, in: L.share),
+            L.problem("--rate-limit-burst", rateLimitBurst, in: L.rateLimitBurst),
+        ]
+        if let problem = problems.lazy.compactMap({ $0 }).first { throw ValidationError(problem) }
     }
 
     func run() async throws {

@@ -4,6 +4,7 @@ import SyncCLI
 @main
 enum SBSyncMain {
     static func main() async {
+        FatalSignals.install()
         await SBSync.main()
     }
 }

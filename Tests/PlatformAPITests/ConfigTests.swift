@@ -42,6 +42,9 @@ struct ConfigTests {
         ("http://127.0.0.1:8080/v2", "http://127.0.0.1:8080/v2"),
         ("http://localhost:9/v2", "http://localhost:9/v2"),
         ("http://[::1]:9/v2", "http://[::1]:9/v2"),
+        ("http://[0:0:0:0:0:0:0:1]:9/v2", "http://[0:0:0:0:0:0:0:1]:9/v2"),
+        ("http://127.255.0.1/v2", "http://127.255.0.1/v2"),
+        ("http://LOCALHOST:9/v2", "http://localhost:9/v2"),
     ])
     func endpoints(text: String, url: String) throws {
         #expect(try PlatformEndpoint(parsing: text).baseURL == url)
@@ -49,6 +52,10 @@ struct ConfigTests {
 
     @Test("plain http is refused except to loopback", arguments: [
         "http://cgc-api.sbgenomics.com/v2", "http://10.0.0.5/v2", "http://128.0.0.1/v2", "http://127.0.0.1.evil.com/v2",
+        // Names that only look like loopback: a resolver may send them to DNS.
+        "http://evil.localhost:8080/v2", "http://a.b.localhost/v2", "http://localhost./v2", "http://localhost.evil.com/v2",
+        // Leading zeros may be read as octal (or not at all: then as a name).
+        "http://127.0.0.08/v2", "http://0127.0.0.1/v2", "http://127.1/v2", "http://[::2]/v2", "http://[::ffff:127.0.0.1]/v2",
     ])
     func httpRefused(text: String) {
         #expect(throws: PlatformConfigError.insecureEndpoint(text)) { try PlatformEndpoint(parsing: text) }
@@ -60,6 +67,16 @@ struct ConfigTests {
         #expect(error?.description == "invalid endpoint 'cgcc': expected a URL such as https://cgc-api.sbgenomics.com/v2 or one of the short names cgc, cavatica, bdc, sbg-us, sbg-eu")
         #expect(throws: PlatformConfigError.self) { try PlatformEndpoint(parsing: "ftp://x/v2") }
         #expect(throws: PlatformConfigError.self) { try PlatformEndpoint(parsing: "https://user:pw@x/v2") }
+    }
+
+    @Test("a credentials file with CRLF (or CR) line ends is read like one with LF")
+    func crlf() throws {
+        for newline in ["\r\n", "\r"] {
+            let fixture = try CredentialsFixture(twoProfiles.replacingOccurrences(of: "\n", with: newline) + newline)
+            let r = try PlatformConfig.resolve(profile: "cgc", endpoint: nil, environment: [:], credentialsPath: fixture.path)
+            #expect(r.config.endpoint.baseURL == "https://cgc-api.sbgenomics.com/v2")
+            #expect(r.config.token == AuthToken("cgc-token-222"))
+        }
     }
 
     @Test("--profile reads that section of the credentials file")

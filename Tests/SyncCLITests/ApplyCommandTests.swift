@@ -33,19 +33,7 @@ private struct ApplyFixture {
         try Data(manifest.utf8).write(to: URL(fileURLWithPath: manifestPath))
     }
 
-    var transport: ClosureTransport {
-        let emulator = self.emulator
-        return ClosureTransport { request in
-            let parts = request.url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false)
-            var headers: [String: String] = ["host": "127.0.0.1"]
-            for header in request.headers { headers[header.name] = header.value }
-            let response = await emulator.respond(to: EmulatorRequest(
-                method: request.method.rawValue, target: parts.count == 4 ? "/" + parts[3] : "/", headers: headers,
-                body: Data(request.body ?? [])))
-            if response.dropConnection { throw TransportError(phase: .maybeSent, kind: .connectionDropped, message: "dropped") }
-            return TransportResponse(status: response.status, headers: response.headers, body: [UInt8](response.body))
-        }
-    }
+    var transport: ClosureTransport { inProcess(emulator) }
 
     func apply(_ arguments: [String], terminal: Bool = false, answer: String? = nil) async throws -> (code: Int32, stdout: String, stderr: String) {
         let command = try ApplyCommand.parse(arguments + (arguments.first?.hasSuffix(".plan") == true ? [] : ["-f", manifestPath]) + ["--state", statePath])

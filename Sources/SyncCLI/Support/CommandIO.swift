@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SyncCore
 import SyncState
 import SyncYAML
 
@@ -42,7 +43,7 @@ extension CommandIO {
 
     /// Reports `error` and returns its status: `.locked` when another run holds the state, else `.error`.
     func fail(_ error: StateError) -> Int32 {
-        self.error("\(error)")
+        self.error("\(shown: error)")
         return Self.status(for: error).rawValue
     }
 
@@ -88,7 +89,7 @@ public enum InternalFailure {
 
     /// The message printed for an error nobody expected.
     public static func message(for error: any Error) -> String {
-        "sbsync: internal error: \(error)\nThis is a bug in sbsync, not a problem with your input. "
+        "sbsync: internal error: \(shown: error)\nThis is a bug in sbsync, not a problem with your input. "
             + "Please report it with the command you ran and sbsync --version (\(SBSyncVersion.current)).\n"
     }
 }

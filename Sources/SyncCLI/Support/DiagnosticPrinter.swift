@@ -4,6 +4,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import SyncCore
 public import SyncYAML
 
 /// Prints diagnostics compiler style:
@@ -47,14 +48,14 @@ public struct DiagnosticPrinter: Sendable {
                 out = ""
             }
             out += paint(diagnostic.file + (diagnostic.mark.map { ":\($0.line):\($0.column)" } ?? "") + ":", .bold)
-            out += " " + severityLabel(diagnostic.severity) + " " + paint(diagnostic.message, .bold) + "\n"
+            out += " " + severityLabel(diagnostic.severity) + " " + paint(diagnostic.message.terminalEscaped, .bold) + "\n"
             if let mark = diagnostic.mark, let line = sourceLines[mark.line] {
-                let shown = Self.excerpt(of: line, around: mark.column)
+                let shown = Self.escaped(Self.excerpt(of: line, around: mark.column))
                 out += shown.text + "\n"
                 out += caretLine(for: shown.text, column: shown.column) + "\n"
             }
             if let note = diagnostic.note {
-                out += paint("note:", .bold) + " " + note + "\n"
+                out += paint("note:", .bold) + " " + note.terminalEscaped + "\n"
             }
         }
         let errors = diagnostics.count { $0.severity == .error }
@@ -130,6 +131,21 @@ public struct DiagnosticPrinter: Sendable {
         text.unicodeScalars.append(contentsOf: scalars[start..<end])
         if end < scalars.count { text += "…" }
         return (text, column - start + (start > 0 ? 1 : 0))
+    }
+
+    /// An excerpt with its control characters escaped (`TerminalText`; tabs kept, the caret
+    /// lines up with them), and the caret's column in what is shown.
+    static func escaped(_ excerpt: (text: String, column: Int)) -> (text: String, column: Int) {
+        func escaped<S: Sequence<Unicode.Scalar>>(_ scalars: S) -> String {
+            var piece = String.UnicodeScalarView()
+            piece.append(contentsOf: scalars)
+            return String(piece).split(separator: "\t", omittingEmptySubsequences: false)
+                .map { String($0).terminalEscaped }.joined(separator: "\t")
+        }
+        let scalars = Array(excerpt.text.unicodeScalars)
+        let split = min(max(excerpt.column - 1, 0), scalars.count)
+        let before = escaped(scalars[..<split])
+        return (before + escaped(scalars[split...]), excerpt.column + before.unicodeScalars.count - split)
     }
 
     /// Spaces (tabs kept, so the caret lines up) up to `column`, then `^`.

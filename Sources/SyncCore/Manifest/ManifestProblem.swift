@@ -37,15 +37,18 @@ public enum ManifestProblem: Error, Hashable, Sendable {
     case listedObjectUnplaceable(location: String, prefix: String, reason: String)
 
     public enum DRSURIError: Hashable, Sendable { case scheme, form }
-    public enum NameError: Hashable, Sendable { case empty, slash, tooLong(Int), dots }
+    public enum NameError: Hashable, Sendable { case empty, slash, control(Unicode.Scalar), tooLong(Int), dots }
     public enum FolderError: Hashable, Sendable {
         case leadingSlash, trailingSlash, emptySegment, dotSegment(String), character(Character)
     }
     public enum LocationError: Hashable, Sendable { case empty, endsWithSlash }
     public enum TagError: Hashable, Sendable { case empty, comma }
 
-    /// The one-line message.
-    public var message: String {
+    /// The one-line message. What it quotes from the manifest or a listing shows control
+    /// characters escaped (`TerminalText`), so a message never carries one.
+    public var message: String { TerminalText.escaped(unescapedMessage) }
+
+    private var unescapedMessage: String {
         switch self {
         case .rootNotMapping:
             "expected a mapping at the top of the manifest, with 'version: 1' and 'volumes' or 'drs'"
@@ -87,6 +90,8 @@ public enum ManifestProblem: Error, Hashable, Sendable {
             "file name is empty"
         case .invalidName(let name, .slash):
             "file name '\(name)' contains '/'; put folders in 'folder'"
+        case .invalidName(let name, .control(let scalar)):
+            "file name '\(name)' contains the control character \(Self.codePoint(scalar)); remove it"
         case .invalidName(let name, .tooLong(let count)):
             "file name '\(name.prefix(40))…' is \(count) characters long; the limit is 255"
         case .invalidName(let name, .dots):
@@ -162,9 +167,16 @@ public enum ManifestProblem: Error, Hashable, Sendable {
         Diagnostic(.error, file: file, mark: mark, message: message, note: note)
     }
 
+    /// `U+001B`: a scalar as messages name it.
+    static func codePoint(_ scalar: Unicode.Scalar) -> String {
+        let digits = String(scalar.value, radix: 16, uppercase: true)
+        return "U+" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+
     /// Why an object found under a prefix cannot become a file (for `listedObjectUnplaceable`).
     static func unplaceableReason(_ problem: ManifestProblem) -> String {
         switch problem {
+        case .invalidName(_, .control(let scalar)): "its name contains the control character \(codePoint(scalar))"
         case .invalidName(let name, .tooLong(let count)): "its name '\(name.prefix(40))…' is \(count) characters long (limit 255)"
         case .invalidName(let name, _): "its name '\(name)' is not allowed"
         case .invalidFolder(_, .character(let c)): "its folder contains '\(c)' (allowed: letters, digits, '_', '-', '.')"

@@ -13,10 +13,11 @@ public enum ManifestValidation {
         isOwnerSlug(id, lastSegment: isVolumeName) ? nil : .invalidVolumeID(id)
     }
 
-    /// A file name: not empty, no `/`, at most 255 characters, not `.` or `..`.
+    /// A file name: not empty, no `/`, no control character, at most 255 characters, not `.` or `..`.
     public static func name(_ name: String) -> ManifestProblem? {
         if name.isEmpty { return .invalidName(name, .empty) }
         if name.utf8.contains(UInt8(ascii: "/")) { return .invalidName(name, .slash) }
+        if let control = TerminalText.firstControlCharacter(in: name) { return .invalidName(name, .control(control)) }
         if name == "." || name == ".." { return .invalidName(name, .dots) }
         if name.utf8.count > 255 {
             let count = name.unicodeScalars.count
@@ -26,7 +27,8 @@ public enum ManifestValidation {
     }
 
     /// Whether the last segment of a valid location is a valid name as it is (1–255 bytes,
-    /// not `.` or `..`), checked without building it: the fast path for names taken from locations.
+    /// not `.` or `..`, no control character), checked without building it: the fast path for
+    /// names taken from locations.
     static func isPlainLastSegment(of location: String) -> Bool {
         let utf8 = location.utf8
         let start = utf8.lastIndex(of: UInt8(ascii: "/")).map(utf8.index(after:)) ?? utf8.startIndex
@@ -34,7 +36,8 @@ public enum ManifestValidation {
         let count = segment.count
         if count == 0 || count > 255 { return false }
         if count <= 2 && segment.allSatisfy({ $0 == UInt8(ascii: ".") }) { return false }
-        return true
+        // Control characters (and the lead byte of U+0080–U+009F) go the slow way, to be refused.
+        return !segment.contains { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }
     }
 
     /// A folder path: "" (the project root) or `/`-separated segments of `A-Z a-z 0-9 _ - .`,

@@ -16,7 +16,9 @@ extension Plan {
     }
 
     /// The plan for people: grouped by project, then action with counts, then one line per entry,
-    /// notes, and the summary line last. Ends with a newline.
+    /// notes, and the summary line last. Ends with a newline. Names, metadata and everything else
+    /// that came from a manifest, a state or the platform show control characters escaped
+    /// (`TerminalText`), so no entry can break its line or fake another.
     ///
     /// ```
     /// rfranklin/my-project: 1 to import, 0 to replace, 1 to update, 0 to forget, 2 unchanged
@@ -34,10 +36,10 @@ extension Plan {
             for project in projects {
                 let c = project.counts
                 guard c.changes > 0 else {
-                    out += "\(style.bold(project.project)): no changes (\(c.unchanged) unchanged)\n"
+                    out += "\(style.bold(project.project.terminalEscaped)): no changes (\(c.unchanged) unchanged)\n"
                     continue
                 }
-                out += "\(style.bold(project.project)): \(c.imports) to import, \(c.replaces) to replace, "
+                out += "\(style.bold(project.project.terminalEscaped)): \(c.imports) to import, \(c.replaces) to replace, "
                     + "\(c.updates) to update, \(c.forgets) to forget, \(c.unchanged) unchanged\n"
                 var start = 0
                 while start < project.changes.count {
@@ -47,7 +49,8 @@ extension Plan {
                     out += "  \(style.paint(action.rawValue, for: action)) (\(end - start))\n"
                     let shown = options.detail ? end : min(end, start + max(options.limit, 0))
                     for change in project.changes[start..<shown] {
-                        out += "    \(style.paint(action.symbol, for: action)) \(change.address) (\(change.reason))\n"
+                        out += "    \(style.paint(action.symbol, for: action)) \(change.address.description.terminalEscaped) "
+                            + "(\(change.reason.terminalEscaped))\n"
                     }
                     if shown < end {
                         out += "    … and \(end - shown) more (--detail lists all)\n"
@@ -58,7 +61,7 @@ extension Plan {
             out += "\n"
         }
         for note in notes {
-            out += "note: \(note)\n"
+            out += "note: \(note.terminalEscaped)\n"
         }
         out += style.bold(summaryLine) + "\n"
         return out
