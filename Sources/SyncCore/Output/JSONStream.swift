@@ -17,16 +17,19 @@ final class JSONStream {
         var lastKey: (any CodingKey)?
     }
 
-    private var bytes: [UInt8] = []
+    // Unchecked exclusivity: the stream is used by one encode call on one thread, and never
+    // reaches its own state from inside an access to it; the dynamic checks were a seventh of
+    // the time of `validate --json` at a million entries.
+    @exclusivity(unchecked) private var bytes: [UInt8] = []
     private let indentedLevels: Int
     private let chunkSize: Int
     private let sink: ([UInt8]) -> Void
-    private var frames: [Frame] = []
+    @exclusivity(unchecked) private var frames: [Frame] = []
     /// The depth at which a value is expected next; `nil` when none is.
-    private var pendingDepth: Int? = 0
+    @exclusivity(unchecked) private var pendingDepth: Int? = 0
     /// The serial number of the latest slot.
-    private(set) var slot = 1
-    private var nextFrameID = 0
+    @exclusivity(unchecked) private(set) var slot = 1
+    @exclusivity(unchecked) private var nextFrameID = 0
 
     init(style: JSONStyle, chunkSize: Int, sink: @escaping ([UInt8]) -> Void) {
         indentedLevels = style.indentedLevels
