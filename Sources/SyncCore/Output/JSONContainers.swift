@@ -36,8 +36,8 @@ struct JSONKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encodeNil(forKey key: Key) throws { stream.writeNull(depth: member(key)) }
     mutating func encode(_ value: Bool, forKey key: Key) throws { stream.writeBool(value, depth: member(key)) }
     mutating func encode(_ value: String, forKey key: Key) throws { stream.writeString(value, depth: member(key)) }
-    mutating func encode(_ value: Double, forKey key: Key) throws { try stream.writeDouble(value, depth: member(key)) }
-    mutating func encode(_ value: Float, forKey key: Key) throws { try stream.writeFloat(value, depth: member(key)) }
+    mutating func encode(_ value: Double, forKey key: Key) throws { try stream.writeDouble(value, depth: member(key), key: key) }
+    mutating func encode(_ value: Float, forKey key: Key) throws { try stream.writeFloat(value, depth: member(key), key: key) }
     mutating func encode(_ value: Int, forKey key: Key) throws { stream.writeInteger(value, depth: member(key)) }
     mutating func encode(_ value: Int8, forKey key: Key) throws { stream.writeInteger(value, depth: member(key)) }
     mutating func encode(_ value: Int16, forKey key: Key) throws { stream.writeInteger(value, depth: member(key)) }
@@ -50,7 +50,7 @@ struct JSONKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode(_ value: UInt32, forKey key: Key) throws { stream.writeInteger(value, depth: member(key)) }
     mutating func encode(_ value: UInt64, forKey key: Key) throws { stream.writeInteger(value, depth: member(key)) }
     mutating func encode(_ value: UInt128, forKey key: Key) throws { stream.writeInteger(value, depth: member(key)) }
-    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { try stream.encode(value, depth: member(key)) }
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws { try stream.encode(value, depth: member(key), key: key) }
 
     // `nil` is written as `null`: every key of a document is always there.
     mutating func encodeIfPresent(_ value: Bool?, forKey key: Key) throws { try encodeOrNull(value, forKey: key) }
@@ -72,23 +72,29 @@ struct JSONKeyedContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encodeIfPresent<T: Encodable>(_ value: T?, forKey key: Key) throws { try encodeOrNull(value, forKey: key) }
 
     private mutating func encodeOrNull<T: Encodable>(_ value: T?, forKey key: Key) throws {
-        if let value { try stream.encode(value, depth: member(key)) } else { stream.writeNull(depth: member(key)) }
+        if let value { try stream.encode(value, depth: member(key), key: key) } else { stream.writeNull(depth: member(key)) }
     }
 
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
-        JSONValueEncoder(stream: stream, depth: member(key), slot: stream.slot).container(keyedBy: keyType)
+        nestedEncoder(key).container(keyedBy: keyType)
     }
 
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
-        JSONValueEncoder(stream: stream, depth: member(key), slot: stream.slot).unkeyedContainer()
+        nestedEncoder(key).unkeyedContainer()
     }
 
     mutating func superEncoder() -> any Encoder {
-        JSONValueEncoder(stream: stream, depth: member(JSONSuperKey()), slot: stream.slot)
+        nestedEncoder(JSONSuperKey())
     }
 
     mutating func superEncoder(forKey key: Key) -> any Encoder {
-        JSONValueEncoder(stream: stream, depth: member(key), slot: stream.slot)
+        nestedEncoder(key)
+    }
+
+    private func nestedEncoder(_ key: any CodingKey) -> JSONValueEncoder {
+        let valueDepth = member(key)
+        stream.noteKey(key, depth: depth)
+        return JSONValueEncoder(stream: stream, depth: valueDepth, slot: stream.slot)
     }
 }
 

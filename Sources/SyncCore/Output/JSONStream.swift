@@ -13,20 +13,24 @@ final class JSONStream {
         var isObject: Bool
         var indented: Bool
         var count = 0
-        /// The key of the member written last (objects), for `codingPath`.
+        /// The key of the last member whose value is not a plain value (objects), for `codingPath`.
         var lastKey: (any CodingKey)?
     }
 
-    private var bytes: [UInt8] = []
+    // Unchecked exclusivity: the stream is used by one encode call on one thread, and never
+    // reaches its own state from inside an access to it; the dynamic checks were a seventh of
+    // the time of `validate --json` at a million entries. For the same reason a member's key is
+    // kept (`noteKey`) only when its value is a container.
+    @exclusivity(unchecked) private var bytes: [UInt8] = []
     private let indentedLevels: Int
     private let chunkSize: Int
     private let sink: ([UInt8]) -> Void
-    private var frames: [Frame] = []
+    @exclusivity(unchecked) private var frames: [Frame] = []
     /// The depth at which a value is expected next; `nil` when none is.
-    private var pendingDepth: Int? = 0
+    @exclusivity(unchecked) private var pendingDepth: Int? = 0
     /// The serial number of the latest slot.
-    private(set) var slot = 1
-    private var nextFrameID = 0
+    @exclusivity(unchecked) private(set) var slot = 1
+    @exclusivity(unchecked) private var nextFrameID = 0
 
     init(style: JSONStyle, chunkSize: Int, sink: @escaping ([UInt8]) -> Void) {
         indentedLevels = style.indentedLevels
@@ -50,7 +54,6 @@ final class JSONStream {
         frames[depth].count += 1
         if indented { newline(indent: depth + 1) }
         if let key {
-            frames[depth].lastKey = key
             appendString(key.stringValue)
             bytes.append(UInt8(ascii: ":"))
             if indented { bytes.append(UInt8(ascii: " ")) }
@@ -80,6 +83,12 @@ final class JSONStream {
         precondition(pendingDepth == depth && frames.count == depth,
                      "JSONWriter: a value was written where none is expected")
         pendingDepth = nil
+    }
+
+    /// Remembers the key under which a container or a value with its own `encode(to:)` is written,
+    /// for `codingPath` (plain values are not worth the copy: their errors name their key themselves).
+    func noteKey(_ key: any CodingKey, depth: Int) {
+        frames[depth].lastKey = key
     }
 
     /// How many members the container at `depth` has.
@@ -128,9 +137,9 @@ final class JSONStream {
 
     // MARK: Values
 
-    /// Writes `value` as the value expected at `depth`: common types at once, others through their
-    /// `encode(to:)`.
-    func encode<T: Encodable>(_ value: T, depth: Int) throws {
+    /// Writes `value` as the value expected at `depth` (under `key`, in an object): common types at
+    /// once, others through their `encode(to:)`.
+    func encode<T: Encodable>(_ value: T, depth: Int, key: (any CodingKey)? = nil) throws {
         if T.self == String.self {
             writeString(unsafeBitCast(value, to: String.self), depth: depth)
         } else if T.self == Int.self {
@@ -140,8 +149,9 @@ final class JSONStream {
         } else if T.self == Int64.self {
             writeInteger(unsafeBitCast(value, to: Int64.self), depth: depth)
         } else if T.self == Double.self {
-            try writeDouble(unsafeBitCast(value, to: Double.self), depth: depth)
+            try writeDouble(unsafeBitCast(value, to: Double.self), depth: depth, key: key)
         } else {
+            if let key { noteKey(key, depth: depth - 1) }
             try value.encode(to: JSONValueEncoder(stream: self, depth: depth, slot: slot))
         }
     }
@@ -189,22 +199,22 @@ final class JSONStream {
     }
 
     /// The shortest text that reads back as `value` (`1.0`, `-0.0`, `1e+300`); NaN and infinity throw.
-    func writeDouble(_ value: Double, depth: Int) throws {
-        guard value.isFinite else { throw nonFinite(value, depth: depth) }
+    func writeDouble(_ value: Double, depth: Int, key: (any CodingKey)? = nil) throws {
+        guard value.isFinite else { throw nonFinite(value, depth: depth, key: key) }
         beginValue(depth: depth)
         appendASCII(value.description)
     }
 
     /// The shortest text that reads back as `value`; NaN and infinity throw.
-    func writeFloat(_ value: Float, depth: Int) throws {
-        guard value.isFinite else { throw nonFinite(value, depth: depth) }
+    func writeFloat(_ value: Float, depth: Int, key: (any CodingKey)? = nil) throws {
+        guard value.isFinite else { throw nonFinite(value, depth: depth, key: key) }
         beginValue(depth: depth)
         appendASCII(value.description)
     }
 
-    private func nonFinite(_ value: some BinaryFloatingPoint, depth: Int) -> EncodingError {
+    private func nonFinite(_ value: some BinaryFloatingPoint, depth: Int, key: (any CodingKey)?) -> EncodingError {
         EncodingError.invalidValue(value, EncodingError.Context(
-            codingPath: codingPath(depth: depth),
+            codingPath: key.map { codingPath(depth: depth - 1) + [$0] } ?? codingPath(depth: depth),
             debugDescription: "\(value) cannot be written in JSON (NaN and infinity have no JSON form)"))
     }
 
