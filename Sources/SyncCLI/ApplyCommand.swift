@@ -125,8 +125,11 @@ public struct ApplyCommand: AsyncParsableCommand {
         // A saved plan names its manifest and state.
         var saved: SavedPlan?
         if let planFile {
-            guard let data = FileManager.default.contents(atPath: planFile) else {
-                io.error("cannot read the plan file '\(planFile)'")
+            let data: Data
+            do throws(BoundedFile.Failure) {
+                data = try BoundedFile.contents(of: planFile)
+            } catch {
+                io.error("cannot read the plan file: \(shown: error)")
                 return ExitStatus.error.rawValue
             }
             do throws(SavedPlanError) {

@@ -128,3 +128,26 @@ final class PlanBox: @unchecked Sendable {  // Unchecked: guarded by the lock.
     func set(_ value: Plan) { lock.withLock { plan = value } }
     func get() -> Plan? { lock.withLock { plan } }
 }
+
+@Suite("files the user names are read within a limit")
+struct BoundedFileTests {
+    @Test("an endless device stops at the limit, for the fingerprint and for a plan file")
+    func endlessInput() throws {
+        #expect(throws: BoundedFile.Failure.self) { _ = try BoundedFile.sha256(of: "/dev/zero", limit: 1 << 20) }
+        #expect(throws: BoundedFile.Failure.self) { _ = try BoundedFile.contents(of: "/dev/zero", limit: 1 << 20) }
+        let error = #expect(throws: BoundedFile.Failure.self) { _ = try BoundedFile.contents(of: "/dev/zero", limit: 4096) }
+        #expect(error.map { "\($0)" } == "'/dev/zero' goes on past the limit of 4096 bytes")
+    }
+
+    @Test("within the limit: the bytes, and the digest sha256(of:) gives for them")
+    func withinLimit() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.appendingPathComponent("m.yaml").path
+            let bytes = Data((0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })
+            try bytes.write(to: URL(fileURLWithPath: path))
+            #expect(try BoundedFile.contents(of: path) == bytes)
+            #expect(try BoundedFile.sha256(of: path) == SavedPlan.sha256(of: bytes))
+            #expect(throws: BoundedFile.Failure.self) { _ = try BoundedFile.sha256(of: dir.appendingPathComponent("none").path) }
+        }
+    }
+}

@@ -287,13 +287,23 @@ public struct SavedPlan: Hashable, Sendable, Codable, JSONDocument {
 
     /// Lower-case hex SHA-256 of `bytes`.
     public static func sha256(of bytes: some DataProtocol) -> String {
-        let digest = SHA256.hash(data: bytes)
-        var hex = ""
-        hex.reserveCapacity(64)
-        for byte in digest {
-            hex += String(byte, radix: 16).count == 1 ? "0" + String(byte, radix: 16) : String(byte, radix: 16)
+        var hasher = Fingerprint()
+        hasher.update(bytes)
+        return hasher.hex
+    }
+
+    /// SHA-256 of bytes fed in pieces (a manifest read in chunks), as `sha256(of:)` gives it.
+    public struct Fingerprint {
+        private var hasher = SHA256()
+
+        public init() {}
+
+        public mutating func update(_ bytes: some DataProtocol) { hasher.update(data: bytes) }
+
+        /// Lower-case hex of the digest of everything fed so far.
+        public var hex: String {
+            hasher.finalize().map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
         }
-        return hex
     }
 }
 

@@ -103,7 +103,6 @@ public final class ApplySession: Sendable {
         guard let valid = loaded.valid else { throw Failure.invalid(loaded.diagnostics) }
         let manifest = valid.manifest
         var desired = valid.desired
-        let manifestSHA256 = FileManager.default.contents(atPath: request.manifestPath).map { SavedPlan.sha256(of: $0) } ?? ""
 
         // The state, locked for the whole run.
         let stateExisted = FileManager.default.fileExists(atPath: request.statePath)
@@ -120,6 +119,7 @@ public final class ApplySession: Sendable {
 
         // A saved plan must still fit, before anything (settling included) changes the state.
         if let saved = request.saved {
+            let manifestSHA256 = (try? BoundedFile.sha256(of: request.manifestPath)) ?? ""
             let reasons = staleness(of: saved.plan, store: store, stateExisted: stateExisted, manifestSHA256: manifestSHA256)
             if !reasons.isEmpty { throw Failure.stale(reasons) }
         }

@@ -59,9 +59,7 @@ public enum PlanPipeline {
     ///   meanwhile makes a saved plan stale rather than wrong).
     public static func load(_ path: String, fingerprint: Bool = false) -> LoadedManifest {
         var sha256: String?
-        if fingerprint, let bytes = FileManager.default.contents(atPath: path) {
-            sha256 = SavedPlan.sha256(of: bytes)
-        }
+        if fingerprint { sha256 = try? BoundedFile.sha256(of: path) }
         return LoadedManifest(path: path, check: ManifestLoader.check(path: path), sha256: sha256)
     }
 
