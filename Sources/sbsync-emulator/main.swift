@@ -73,6 +73,9 @@ struct SBSyncEmulator: AsyncParsableCommand {
     @Option(help: "Fault: share (0-1) of import items (volume jobs, DRS items) that fail.")
     var itemFailureRate: Double = 0
 
+    @Option(help: "Fault: share (0-1) of bulk file edit/update items that fail.")
+    var editFailureRate: Double = 0
+
     @Option(help: "Fault: answer the next N requests with 429 code 1000.")
     var rateLimitBurst = 0
 
@@ -83,7 +86,8 @@ struct SBSyncEmulator: AsyncParsableCommand {
     var listAssumptions = false
 
     func validate() throws {
-        for (name, share) in [("--error-rate", errorRate), ("--drop-rate", dropRate), ("--drop-after-apply", dropAfterApply), ("--item-failure-rate", itemFailureRate)]
+        for (name, share) in [("--error-rate", errorRate), ("--drop-rate", dropRate), ("--drop-after-apply", dropAfterApply), ("--item-failure-rate", itemFailureRate),
+                             ("--edit-failure-rate", editFailureRate)]
         where !(0...1).contains(share) {
             throw ValidationError("\(name) must be between 0 and 1, not \(share)")
         }
@@ -123,7 +127,8 @@ struct SBSyncEmulator: AsyncParsableCommand {
             drsPace: drsPace, drsWindow: drsWindow, sendRetryAfter: retryAfter,
             faults: EmulatorFaults(
                 latencyMilliseconds: latencyMs, errorRate: errorRate, dropRate: dropRate,
-                dropAfterApplyShare: dropAfterApply, itemFailureRate: itemFailureRate, rateLimitBurst: rateLimitBurst),
+                dropAfterApplyShare: dropAfterApply, itemFailureRate: itemFailureRate, rateLimitBurst: rateLimitBurst,
+                editFailureRate: editFailureRate),
             seed: seed, host: host, port: port)
         let emulator: Emulator
         do {
