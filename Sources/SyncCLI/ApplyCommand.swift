@@ -69,12 +69,23 @@ public struct ApplyCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The DRS pace window in seconds.", valueName: "seconds"))
     public var drsWindow: Double = 300
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Stop after this many seconds (what is in flight stays in the journal for the next apply). "
+            + "Without it, a rate-limited apply keeps going, waiting out each reset.", valueName: "seconds"))
+    public var maxDuration: Double?
+
     @Flag(name: .long, help: "Never colour the output (NO_COLOR is honoured too).")
     public var noColor = false
 
     @OptionGroup public var output: OutputOptions
 
     public init() {}
+
+    public func validate() throws {
+        if let maxDuration, !(maxDuration.isFinite && maxDuration > 0 && maxDuration <= 31_536_000) {
+            throw ValidationError("--max-duration must be a number of seconds between 0 and 31536000, not \(maxDuration)")
+        }
+    }
 
     public func run() async throws {
         try await InternalFailure.guarding {
@@ -246,6 +257,7 @@ public struct ApplyCommand: AsyncParsableCommand {
             maxPollInterval: .milliseconds(Int64(max(30, pollInterval) * 1000)),
             drsPace: drsPace, drsWindow: .milliseconds(Int64(max(0.001, drsWindow) * 1000)))
         options.maxJobsInFlight = max(1, jobs)
+        if let maxDuration { options.maxDuration = .milliseconds(Int64(maxDuration * 1000)) }
         let executor = Executor(client: client, store: store, options: options, clock: clock,
                                 onEvent: { reporter.handle($0) })
 
@@ -336,7 +348,13 @@ public struct ApplyCommand: AsyncParsableCommand {
             for problem in shown { io.stdout("  \(problem.outcome == .failed ? "failed" : "skipped"): \(problem.address): \(problem.message)\n") }
             if report.problems.count > shown.count { io.stdout("  … and \(report.problems.count - shown.count) more\n") }
             if !report.problems.isEmpty {
-                io.stdout("The full list is in \(failuresPath). Those files are not recorded: run 'sbsync apply' again to retry them.\n")
+                // A file whose metadata or tags failed is recorded all the same (it shows as an update).
+                let recorded = report.problems.filter(\.recorded).count
+                let unrecorded = report.problems.count - recorded
+                let which = recorded == 0 ? "Those files are not recorded"
+                    : unrecorded == 0 ? "Those files are recorded, but without the metadata or tags the manifest gives them"
+                    : "\(unrecorded) of them are not recorded, and \(recorded) are recorded without the metadata or tags the manifest gives them"
+                io.stdout("The full list is in \(failuresPath). \(which): run 'sbsync apply' again to retry them.\n")
             }
         }
         if report.interrupted || signals?.interrupted == true { return 130 }

@@ -42,6 +42,7 @@ final class ProgressReporter: Sendable {
             return
         }
         let line: String? = state.withLock { state in
+            let now = Date()
             switch event {
             case .started(let total):
                 state.counts.total = total
@@ -54,10 +55,15 @@ final class ProgressReporter: Sendable {
                 state.counts.pacingSeconds = pacing
             case .pacing(let wait):
                 state.counts.pacingSeconds += Double(wait.components.seconds)
+            case .rateLimited(let wait):
+                // Shown at once, whatever the interval: the run is not stuck, it waits.
+                state.lastLine = now
+                state.lineShown = live
+                return Self.statusLine(state.counts, elapsed: now.timeIntervalSince(state.started))
+                    + " · waiting \(Self.duration(Double(wait.components.seconds))) for the rate limit to reset"
             case .problem, .folder, .submitted, .settled:
                 break
             }
-            let now = Date()
             guard now.timeIntervalSince(state.lastLine) >= interval else { return nil }
             state.lastLine = now
             state.lineShown = live
@@ -110,6 +116,11 @@ final class ProgressReporter: Sendable {
                       "rate_limit_seconds": c.rateLimitSeconds]
         case .pacing(let wait):
             object = ["event": "pacing", "seconds": Double(wait.components.seconds)]
+        case .rateLimited(let wait):
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let data = (try? encoder.encode(RateLimitedEvent(seconds: Double(wait.components.seconds)))) ?? Data("{}".utf8)
+            return String(decoding: data, as: UTF8.self)
         case .problem(let p):
             object = ["event": p.outcome == .skipped ? "skipped" : "failed", "address": p.address.description,
                       "message": p.message]
@@ -117,4 +128,10 @@ final class ProgressReporter: Sendable {
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
         return String(decoding: data, as: UTF8.self)
     }
+}
+
+/// `{"event": "rate_limited", "seconds": …}`: requests wait for the rate limit to reset.
+struct RateLimitedEvent: Encodable {
+    var event = "rate_limited"
+    var seconds: Double
 }

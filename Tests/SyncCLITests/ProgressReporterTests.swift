@@ -33,6 +33,17 @@ import Testing
         #expect(ProgressReporter.json(events[3]).contains(#""message":"boom""#))
     }
 
+    @Test func aRateLimitWaitIsShownAtOnceWhateverTheInterval() throws {
+        let captured = Captured()
+        let reporter = ProgressReporter(io: captured.io, json: false, live: false, color: false, interval: 3600)
+        reporter.handle(.started(total: 10))
+        reporter.handle(.rateLimited(.seconds(42)))
+        #expect(captured.stderr.contains("0/10 done"))
+        #expect(captured.stderr.contains("waiting 42s for the rate limit to reset"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(ProgressReporter.json(.rateLimited(.seconds(42))).utf8)) as? [String: Any])
+        #expect(object["event"] as? String == "rate_limited" && object["seconds"] as? Double == 42)
+    }
+
     @Test func plainLinesAreThrottled() {
         let captured = Captured()
         let reporter = ProgressReporter(io: captured.io, json: false, live: false, color: false, interval: 3600)
