@@ -262,3 +262,24 @@ final class EventLog: Sendable {
     func append(_ event: ExecutorEvent) { events.withLock { $0.append(event) } }
     var all: [ExecutorEvent] { events.withLock { $0 } }
 }
+
+@Suite("A bounded run")
+struct MaxDurationTests {
+    @Test("past maxDuration the run stops with maxDurationReached, the journal keeps what was in flight, and the next apply converges")
+    func stopsAtMaxDuration() async throws {
+        let h = try Harness(objects: objects(500))
+        let desired = files(.volume, 500)
+        var options = ExecutorOptions()
+        options.maxDuration = .milliseconds(1)
+        let executor = h.executor(options)
+        let plan = try h.plan(desired)
+        await #expect(throws: ExecutorError.self) { try await executor.execute(plan.changes) }
+        #expect(try h.store.loadAllFiles().count < 500)
+        let (_, report) = try await h.apply(desired)
+        #expect(report.problems.isEmpty, "\(report.problems)")
+        #expect(!(try h.plan(desired).hasChanges))
+        let onPlatform = await h.platformFileList()
+        #expect(onPlatform.count == 500 && Set(onPlatform.map(\.path)).count == 500)
+        await expectOnPlatform(desired, h)
+    }
+}
