@@ -223,6 +223,26 @@ struct ApplyCommandTests {
         #expect(files.count == 123 && Set(files.map(\.path)).count == 123)
     }
 
+    @Test("files whose metadata and tags failed are counted once and said to be recorded, not 'not recorded'")
+    func metadataFailures() async throws {
+        let f = try ApplyFixture()
+        try f.write(manifest)
+        var faults = EmulatorFaults.none
+        faults.editFailureRate = 1
+        await f.emulator.setFaults(faults)
+        let first = try await f.apply(["--auto-approve"])
+        #expect(first.code == 3, "\(first.stderr)")
+        // The volume files (default tags) need an edit; the DRS files carry theirs.
+        #expect(first.stdout.contains("2 imported, 0 replaced, 0 updated, 0 forgotten; 0 skipped by policy; 121 failed."), "\(first.stdout)")
+        #expect(first.stdout.contains("Those files are recorded, but without the metadata or tags the manifest gives them"), "\(first.stdout)")
+        #expect(!first.stdout.contains("not recorded"))
+        await f.emulator.setFaults(.none)
+        let second = try await f.apply(["--auto-approve"])
+        #expect(second.code == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("0 imported, 0 replaced, 121 updated"), "\(second.stdout)")
+        #expect(await f.files().count == 123)
+    }
+
     @Test("a state locked by a live apply: exit 5")
     func locked() async throws {
         let f = try ApplyFixture()
