@@ -67,6 +67,28 @@ public enum PlatformAssumptions {
 
     /// §3.5: list calls send `fields=_all` so `storage`, `metadata` and `tags` come back.
     public static let listFieldsParameter = "_all"
+
+    /// §9.2, §15 [UNCONFIRMED]: `POST /bulk/files/edit` merges: fields an item leaves out are
+    /// kept, its `metadata` keys are merged into the file's (a `null` value removes the key, as
+    /// `PATCH /files/{id}/metadata` does), and a `tags` list replaces the file's tags. If `null`
+    /// did not remove a key, a key dropped from the manifest would stay on the platform and the
+    /// next plan would still show the update (nothing is lost, nothing converges).
+    public static let bulkEditNullRemovesMetadataKey = true
+
+    /// §9.2, §15 [UNCONFIRMED]: one bulk edit item may set tags and metadata together
+    /// (sevenbridges-python always sends `id`, `name`, `tags` and `metadata` in each item, so the
+    /// shape is accepted; that both are applied is assumed). sbsync sends both in one item.
+    public static let bulkEditSetsTagsAndMetadataTogether = true
+
+    /// §9.2, §15 [UNCONFIRMED]: bulk edit and update answer `{"items": [{"resource": file} |
+    /// {"error": {status, code, message, more_info}}]}`, one record per item in request order,
+    /// like bulk get; a failed item leaves that file unchanged while the others are applied.
+    /// The client checks the count; the executor also matches records on the file id.
+    public static let bulkEditRecordsPerItemInOrder = true
+
+    /// §9.2 [UNCONFIRMED]: an edit whose values the file already has changes nothing, so an edit
+    /// whose answer was lost is sent again (retried like a GET).
+    public static let bulkEditIsIdempotent = true
 }
 
 extension PlatformAssumptions {

@@ -26,7 +26,9 @@ public struct RetryPolicy: Sendable {
     public var maxAttempts: Int
     public var baseBackoff: Duration
     public var maxBackoff: Duration
-    /// How many 429 answers one request may wait out before the 429 is surfaced.
+    /// How many 429 answers one request may wait out before the 429 is surfaced. Unlimited by
+    /// default: the platform's window resets every 5 minutes, so a rate-limited run keeps going
+    /// (the caller bounds it: Ctrl-C, `--max-duration`).
     public var maxRateLimitWaits: Int
     /// The longest single wait for a rate-limit reset; a longer reset is waited in steps.
     public var maxRateLimitWait: Duration
@@ -41,7 +43,7 @@ public struct RetryPolicy: Sendable {
         maxAttempts: Int = 6,
         baseBackoff: Duration = .seconds(1),
         maxBackoff: Duration = .seconds(60),
-        maxRateLimitWaits: Int = 10,
+        maxRateLimitWaits: Int = .max,
         maxRateLimitWait: Duration = .seconds(300),
         rateLimitSlack: Duration = .seconds(1),
         maintenanceBackoff: Duration = .seconds(60),

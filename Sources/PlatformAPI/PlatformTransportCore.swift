@@ -203,12 +203,17 @@ final class RequestEngine: Sendable {
                 return response
 
             case 429:
-                // Refused before processing: safe to resend, creates included.
+                // Refused before processing: safe to resend, creates included. The budget waits
+                // out the reset (every request waits with it, and the wait is reported).
                 guard rateLimitWaits < policy.maxRateLimitWaits else { throw apiError(response, summary) }
                 rateLimitWaits += 1
-                await budget.exhausted(until: reset)
-                try await sleep(rateLimitWait(response: response, reset: reset, attempt: rateLimitWaits),
-                                reason: "rate limited on \(summary)")
+                let wait = rateLimitWait(response: response, reset: reset, attempt: rateLimitWaits)
+                logger.debug("rate limited on \(summary): waiting \(wait.seconds.formatted2) s")
+                if countsAgainstBudget {
+                    await budget.exhausted(until: clock.now() + wait.seconds)
+                } else {
+                    try await sleep(wait, reason: "rate limited on \(summary)")
+                }
                 continue
 
             case 500..<600:

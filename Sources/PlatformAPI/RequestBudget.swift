@@ -10,8 +10,10 @@ public actor RequestBudget {
     private var lastRefill: Double
     private var serverRemaining: Int?
     private var serverReset: Double?
-    /// Total time spent waiting for the budget, for progress reports.
+    /// Total time spent waiting for the budget, for progress reports (overlapping waits once).
     public private(set) var totalWait: Duration = .zero
+    private var waitedUntil = 0.0
+    private var waitObserver: (@Sendable (Duration) -> Void)?
 
     /// - Parameters:
     ///   - capacity: requests allowed per window.
@@ -34,6 +36,11 @@ public actor RequestBudget {
     private var refillPerSecond: Double { Double(capacity) / max(window.seconds, 0.001) }
 
     /// Takes one request from the budget, sleeping until one is available.
+    ///
+    /// Once the server has said how many requests are left in its window and when the window
+    /// resets (`X-RateLimit-Remaining`, `X-RateLimit-Reset`, or a 429), those numbers alone pace
+    /// the requests: none is held back while the server has some left, and at the reset the
+    /// window starts full again. The local bucket only paces a server that sends no headers.
     /// - Throws: `CancellationError` when cancelled while waiting.
     public func acquire() async throws {
         while true {
@@ -41,24 +48,42 @@ public actor RequestBudget {
             let now = clock.now()
             refill(now: now)
             if let reset = serverReset, now >= reset {
+                // The server's window is over: the next one starts full.
                 serverReset = nil
                 serverRemaining = nil
+                tokens = Double(capacity)
             }
             var wait: Double
-            if let remaining = serverRemaining, remaining <= 0, let reset = serverReset {
-                wait = reset - now
+            if let remaining = serverRemaining, serverReset != nil {
+                if remaining > 0 {
+                    serverRemaining = remaining - 1
+                    tokens = max(0, tokens - 1)
+                    return
+                }
+                wait = (serverReset ?? now) - now
             } else if tokens >= 1 {
                 tokens -= 1
-                if let remaining = serverRemaining { serverRemaining = remaining - 1 }
                 return
             } else {
                 wait = (1 - tokens) / refillPerSecond
             }
             wait = min(max(wait, 0.001), window.seconds)
             let duration = Duration.milliseconds(Int64((wait * 1000).rounded(.up)))
-            totalWait += duration
+            // Concurrent waiters overlap: count the wall time once.
+            let until = now + duration.seconds
+            totalWait += .milliseconds(Int64((max(0, until - max(now, waitedUntil)) * 1000).rounded()))
+            if until > waitedUntil {
+                waitedUntil = until
+                waitObserver?(duration)
+            }
             try await clock.sleep(for: duration)
         }
+    }
+
+    /// Calls `observer` with the length of each new wait for the budget (a rate-limited run
+    /// shows it in its progress output).
+    public func onWait(_ observer: (@Sendable (Duration) -> Void)?) {
+        waitObserver = observer
     }
 
     /// Folds in the rate-limit headers of a response.
@@ -69,11 +94,16 @@ public actor RequestBudget {
         let now = clock.now()
         refill(now: now)
         guard let remaining else { return }
-        tokens = min(tokens, Double(max(remaining, 0)))
-        guard let reset, reset > now else { return }
-        if let known = serverReset, reset <= known {
+        guard let reset, reset > now else {
+            tokens = min(tokens, Double(max(remaining, 0)))
+            return
+        }
+        if let known = serverReset, abs(reset - known) < 1 {
             // Same window: answers arrive out of order, so the lowest count is the freshest.
             serverRemaining = min(serverRemaining ?? remaining, remaining)
+        } else if let known = serverReset, reset < known {
+            // An answer from before the window this side already knows of: stale.
+            return
         } else {
             serverRemaining = remaining
             serverReset = reset

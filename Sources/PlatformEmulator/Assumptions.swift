@@ -28,6 +28,9 @@ public enum EmulatorAssumptions {
         "§5.3 unauthorized is 401 code 90001; an unknown route is 404 code 90003; injected 5xx are 503 code 90005 and 500 code 90004; injected item failures are 503 code 9000.",
         "§3.5 `fields` is accepted and ignored: every response carries every field.",
         "§7.3 GET /storage/imports filters on volume, project and (repeated) state; jobs are listed in submission order.",
+        "§9.2/§15 POST /bulk/files/update and /bulk/files/edit take {\"items\": [{\"id\", \"name\", \"tags\", \"metadata\"}]} (≤ 100) and answer 200 with one record per item in request order: {\"resource\": file} or {\"error\": {status, code, message, more_info}}; a failed item changes nothing, the others are applied.",
+        "§9.2/§15 update replaces: an omitted or null `tags`/`metadata` becomes empty, a null or omitted `name` keeps the name. Edit merges: omitted or null fields are kept, metadata keys are merged (a null value removes the key), a given tag list replaces the tags. One item may set name, tags and metadata together.",
+        "§9.2 bulk edit/update item errors: unknown id 404 code 5002, a folder 400 code 5023, a taken name 409 code 5003, a bad value 400 (5024 name, 5006 metadata, 9011 tags); injected item failures (editFailureRate) 503 code 9000.",
     ]
 
     static let conflictCode = 9108

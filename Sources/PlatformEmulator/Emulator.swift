@@ -87,7 +87,7 @@ public final class Emulator: Sendable {
                 await setFaults(faults)
                 return json(faults)
             } catch {
-                return problem(400, "faults body must be a JSON object with keys latencyMilliseconds, errorRate, dropRate, dropAfterApplyShare, itemFailureRate, rateLimitBurst: \(error)")
+                return problem(400, "faults body must be a JSON object with keys latencyMilliseconds, errorRate, dropRate, dropAfterApplyShare, itemFailureRate, rateLimitBurst, editFailureRate: \(error)")
             }
         case ("POST", ["projects"]):
             guard let id = (try? JSONValue.parse(request.body))?["id"]?.stringValue else {

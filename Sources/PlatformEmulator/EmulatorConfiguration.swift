@@ -57,10 +57,14 @@ public struct EmulatorFaults: Sendable, Equatable, Codable {
     public var itemFailureRate: Double
     /// The next N platform requests are answered 429 code 1000 (a burst), whatever the budget.
     public var rateLimitBurst: Int
+    /// Share (0…1) of bulk file edit/update items that fail with a per-item error (503 code
+    /// 9000), leaving that file unchanged.
+    public var editFailureRate: Double
 
     public init(
         latencyMilliseconds: Int = 0, errorRate: Double = 0, dropRate: Double = 0,
-        dropAfterApplyShare: Double = 0.5, itemFailureRate: Double = 0, rateLimitBurst: Int = 0
+        dropAfterApplyShare: Double = 0.5, itemFailureRate: Double = 0, rateLimitBurst: Int = 0,
+        editFailureRate: Double = 0
     ) {
         self.latencyMilliseconds = latencyMilliseconds
         self.errorRate = errorRate
@@ -68,6 +72,7 @@ public struct EmulatorFaults: Sendable, Equatable, Codable {
         self.dropAfterApplyShare = dropAfterApplyShare
         self.itemFailureRate = itemFailureRate
         self.rateLimitBurst = rateLimitBurst
+        self.editFailureRate = editFailureRate
     }
 
     /// No faults.
@@ -83,6 +88,7 @@ public struct EmulatorFaults: Sendable, Equatable, Codable {
         dropAfterApplyShare = try container.decodeIfPresent(Double.self, forKey: .dropAfterApplyShare) ?? base.dropAfterApplyShare
         itemFailureRate = try container.decodeIfPresent(Double.self, forKey: .itemFailureRate) ?? base.itemFailureRate
         rateLimitBurst = try container.decodeIfPresent(Int.self, forKey: .rateLimitBurst) ?? base.rateLimitBurst
+        editFailureRate = try container.decodeIfPresent(Double.self, forKey: .editFailureRate) ?? base.editFailureRate
     }
 }
 

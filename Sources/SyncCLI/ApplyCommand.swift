@@ -58,6 +58,11 @@ public struct ApplyCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The DRS pace window in seconds.", valueName: "seconds"))
     public var drsWindow: Double = 300
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Stop after this many seconds (what is in flight stays in the journal for the next apply). "
+            + "Without it, a rate-limited apply keeps going, waiting out each reset.", valueName: "seconds"))
+    public var maxDuration: Double?
+
     @OptionGroup public var output: OutputOptions
 
     public init() {}
@@ -67,6 +72,9 @@ public struct ApplyCommand: AsyncParsableCommand {
     /// Numeric options out of range are usage errors (exit 64).
     public func validate() throws {
         _ = try NumericOptions.checked { () throws(OptionRangeError) in try executorOptions() }
+        if let maxDuration, !(maxDuration.isFinite && maxDuration > 0 && maxDuration <= 31_536_000) {
+            throw ValidationError("--max-duration must be a number of seconds between 0 and 31536000, not \(maxDuration)")
+        }
     }
 
     /// The executor options the flags give, range-checked.
@@ -206,6 +214,7 @@ public struct ApplyCommand: AsyncParsableCommand {
                                         color: output.colored(2, environment))
         var options = try environmentIO.executorOptions ?? NumericOptions.checked { () throws(OptionRangeError) in try executorOptions() }
         options.maxJobsInFlight = max(1, jobs)
+        if let maxDuration { options.maxDuration = .milliseconds(Int64(maxDuration * 1000)) }
         let session = ApplySession(request, client: PlatformClient(config: config, transport: transport, clock: clock),
                                    options: options, clock: clock, onEvent: { reporter.handle($0) })
         let signals = environmentIO.handleSignals ? InterruptHandler(session: session, io: io) : nil
@@ -274,7 +283,13 @@ public struct ApplyCommand: AsyncParsableCommand {
             for problem in shown { io.stdout("  \(problem.outcome == .failed ? "failed" : "skipped"): \(shown: problem.address): \(shown: problem.message)\n") }
             if report.problems.count > shown.count { io.stdout("  … and \(report.problems.count - shown.count) more\n") }
             if !report.problems.isEmpty {
-                io.stdout("The full list is in \(failuresPath). Those files are not recorded: run 'sbsync apply' again to retry them.\n")
+                // A file whose metadata or tags failed is recorded all the same (it shows as an update).
+                let recorded = report.problems.filter(\.recorded).count
+                let unrecorded = report.problems.count - recorded
+                let which = recorded == 0 ? "Those files are not recorded"
+                    : unrecorded == 0 ? "Those files are recorded, but without the metadata or tags the manifest gives them"
+                    : "\(unrecorded) of them are not recorded, and \(recorded) are recorded without the metadata or tags the manifest gives them"
+                io.stdout("The full list is in \(failuresPath). \(which): run 'sbsync apply' again to retry them.\n")
             }
         }
         if interrupted { return ExitStatus.interrupted.rawValue }

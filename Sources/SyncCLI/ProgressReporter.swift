@@ -42,6 +42,7 @@ final class ProgressReporter: Sendable {
             return
         }
         let line: String? = state.withLock { state in
+            let now = Date()
             switch event {
             case .started(let total):
                 state.counts.total = total
@@ -54,10 +55,15 @@ final class ProgressReporter: Sendable {
                 state.counts.pacingSeconds = pacing
             case .pacing(let wait):
                 state.counts.pacingSeconds += Double(wait.components.seconds)
+            case .rateLimited(let wait):
+                // Shown at once, whatever the interval: the run is not stuck, it waits.
+                state.lastLine = now
+                state.lineShown = live
+                return Self.statusLine(state.counts, elapsed: now.timeIntervalSince(state.started))
+                    + " · waiting \(Self.duration(Double(wait.components.seconds))) for the rate limit to reset"
             case .problem, .folder, .submitted, .settled:
                 break
             }
-            let now = Date()
             guard now.timeIntervalSince(state.lastLine) >= interval else { return nil }
             state.lastLine = now
             state.lineShown = live

@@ -24,6 +24,8 @@ public enum ApplyEventDocument: JSONDocument, Codable, Hashable, Sendable {
     case submitted(Submitted)
     case progress(Progress)
     case pacing(Pacing)
+    /// Requests wait for the platform's rate limit to reset (`seconds`, as `pacing`).
+    case rateLimited(Pacing)
     case skipped(ProblemDocument)
     case failed(ProblemDocument)
     case done(Done)
@@ -113,6 +115,8 @@ public enum ApplyEventDocument: JSONDocument, Codable, Hashable, Sendable {
                                       pacingSeconds: c.pacingSeconds, rateLimitSeconds: c.rateLimitSeconds))
         case .pacing(let wait):
             self = .pacing(Pacing(seconds: Double(wait.components.seconds)))
+        case .rateLimited(let wait):
+            self = .rateLimited(Pacing(seconds: Double(wait.components.seconds)))
         case .problem(let problem):
             self = problem.outcome == .skipped ? .skipped(ProblemDocument(problem)) : .failed(ProblemDocument(problem))
         }
@@ -138,6 +142,7 @@ public enum ApplyEventDocument: JSONDocument, Codable, Hashable, Sendable {
         case .submitted: "submitted"
         case .progress: "progress"
         case .pacing: "pacing"
+        case .rateLimited: "rate_limited"
         case .skipped: "skipped"
         case .failed: "failed"
         case .done: "done"
@@ -157,7 +162,7 @@ public enum ApplyEventDocument: JSONDocument, Codable, Hashable, Sendable {
         case .folder(let body): try body.encode(to: encoder)
         case .submitted(let body): try body.encode(to: encoder)
         case .progress(let body): try body.encode(to: encoder)
-        case .pacing(let body): try body.encode(to: encoder)
+        case .pacing(let body), .rateLimited(let body): try body.encode(to: encoder)
         case .skipped(let body), .failed(let body): try body.encode(to: encoder)
         case .done(let body): try body.encode(to: encoder)
         }
@@ -173,6 +178,7 @@ public enum ApplyEventDocument: JSONDocument, Codable, Hashable, Sendable {
         case "submitted": self = .submitted(try Submitted(from: decoder))
         case "progress": self = .progress(try Progress(from: decoder))
         case "pacing": self = .pacing(try Pacing(from: decoder))
+        case "rate_limited": self = .rateLimited(try Pacing(from: decoder))
         case "skipped": self = .skipped(try ProblemDocument(from: decoder))
         case "failed": self = .failed(try ProblemDocument(from: decoder))
         case "done": self = .done(try Done(from: decoder))

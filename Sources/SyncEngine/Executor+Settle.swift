@@ -14,7 +14,11 @@ extension Executor {
     /// - Parameter desired: the manifest's files by address, so adopted files get the metadata
     ///   and tags the manifest wants; addresses not in it are recorded as found.
     public func settle(desired: [Address: DesiredFile] = [:]) async throws -> SettleReport {
+        await reportRateLimitWaits()
         let batches = try stateCall { try store.unfinishedBatches() }
+        // Progress while settling counts the items of these batches (not "100/0 done").
+        counts = ExecutorCounts()
+        counts.total = batches.reduce(0) { $0 + $1.items.count }
         var report = SettleReport()
         report.batches = batches.count
         for batch in batches {
@@ -76,9 +80,7 @@ extension Executor {
 
         case .drs:
             // The destination, by name; a renamed file is found by listing the whole folder.
-            var results: [Int: JournalItemResult] = [:]
-            var files: [RecordedFile] = []
-            var fold = FoldCounts()
+            var fold = Fold()
             var byParent: [FileParent: [Int]] = [:]
             for (position, item) in batch.items.enumerated() {
                 byParent[item.destinationParent.map(FileParent.folder) ?? .project(item.destinationProject), default: []].append(position)
@@ -94,20 +96,15 @@ extension Executor {
                     let item = batch.items[position]
                     guard case .drs(let uri) = item.source else { continue }
                     if let file = byURI[uri] {
-                        let recorded = await recordable(file: file, item: item, desired: desired[item.address], jobID: batch.jobID)
-                        files.append(recorded)
-                        results[position] = JournalItemResult(outcome: .imported, fileID: file.id, actualName: file.name)
-                        fold.adopted += 1
-                        finish(1, as: replacing.contains(item.address) ? .replaced : .imported)
+                        adopt(file, position: position, item: item, desired: desired[item.address], jobID: batch.jobID,
+                              replacing: replacing, into: &fold)
                     } else {
-                        results[position] = JournalItemResult(outcome: .skipped, error: "not found at the destination after an interrupted submission")
-                        fold.notSubmitted += 1
+                        fold.results[position] = JournalItemResult(outcome: .skipped, error: "not found at the destination after an interrupted submission")
+                        fold.counts.notSubmitted += 1
                     }
                 }
             }
-            try stateCall { try store.completeBatch(batch.id, results: results, recording: files) }
-            await emitProgress()
-            return fold
+            return try await complete(batch, fold)
         }
     }
 

@@ -69,6 +69,32 @@ public actor Executor {
     /// - Returns: what happened, item by item for the problems.
     /// - Throws: `ExecutorError` when the run cannot go on; `CancellationError`.
     public func execute(_ changes: [PlannedChange]) async throws -> ExecutionReport {
+        await reportRateLimitWaits()
+        guard let limit = options.maxDuration else { return try await executeAll(changes) }
+        let clock = self.clock
+        return try await withThrowingTaskGroup(of: ExecutionReport?.self) { group in
+            group.addTask { try await self.executeAll(changes) }
+            group.addTask {
+                try await clock.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let report = first else {
+                throw ExecutorError.maxDurationReached(limit)
+            }
+            return report
+        }
+    }
+
+    /// Waits of a second or more for the rate limit become `rateLimited` events.
+    func reportRateLimitWaits() async {
+        let onEvent = self.onEvent
+        await client.reader.budget.onWait { wait in
+            if wait >= .seconds(1) { onEvent(.rateLimited(wait)) }
+        }
+    }
+
+    private func executeAll(_ changes: [PlannedChange]) async throws -> ExecutionReport {
         counts = ExecutorCounts()
         counts.total = changes.count
         outcomes = [:]
@@ -158,7 +184,7 @@ public actor Executor {
 
     /// Runs `body` on every element in order of start, at most `width` at a time; the first
     /// error cancels the rest.
-    private static func forEach<Element: Sendable>(_ elements: [Element], atMost width: Int,
+    static func forEach<Element: Sendable>(_ elements: [Element], atMost width: Int,
                                                    _ body: @escaping @Sendable (Element) async throws -> Void) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var next = 0
@@ -306,38 +332,30 @@ public actor Executor {
             interval = min(interval * 2, options.maxPollInterval)
         }
 
-        var results: [Int: JournalItemResult] = [:]
-        var files: [RecordedFile] = []
-        var fold = FoldCounts()
+        var fold = Fold()
         var failures: [(Int, PlatformErrorBody)] = []
         for (position, item) in batch.items.enumerated() {
             if let result = item.result {
                 // Settled at submission (refused item, or not submitted).
                 if result.outcome == .failed {
-                    fold.failed += 1
+                    fold.counts.failed += 1
                     problem(ItemProblem(address: item.address, source: item.source, outcome: .failed, message: result.error ?? "failed"))
                 } else {
-                    fold.notSubmitted += 1
+                    fold.counts.notSubmitted += 1
                 }
                 continue
             }
             guard let job = jobs[position] else { continue }
             if job.state == .completed, let file = job.result {
-                let recorded = await recordable(file: file, item: item, desired: desired[item.address], jobID: job.id)
-                files.append(recorded)
-                results[position] = JournalItemResult(outcome: .imported, fileID: file.id, actualName: file.name)
-                fold.adopted += 1
-                finish(1, as: replacing.contains(item.address) ? .replaced : .imported)
+                adopt(file, position: position, item: item, desired: desired[item.address], jobID: job.id,
+                      replacing: replacing, into: &fold)
             } else {
                 let error = job.error ?? PlatformErrorBody(message: "the import job ended \(job.state)")
                 failures.append((position, error))
             }
         }
-        try await resolveFailures(failures, batch: batch, desired: desired, replacing: replacing,
-                                  results: &results, files: &files, fold: &fold)
-        try stateCall { try store.completeBatch(batch.id, results: results, recording: files) }
-        await emitProgress()
-        return fold
+        try await resolveFailures(failures, batch: batch, desired: desired, replacing: replacing, into: &fold)
+        return try await complete(batch, fold)
     }
 
     /// Polls a submitted DRS batch's job until `FINISHED`, fetches the files it made, folds them in.
@@ -358,36 +376,56 @@ public actor Executor {
             let records = try await platformCall("fetching imported files") { try await self.client.reader.files(ids: Array(chunk)) }
             for record in records { if let file = record.resource { byID[file.id] = file } }
         }
-        var results: [Int: JournalItemResult] = [:]
-        var files: [RecordedFile] = []
-        var fold = FoldCounts()
+        var fold = Fold()
         var failures: [(Int, PlatformErrorBody)] = []
         for (position, item) in batch.items.enumerated() {
             let record = position < finished.result.count ? finished.result[position] : nil
             if let id = record?.resource?.id, let file = byID[id] {
-                let recorded = await recordable(file: file, item: item, desired: desired[item.address], jobID: jobID)
-                files.append(recorded)
-                results[position] = JournalItemResult(outcome: .imported, fileID: file.id, actualName: file.name)
-                fold.adopted += 1
-                finish(1, as: replacing.contains(item.address) ? .replaced : .imported)
+                adopt(file, position: position, item: item, desired: desired[item.address], jobID: jobID,
+                      replacing: replacing, into: &fold)
             } else {
                 let error = record?.error ?? PlatformErrorBody(message: record == nil ? "the DRS job gave no result for this item"
                                                                                        : "the imported file could not be fetched")
                 failures.append((position, error))
             }
         }
-        try await resolveFailures(failures, batch: batch, desired: desired, replacing: replacing,
-                                  results: &results, files: &files, fold: &fold)
-        try stateCall { try store.completeBatch(batch.id, results: results, recording: files) }
+        try await resolveFailures(failures, batch: batch, desired: desired, replacing: replacing, into: &fold)
+        return try await complete(batch, fold)
+    }
+
+    /// What folding a batch gathers before it is written in one transaction.
+    struct Fold {
+        var results: [Int: JournalItemResult] = [:]
+        var files: [RecordedFile] = []
+        /// Files recorded without all their metadata and tags yet.
+        var edits: [PendingEdit] = []
+        var counts = FoldCounts()
+    }
+
+    /// An item whose file is on the platform: recorded, counted now or once its edit succeeded.
+    func adopt(_ file: PlatformFile, position: Int, item: JournalItem, desired: DesiredFile?, jobID: String?,
+               replacing: Set<Address>, into fold: inout Fold) {
+        let outcome: ItemOutcome = replacing.contains(item.address) ? .replaced : .imported
+        let (recorded, edit) = recordable(file: file, item: item, desired: desired, jobID: jobID, outcome: outcome)
+        fold.files.append(recorded)
+        fold.results[position] = JournalItemResult(outcome: .imported, fileID: file.id, actualName: file.name)
+        fold.counts.adopted += 1
+        if let edit { fold.edits.append(edit) } else { finish(1, as: outcome) }
+    }
+
+    /// Step 3 of the journal (results and recorded files in one transaction), then the
+    /// metadata and tags the imports did not carry.
+    func complete(_ batch: JournalBatch, _ fold: Fold) async throws -> FoldCounts {
+        try stateCall { try store.completeBatch(batch.id, results: fold.results, recording: fold.files) }
         await emitProgress()
-        return fold
+        if !fold.edits.isEmpty { try await applyEdits(fold.edits) }
+        return fold.counts
     }
 
     /// Failed items, in the end. A name conflict may be with the very file this item asked
     /// for (an earlier submission of it whose answer was lost): such a file is adopted.
     private func resolveFailures(_ failures: [(Int, PlatformErrorBody)], batch: JournalBatch, desired: [Address: DesiredFile],
-                                 replacing: Set<Address>, results: inout [Int: JournalItemResult],
-                                 files: inout [RecordedFile], fold: inout FoldCounts) async throws {
+                                 replacing: Set<Address>, into fold: inout Fold) async throws {
         var existing: [String: PlatformFile] = [:]
         let conflicts = failures.filter { $0.1.isNameConflict }.map { batch.items[$0.0] }
         if !conflicts.isEmpty {
@@ -403,12 +441,10 @@ public actor Executor {
             let parent = item.destinationParent.map(FileParent.folder) ?? .project(item.destinationProject)
             if error.isNameConflict, let file = existing["\(parent)\u{0}" + Self.sourceKey(item.source)],
                file.name == item.requestedName {
-                files.append(await recordable(file: file, item: item, desired: desired[item.address], jobID: item.importID ?? batch.jobID))
-                results[position] = JournalItemResult(outcome: .imported, fileID: file.id, actualName: file.name)
-                fold.adopted += 1
-                finish(1, as: replacing.contains(item.address) ? .replaced : .imported)
+                adopt(file, position: position, item: item, desired: desired[item.address], jobID: item.importID ?? batch.jobID,
+                      replacing: replacing, into: &fold)
             } else {
-                settleFailure(error, item: item, policy: batch.policy, position: position, results: &results, fold: &fold)
+                settleFailure(error, item: item, policy: batch.policy, position: position, into: &fold)
             }
         }
     }
@@ -426,84 +462,16 @@ public actor Executor {
     }
 
     private func settleFailure(_ error: PlatformErrorBody, item: JournalItem, policy: ConflictPolicy, position: Int,
-                               results: inout [Int: JournalItemResult], fold: inout FoldCounts) {
+                               into fold: inout Fold) {
         if error.isNameConflict && policy == .skip {
-            results[position] = JournalItemResult(outcome: .skipped, error: error.description)
+            fold.results[position] = JournalItemResult(outcome: .skipped, error: error.description)
             problem(ItemProblem(address: item.address, source: item.source, outcome: .skipped,
                                 message: "skipped: the name '\(item.requestedName)' is taken by a file sbsync does not manage (conflict: skip)"))
         } else {
-            results[position] = JournalItemResult(outcome: .failed, error: error.description)
+            fold.results[position] = JournalItemResult(outcome: .failed, error: error.description)
             problem(ItemProblem(address: item.address, source: item.source, outcome: .failed, message: error.description))
         }
-        fold.failed += 1
-    }
-
-    /// The recorded file for an imported platform file. With the desired file known, its
-    /// metadata and tags are put on the file first when the import did not carry them (volume
-    /// imports carry neither); the record then says what is on the platform.
-    func recordable(file: PlatformFile, item: JournalItem, desired: DesiredFile?, jobID: String?) async -> RecordedFile {
-        let now = Int64(clock.now())
-        var metadata = Metadata(platform: file.metadata)
-        var tags = file.tags
-        if let desired {
-            do {
-                if !desired.metadata.isSatisfied(by: file.metadata) {
-                    _ = try await client.mergeMetadata(fileID: file.id, desired.metadata.json)
-                }
-                if Set(desired.tags) != Set(file.tags) {
-                    _ = try await client.replaceTags(fileID: file.id, desired.tags)
-                }
-                metadata = desired.metadata
-                tags = desired.tags
-            } catch {
-                // Recorded as it is on the platform: the next plan shows an update.
-                problem(ItemProblem(address: item.address, source: item.source, outcome: .failed,
-                                    message: "imported, but setting metadata or tags failed: \(error)"))
-                metadata = desired.metadata.filter { file.metadata[$0.key] != nil }.reduce(into: Metadata()) { $0[$1.key] = $1.value }
-                tags = file.tags
-            }
-        }
-        return RecordedFile(address: item.address, source: item.source, metadata: metadata, tags: tags,
-                            specDigest: SpecDigest.compute(source: item.source, metadata: metadata, tags: tags),
-                            fileID: file.id, actualName: file.name, jobID: jobID, createdAt: now, updatedAt: now)
-    }
-
-    // MARK: - Updates
-
-    private func runUpdates(_ updates: [PlannedChange]) async throws {
-        guard !updates.isEmpty else { return }
-        try await Self.forEach(updates, atMost: options.maxUpdatesInFlight) { try await self.update($0) }
-    }
-
-    private func update(_ change: PlannedChange) async throws {
-        guard let before = change.before, let after = change.after else { return }
-        guard let fileID = before.fileID else {
-            problem(ItemProblem(address: change.address, source: after.source, outcome: .failed,
-                                message: "the platform file id is not recorded; cannot update metadata or tags"))
-            return
-        }
-        do {
-            if before.metadata != after.metadata {
-                var patch = after.metadata.json
-                for entry in before.metadata where after.metadata[entry.key] == nil { patch[entry.key] = .null }
-                _ = try await client.mergeMetadata(fileID: fileID, patch)
-            }
-            if Set(before.tags) != Set(after.tags) {
-                _ = try await client.replaceTags(fileID: fileID, after.tags)
-            }
-        } catch let error as PlatformError {
-            problem(ItemProblem(address: change.address, source: after.source, outcome: .failed, message: error.description))
-            return
-        }
-        var recorded = before
-        recorded.metadata = after.metadata
-        recorded.tags = after.tags
-        recorded.specDigest = after.specDigest
-        recorded.updatedAt = Int64(clock.now())
-        let file = recorded
-        try stateCall { try store.record([file]) }
-        finish(1, as: .updated)
-        await emitProgress()
+        fold.counts.failed += 1
     }
 
     // MARK: - DRS pace

@@ -15,10 +15,14 @@ public struct ExecutorOptions: Sendable {
     /// DRS items submitted per `drsWindow`, at most (the platform's pace is 500 per 5 minutes).
     public var drsPace: Int
     public var drsWindow: Duration
+    /// `execute` stops (cancelling what is in flight, which the journal keeps for the next
+    /// apply to settle) once it has run this long; `nil`: no limit. A rate-limited run
+    /// otherwise keeps going, waiting out each reset.
+    public var maxDuration: Duration?
 
     public init(batchSize: Int = 100, maxJobsInFlight: Int = 4, maxUpdatesInFlight: Int = 4,
                 pollInterval: Duration = .seconds(2), maxPollInterval: Duration = .seconds(30),
-                drsPace: Int = 500, drsWindow: Duration = .seconds(300)) {
+                drsPace: Int = 500, drsWindow: Duration = .seconds(300), maxDuration: Duration? = nil) {
         self.batchSize = min(max(1, batchSize), 100)
         self.maxJobsInFlight = max(1, maxJobsInFlight)
         self.maxUpdatesInFlight = max(1, maxUpdatesInFlight)
@@ -26,6 +30,7 @@ public struct ExecutorOptions: Sendable {
         self.maxPollInterval = maxPollInterval
         self.drsPace = max(1, drsPace)
         self.drsWindow = drsWindow
+        self.maxDuration = maxDuration
     }
 }
 
@@ -43,12 +48,16 @@ public struct ItemProblem: Sendable, Hashable, Codable, CustomStringConvertible 
     public var source: FileSource?
     public var outcome: ItemOutcome
     public var message: String
+    /// Whether the file is recorded in the state all the same (imported, or updated before,
+    /// but its metadata or tags could not be set): the next apply updates it.
+    public var recorded: Bool
 
-    public init(address: Address, source: FileSource?, outcome: ItemOutcome, message: String) {
+    public init(address: Address, source: FileSource?, outcome: ItemOutcome, message: String, recorded: Bool = false) {
         self.address = address
         self.source = source
         self.outcome = outcome
         self.message = message
+        self.recorded = recorded
     }
 
     public var description: String { "\(address): \(message)" }
@@ -68,6 +77,9 @@ public enum ExecutorEvent: Sendable, Hashable {
     case progress(ExecutorCounts)
     /// The executor waits on the DRS pace for this long.
     case pacing(Duration)
+    /// Requests wait this long for the platform's rate limit to reset (a 429, or
+    /// `X-RateLimit-Remaining` at 0); the run goes on afterwards.
+    case rateLimited(Duration)
     /// A problem with one item (also in the report).
     case problem(ItemProblem)
 }
@@ -120,11 +132,15 @@ public struct SettleReport: Sendable, Hashable {
 public enum ExecutorError: Error, Sendable, CustomStringConvertible {
     case platform(PlatformError, context: String)
     case state(String)
+    /// The run reached `ExecutorOptions.maxDuration`.
+    case maxDurationReached(Duration)
 
     public var description: String {
         switch self {
         case .platform(let error, let context): "\(context): \(error)"
         case .state(let detail): "state: \(detail)"
+        case .maxDurationReached(let limit):
+            "stopped after the maximum duration of \(Int(limit.components.seconds)) s; what was in flight stays in the journal"
         }
     }
 }

@@ -73,6 +73,9 @@ struct SBSyncEmulator: AsyncParsableCommand {
     @Option(help: "Fault: share (0-1) of import items (volume jobs, DRS items) that fail.")
     var itemFailureRate: Double = 0
 
+    @Option(help: "Fault: share (0-1) of bulk file edit/update items that fail.")
+    var editFailureRate: Double = 0
+
     @Option(help: "Fault: answer the next N requests with 429 code 1000.")
     var rateLimitBurst = 0
 
@@ -99,6 +102,7 @@ struct SBSyncEmulator: AsyncParsableCommand {
             L.problem("--drop-rate", dropRate, in: L.share),
             L.problem("--drop-after-apply", dropAfterApply, in: L.share),
             L.problem("--item-failure-rate", itemFailureRate, in: L.share),
+            L.problem("--edit-failure-rate", editFailureRate, in: L.share),
             L.problem("--rate-limit-burst", rateLimitBurst, in: L.rateLimitBurst),
         ]
         if let problem = problems.lazy.compactMap({ $0 }).first { throw ValidationError(problem) }
@@ -135,7 +139,8 @@ struct SBSyncEmulator: AsyncParsableCommand {
             drsPace: drsPace, drsWindow: drsWindow, sendRetryAfter: retryAfter,
             faults: EmulatorFaults(
                 latencyMilliseconds: latencyMs, errorRate: errorRate, dropRate: dropRate,
-                dropAfterApplyShare: dropAfterApply, itemFailureRate: itemFailureRate, rateLimitBurst: rateLimitBurst),
+                dropAfterApplyShare: dropAfterApply, itemFailureRate: itemFailureRate, rateLimitBurst: rateLimitBurst,
+                editFailureRate: editFailureRate),
             seed: seed, host: host, port: port)
         let emulator: Emulator
         do {

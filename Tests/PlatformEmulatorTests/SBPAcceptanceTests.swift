@@ -56,6 +56,7 @@ import TestSupport
                 "ok: single import", "ok: imports.bulk_submit + bulk_get -> ['_1_sample1.bam', 'sample2.bam']",
                 "ok: drs_imports.bulk_submit + bulk_get FINISHED + result_files", "ok: files.create_folder",
                 "ok: files.query(limit=2).all() -> 13 items over 7 pages", "ok: volumes.get + volume.list",
+                "ok: files.bulk_edit (merge, per-item error) + files.bulk_update (replace)",
                 "ok: 429 handled by rate_limit_sleeper", "ACCEPTANCE PASSED",
             ] {
                 #expect(output.contains(line), "missing '\(line)' in:\n\(output)")
@@ -63,6 +64,8 @@ import TestSupport
             let counters = await running.emulator.counters()
             #expect(counters.responses(status: 429) >= 1)
             #expect(counters.requestsByEndpoint["POST /bulk/drs/imports/create"] == 1)
+            #expect(counters.requestsByEndpoint["POST /bulk/files/edit"] == 1)
+            #expect(counters.requestsByEndpoint["POST /bulk/files/update"] == 1)
             #expect((counters.requestsByEndpoint["GET /files"] ?? 0) >= 7)
             let files = await running.emulator.snapshot().project("alice/p1")?.files ?? []
             #expect(files.filter { $0.type == "file" }.map(\.name).sorted() == [

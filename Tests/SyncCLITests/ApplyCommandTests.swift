@@ -184,14 +184,21 @@ struct ApplyCommandTests {
         #expect(edited.code == 4 && edited.stderr.contains("manifest"))
     }
 
-    @Test("failed items: exit 3, a failures file, and the next apply retries them")
-    func failures() async throws {
+    /// A fixture with the test manifest, applied once under `faults`, which are then switched off.
+    fileprivate func appliedUnder(_ faults: EmulatorFaults) async throws -> (ApplyFixture, (code: Int32, stdout: String, stderr: String)) {
         let f = try ApplyFixture()
         try f.write(manifest)
-        var faults = EmulatorFaults.none
-        faults.itemFailureRate = 0.5
         await f.emulator.setFaults(faults)
         let first = try await f.apply(["--auto-approve"])
+        await f.emulator.setFaults(.none)
+        return (f, first)
+    }
+
+    @Test("failed items: exit 3, a failures file, and the next apply retries them")
+    func failures() async throws {
+        var faults = EmulatorFaults.none
+        faults.itemFailureRate = 0.5
+        let (f, first) = try await appliedUnder(faults)
         #expect(first.code == 3, "\(first.stderr)")
         #expect(first.stdout.contains("failed"))
         let failuresFile = f.statePath + ".failures.json"
@@ -204,6 +211,22 @@ struct ApplyCommandTests {
         #expect(!FileManager.default.fileExists(atPath: failuresFile))
         let files = await f.files()
         #expect(files.count == 123 && Set(files.map(\.path)).count == 123)
+    }
+
+    @Test("files whose metadata and tags failed are counted once and said to be recorded, not 'not recorded'")
+    func metadataFailures() async throws {
+        var faults = EmulatorFaults.none
+        faults.editFailureRate = 1
+        let (f, first) = try await appliedUnder(faults)
+        #expect(first.code == 3, "\(first.stderr)")
+        // The volume files (default tags) need an edit; the DRS files carry theirs.
+        #expect(first.stdout.contains("2 imported, 0 replaced, 0 updated, 0 forgotten; 0 skipped by policy; 121 failed."), "\(first.stdout)")
+        #expect(first.stdout.contains("Those files are recorded, but without the metadata or tags the manifest gives them"), "\(first.stdout)")
+        #expect(!first.stdout.contains("not recorded"))
+        let second = try await f.apply(["--auto-approve"])
+        #expect(second.code == 0, "\(second.stderr)")
+        #expect(second.stdout.contains("0 imported, 0 replaced, 121 updated"), "\(second.stdout)")
+        #expect(await f.files().count == 123)
     }
 
     @Test("a state locked by a live apply: exit 5")

@@ -54,19 +54,84 @@ final class EmulatorProcess {
 }
 
 
+/// A separate `sbsync-emulator` for a crash test (project `NAME/p`, volume `NAME/vol` listed by
+/// `listing`, token `NAME-token`, jobs of 0.5 s, no rate limit, no DRS pace), the manifest
+/// written into the test's directory, and the environment and arguments of an `sbsync apply`.
+struct CrashRig {
+    let emulator: EmulatorProcess
+    let environment: [String: String]
+    let arguments: [String]
+    /// `DIRECTORY/sbsync.yaml`, holding `yaml`.
+    let manifest: String
+    /// `DIRECTORY/NAME.state`.
+    let state: String
+
+    init(name: String, yaml: String, directory: URL, listing: URL, seed: UInt64, jobs: Int) throws {
+        manifest = directory.appendingPathComponent("sbsync.yaml").path
+        try Data(yaml.utf8).write(to: URL(fileURLWithPath: manifest))
+        state = directory.appendingPathComponent("\(name).state").path
+        emulator = try EmulatorProcess(arguments: [
+            "--port", "0", "--token", "\(name)-token", "--project", "\(name)/p", "--volume-listing", "\(name)/vol=\(listing.path)",
+            "--job-duration", "2", "--time-scale", "4", "--rate-limit", "1000000", "--drs-pace", "1000000", "--seed", String(seed % 100_000),
+        ])
+        environment = ["SB_API_ENDPOINT": emulator.endpoint, "SB_AUTH_TOKEN": "\(name)-token", "NO_COLOR": "1",
+                       "HOME": directory.path, "PATH": "/usr/bin:/bin"]
+        arguments = ["apply", "-f", manifest, "--state", state, "--auto-approve", "--poll-interval", "0.05",
+                     "--drs-pace", "1000000", "--jobs", String(jobs)]
+    }
+
+    /// `SBSYNC_CRASH_SEED`, else a random seed; printed so a failing run can be repeated.
+    static func seed(_ label: String) -> UInt64 {
+        let seed = ProcessInfo.processInfo.environment["SBSYNC_CRASH_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max / 2)
+        print("\(label) seed: \(seed) (repeat with SBSYNC_CRASH_SEED=\(seed))")
+        return seed
+    }
+
+    /// A new scratch directory holding `volume.txt`, a volume listing of `cohort/s<i>.bam`
+    /// (size i + 1) for i below `count`. The caller removes the directory.
+    static func directory(_ label: String, volumeObjects count: Int) throws -> (directory: URL, listing: URL) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sbsync-\(label)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let listing = directory.appendingPathComponent("volume.txt")
+        try Data((0..<count).map { "cohort/s\($0).bam\t\($0 + 1)\n" }.joined().utf8).write(to: listing)
+        return (directory, listing)
+    }
+}
+
+/// Runs `sbsync arguments` again and again, each run killed with SIGKILL after a random delay
+/// (microseconds), until `wanted` runs were killed or `maxRuns` ran.
+/// - Returns: the runs killed and the runs started.
+func killRepeatedly(_ sbsync: String, _ arguments: [String], environment: [String: String], random: inout SeededRandom,
+                    wanted: Int = 20, maxRuns: Int = 60, delay: ClosedRange<UInt32>) throws -> (kills: Int, runs: Int) {
+    var kills = 0, runs = 0
+    while kills < wanted && runs < maxRuns {
+        runs += 1
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: sbsync)
+        process.arguments = arguments
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        usleep(UInt32.random(in: delay, using: &random))
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            kills += 1
+        }
+        process.waitUntilExit()
+    }
+    return (kills, runs)
+}
+
 @Suite("crash safety: sbsync apply killed with SIGKILL at random moments", .serialized)
 struct CrashTests {
     @Test("2,000 files (volume and DRS), killed at 20+ random moments, converge with no duplicates")
     func killedApplyConverges() throws {
         let volumeFiles = 1200, drsFiles = 800
-        let seed = ProcessInfo.processInfo.environment["SBSYNC_CRASH_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...UInt64.max / 2)
-        print("crash test seed: \(seed) (repeat with SBSYNC_CRASH_SEED=\(seed))")
+        let seed = CrashRig.seed("crash test")
         var random = SeededRandom(seed: seed)
-
-        let scratch = TemporaryDirectory()
-        let directory = scratch.url
-        let listing = directory.appendingPathComponent("volume.txt")
-        try Data((0..<volumeFiles).map { "cohort/s\($0).bam\t\($0 + 1)\n" }.joined().utf8).write(to: listing)
+        let (directory, listing) = try CrashRig.directory("crash", volumeObjects: volumeFiles)
+        defer { try? FileManager.default.removeItem(at: directory) }
         var yaml = """
             version: 1
             project: crash/p
@@ -84,39 +149,13 @@ struct CrashTests {
             yaml += "  - uri: drs://drs.example.org/item-\(i)\n    name: d\(i).cram\n    folder: drs/g\(i % 4)\n"
             if i % 3 == 0 { yaml += "    conflict: overwrite\n" }
         }
-        let manifest = directory.appendingPathComponent("sbsync.yaml").path
-        try Data(yaml.utf8).write(to: URL(fileURLWithPath: manifest))
-        let state = directory.appendingPathComponent("crash.state").path
-
-        let emulator = try EmulatorProcess(arguments: [
-            "--port", "0", "--token", "crash-token", "--project", "crash/p", "--volume-listing", "crash/vol=\(listing.path)",
-            "--job-duration", "2", "--time-scale", "4", "--rate-limit", "1000000", "--drs-pace", "1000000", "--seed", String(seed % 100_000),
-        ])
-        defer { emulator.stop() }
-        let environment = ["SB_API_ENDPOINT": emulator.endpoint, "SB_AUTH_TOKEN": "crash-token", "NO_COLOR": "1",
-                           "HOME": directory.path, "PATH": "/usr/bin:/bin"]
+        let rig = try CrashRig(name: "crash", yaml: yaml, directory: directory, listing: listing, seed: seed, jobs: 1)
+        defer { rig.emulator.stop() }
+        let (emulator, environment, arguments, state) = (rig.emulator, rig.environment, rig.arguments, rig.state)
         let sbsync = try sbsyncBinary()
-        let arguments = ["apply", "-f", manifest, "--state", state, "--auto-approve", "--poll-interval", "0.05",
-                         "--drs-pace", "1000000", "--jobs", "1"]
 
-        var kills = 0, attempts = 0
-        while kills < 20 && attempts < 60 {
-            attempts += 1
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: sbsync)
-            process.arguments = arguments
-            process.environment = environment
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            let delay = UInt32.random(in: 20_000...1_500_000, using: &random)
-            usleep(delay)
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                kills += 1
-            }
-            process.waitUntilExit()
-        }
+        let (kills, attempts) = try killRepeatedly(sbsync, arguments, environment: environment, random: &random,
+                                                   delay: 20_000...1_500_000)
         let beforeFinal = (((try emulator.state()["projects"] as? [[String: Any]])?.first?["files"] as? [[String: Any]]) ?? [])
             .filter { $0["type"] as? String == "file" }.count
         print("crash test: \(kills) kills in \(attempts) runs; \(beforeFinal) of \(volumeFiles + drsFiles) files on the emulator before the last run")
@@ -157,8 +196,9 @@ struct CrashTests {
 struct InterruptTests {
     @Test("Ctrl-C once: no new batches, those in flight recorded, exit 130; the next apply finishes the rest")
     func interruptOnce() throws {
-        let scratch = TemporaryDirectory()
-        let directory = scratch.url
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sbsync-int-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
         let listing = directory.appendingPathComponent("volume.txt")
         try Data((0..<800).map { "cohort/s\($0).bam\t1\n" }.joined().utf8).write(to: listing)
         let manifest = directory.appendingPathComponent("sbsync.yaml").path

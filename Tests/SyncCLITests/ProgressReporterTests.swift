@@ -44,6 +44,17 @@ import Testing
         #expect(captured.stderr.isEmpty)
     }
 
+    @Test func aRateLimitWaitIsShownAtOnceWhateverTheInterval() throws {
+        let captured = Captured()
+        let reporter = ProgressReporter(io: captured.io, json: false, live: false, color: false, interval: 3600)
+        reporter.handle(.started(total: 10))
+        reporter.handle(.rateLimited(.seconds(42)))
+        #expect(captured.stderr.contains("0/10 done"))
+        #expect(captured.stderr.contains("waiting 42s for the rate limit to reset"))
+        let line = try ApplyEventDocument(.rateLimited(.seconds(42))).jsonText()
+        #expect(line == #"{"format_version":1,"event":"rate_limited","seconds":42.0}"# + "\n")
+    }
+
     @Test func plainLinesAreThrottled() {
         let captured = Captured()
         let reporter = ProgressReporter(io: captured.io, json: false, live: false, color: false, interval: 3600)

@@ -147,6 +147,30 @@ def main():
     check(merged == {"sample_id": "S1", "case_id": "C9"}, f"metadata merge {merged}")
     print("ok: file metadata save", flush=True)
 
+    # 6b. Bulk edit (merge) and bulk update (replace): how sbsync sets metadata and tags.
+    targets = list(api.files.query(project=project, names=["sample2.bam", "tumor.cram"]))
+    check(sorted(f.name for f in targets) == ["sample2.bam", "tumor.cram"], "bulk edit targets")
+    for f in targets:
+        f.metadata["study"] = "ICDC"
+        f.tags = ["bulk", f.name]
+    tumor_target = [f for f in targets if f.name == "tumor.cram"][0]
+    tumor_target.metadata["case_id"] = None  # a null removes the key
+    records = api.files.bulk_edit(targets + [folder])
+    check(len(records) == 3, f"bulk_edit records {len(records)}")
+    check(all(r.valid for r in records[:2]), f"bulk_edit errors {[r.error for r in records[:2]]}")
+    check(not records[2].valid and records[2].error.code == 5023, f"bulk_edit of a folder {records[2].error}")
+    edited = api.files.get(tumor.id)
+    check(dict(edited.metadata) == {"sample_id": "S1", "study": "ICDC"}, f"bulk_edit merge {dict(edited.metadata)}")
+    check(edited.tags == ["bulk", "tumor.cram"], f"bulk_edit tags {edited.tags}")
+    edited.metadata = {"replaced": "yes"}
+    edited.tags = ["r"]
+    records = api.files.bulk_update([edited])
+    check(len(records) == 1 and records[0].valid, f"bulk_update {records[0].error if records else None}")
+    replaced = api.files.get(tumor.id)
+    check(dict(replaced.metadata) == {"replaced": "yes"} and replaced.tags == ["r"], f"bulk_update replace {dict(replaced.metadata)} {replaced.tags}")
+    check(replaced.name == "tumor.cram", "bulk_update keeps the name it was sent")
+    print("ok: files.bulk_edit (merge, per-item error) + files.bulk_update (replace)", flush=True)
+
     # 7. Rate limit: exhaust the budget with POSTs and let rate_limit_sleeper wait it out.
     limit = api.limit
     check(limit > 0, "rate limit known")
