@@ -1,4 +1,5 @@
 public import SyncCore
+public import SyncEngine
 public import SyncYAML
 
 /// The JSON that `--json` prints, written by hand: fast for a million entries, keys in a fixed
@@ -22,11 +23,18 @@ public enum JSONOutput {
 
     /// The resolved desired state, written in chunks through `write` (a million entries make
     /// hundreds of megabytes): `{"manifest","valid":true,"summary":{…},"files":[…],"unexpandedPrefixes":[…]}`.
-    public static func desiredState(_ state: DesiredState, manifest: String, write: (String) -> Void) {
+    /// `sources` are the tables and included manifests read (`"sources":[{"path","kind"}…]`, after `summary`).
+    public static func desiredState(_ state: DesiredState, manifest: String, sources: [SourceFile] = [], write: (String) -> Void) {
         let s = state.summary
         var out = "{\"manifest\":" + JSONText.quote(manifest) + ",\"valid\":true,\"summary\":{"
         out += "\"files\":\(s.files),\"volumeFiles\":\(s.volumeFiles),\"drsFiles\":\(s.drsFiles),"
-        out += "\"projects\":\(s.projects),\"unexpandedPrefixes\":\(s.unexpandedPrefixes)},\"files\":["
+        out += "\"projects\":\(s.projects),\"unexpandedPrefixes\":\(s.unexpandedPrefixes)},"
+        if !sources.isEmpty {
+            out += "\"sources\":[" + sources.map {
+                "{\"path\":" + JSONText.quote($0.name) + ",\"kind\":" + JSONText.quote($0.kind == .table ? "table" : "include") + "}"
+            }.joined(separator: ",") + "],"
+        }
+        out += "\"files\":["
         for (i, file) in state.files.enumerated() {
             if i > 0 { out += "," }
             out += "\n"

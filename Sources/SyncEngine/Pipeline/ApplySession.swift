@@ -104,6 +104,7 @@ public final class ApplySession: Sendable {
         let manifest = valid.manifest
         var desired = valid.desired
         let manifestSHA256 = FileManager.default.contents(atPath: request.manifestPath).map { SavedPlan.sha256(of: $0) } ?? ""
+        let sources = request.saved == nil ? [] : PlanPipeline.fingerprints(of: loaded.check.sources)
 
         // The state, locked for the whole run.
         let stateExisted = FileManager.default.fileExists(atPath: request.statePath)
@@ -118,7 +119,8 @@ public final class ApplySession: Sendable {
 
         // A saved plan must still fit, before anything (settling included) changes the state.
         if let saved = request.saved {
-            let reasons = staleness(of: saved.plan, store: store, stateExisted: stateExisted, manifestSHA256: manifestSHA256)
+            let reasons = staleness(of: saved.plan, store: store, stateExisted: stateExisted, manifestSHA256: manifestSHA256,
+                                    sources: sources)
             if !reasons.isEmpty { throw Failure.stale(reasons) }
         }
 
@@ -167,9 +169,10 @@ public final class ApplySession: Sendable {
     }
 
     /// Why the saved plan no longer fits the manifest and the state (empty: it fits).
-    private func staleness(of saved: SavedPlan, store: StateStore, stateExisted: Bool, manifestSHA256: String) -> [String] {
+    private func staleness(of saved: SavedPlan, store: StateStore, stateExisted: Bool, manifestSHA256: String,
+                           sources: [SavedPlan.SourceRef]) -> [String] {
         // A plan made before the first apply was made against no state file at all.
-        var reasons = saved.staleness(manifestSHA256: manifestSHA256,
+        var reasons = saved.staleness(manifestSHA256: manifestSHA256, sources: sources,
                                       lineage: stateExisted ? store.lineage : nil,
                                       serial: stateExisted ? (try? store.serial()) ?? -1 : 0)
         if reasons.isEmpty, let unfinished = try? store.unfinishedBatches(), !unfinished.isEmpty {
