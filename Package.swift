@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "SyncCLITests", dependencies: ["SyncCLI", "SyncCore", "SyncState", "SyncEngine", "PlatformEmulator"], exclude: ["Golden"]),
 
         // Benchmark: fill and load a large state through SyncState (the state rows of `make bench`).
-        .executableTarget(name: "sbsync-state-bench", dependencies: ["SyncState", "SyncCore"], path: "Benchmarks/StateBench"),
+        .executableTarget(name: "sbsync-state-bench", dependencies: ["SyncState", "SyncCore", "SyncEngine"], path: "Benchmarks/StateBench"),
     ]
 )
 
