@@ -125,6 +125,40 @@ import Testing
         #expect(t.problems == ["table is 8 bytes, over the limit of 4 bytes"])
     }
 
+    /// Everything a scan found, to compare two scans.
+    static func summary(_ text: String, minChunk: Int) -> [String] {
+        Array(text.utf8).withUnsafeBytes { raw in
+            let scan = TableReader.scan(raw, delimiter: UInt8(ascii: ","), minChunk: minChunk)
+            let rows = DelimitedRows(scan: scan, bytes: raw)
+            var lines = rows.headers + rows.diagnostics(file: "t").map(\.description)
+            for r in 0..<rows.rowCount {
+                lines.append("\(rows.rowMark(r))")
+                for c in 0..<scan.columnCount {
+                    if case .text(let s) = rows.cell(r, c) { lines.append("\(rows.mark(r, c)) \(s)") }
+                }
+            }
+            return lines
+        }
+    }
+
+    @Test(arguments: 0..<12)
+    func chunksOnEveryCoreGiveWhatOnePassGives(seed: Int) {
+        var rng = UnchangedRuleTests.SeededRandom(state: UInt64(seed) &* 7919)
+        let cells = ["a", "b c", "\"q,\"", "\"two\nlines\"", "", "Ω", "\"x\"\"y\"", "1"]
+        var text = seed % 3 == 0 ? "\n\nh1,h2,h3\r\n" : "h1,h2,h3\n"
+        for _ in 0..<(200 + Int(rng.next() % 300)) {
+            let fields = 3 + (rng.next() % 17 == 0 ? 1 : 0)
+            text += (0..<fields).map { _ in cells[Int(rng.next() % UInt64(cells.count))] }.joined(separator: ",")
+            text += rng.next() % 2 == 0 ? "\r\n" : "\n"
+            if rng.next() % 40 == 0 { text += "\n" }
+        }
+        if seed % 4 == 1 { text += "\"never closed\n" }
+        let whole = Self.summary(text, minChunk: 1 << 30)
+        for minChunk in [64, 200, 1000] {
+            #expect(Self.summary(text, minChunk: minChunk) == whole, "minChunk \(minChunk)")
+        }
+    }
+
     /// A reference reader (Python's csv rules, written plainly over Characters) for generated tables.
     static func reference(_ text: String) -> [[String]] {
         var rows: [[String]] = [], row: [String] = [], field = "", quoted = false, inQuotes = false

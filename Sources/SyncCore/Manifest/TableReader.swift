@@ -61,7 +61,12 @@ public enum TableReader {
     }
 
     /// Scans `bytes` (the whole file) as CSV (`delimiter` ",") or TSV ("\t").
-    public static func scan(_ bytes: UnsafeRawBufferPointer, delimiter: UInt8, limits: Limits = .standard) -> TableScan {
+    ///
+    /// A large file is scanned in chunks on every core, each from a line start; the chunks are
+    /// kept only when each ended exactly where the next began (no quoted line break across a
+    /// seam), else the file is scanned again in one pass, so the result is always that pass's.
+    public static func scan(_ bytes: UnsafeRawBufferPointer, delimiter: UInt8, limits: Limits = .standard,
+                            minChunk: Int = 4 << 20) -> TableScan {
         var scan = TableScan()
         guard bytes.count <= limits.maxBytes else {
             scan.problems.append(Problem(offset: 0, kind: .fileTooLarge(size: bytes.count, limit: limits.maxBytes)))
@@ -69,11 +74,74 @@ public enum TableReader {
         }
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), !bytes.isEmpty else { return scan }
         let end = bytes.count
-        var i = 0
-        if end >= 3, base[0] == 0xEF, base[1] == 0xBB, base[2] == 0xBF { i = 3 }
-        scan.fields.reserveCapacity(end / 12)
-        var line: Int32 = 1
-        var expected = -1
+        var start = 0
+        if end >= 3, base[0] == 0xEF, base[1] == 0xBB, base[2] == 0xBF { start = 3 }
+        // The header alone, then the rows.
+        var afterHeader = start, headerLines: Int32 = 0
+        while scan.columnCount == 0 && !scan.truncated && afterHeader < end {
+            let (position, lines) = records(base, end: end, from: afterHeader, stop: afterHeader + 1, firstLine: 1 + headerLines,
+                                            delimiter: delimiter, limits: limits, into: &scan)
+            afterHeader = position
+            headerLines += lines
+        }
+        if scan.truncated || afterHeader >= end { return scan }
+        let rest = end - afterHeader
+        if rest >= 2 * minChunk, let parts = chunked(base, end: end, from: afterHeader, count: min(16, rest / minChunk),
+                                                     delimiter: delimiter, limits: limits, columns: scan.columnCount) {
+            var line = 1 + headerLines
+            scan.fields.reserveCapacity(scan.fields.count + parts.reduce(0) { $0 + $1.scan.fields.count })
+            for part in parts {
+                scan.fields += part.scan.fields
+                scan.rowStarts += part.scan.rowStarts
+                let offset = line
+                scan.rowLines += part.scan.rowLines.map { $0 + offset }
+                scan.problems += part.scan.problems
+                line += part.lines
+            }
+            return scan
+        }
+        scan.fields.reserveCapacity(rest / 12)
+        _ = records(base, end: end, from: afterHeader, stop: end, firstLine: 1 + headerLines, delimiter: delimiter,
+                    limits: limits, into: &scan)
+        return scan
+    }
+
+    /// The rows from `from` scanned in `count` chunks on every core, or `nil` when a chunk did
+    /// not end exactly where the next begins (or stopped at a problem that ends the scan).
+    private static func chunked(_ base: UnsafePointer<UInt8>, end: Int, from: Int, count: Int, delimiter: UInt8,
+                                limits: Limits, columns: Int) -> [(scan: TableScan, lines: Int32)]? {
+        // Chunk starts: the line start at or after each even split.
+        var starts = [from]
+        for k in 1..<count {
+            var i = from + (end - from) * k / count
+            while i < end, base[i - 1] != UInt8(ascii: "\n") { i += 1 }
+            if i < end, i > starts.last! { starts.append(i) }
+        }
+        starts.append(end)
+        let n = starts.count - 1
+        var parts = [(scan: TableScan, lines: Int32, stopped: Int)](repeating: (TableScan(), 0, 0), count: n)
+        parts.withUnsafeMutableBufferPointer { parts in
+            Parallel.forEach(n) { k in
+                var part = TableScan()
+                part.columnCount = columns
+                part.fields.reserveCapacity((starts[k + 1] - starts[k]) / 12)
+                let (stopped, lines) = records(base, end: end, from: starts[k], stop: starts[k + 1], firstLine: 0,
+                                               delimiter: delimiter, limits: limits, into: &part)
+                parts[k] = (part, lines, stopped)
+            }
+        }
+        for k in 0..<n where parts[k].stopped != starts[k + 1] || parts[k].scan.truncated { return nil }
+        return parts.map { ($0.scan, $0.lines) }
+    }
+
+    /// Scans the records that start in `from..<stop` (each to its end), adding them to `scan`;
+    /// a scan without a header takes the first record as it. Returns where it stopped and how
+    /// many lines it passed.
+    private static func records(_ base: UnsafePointer<UInt8>, end: Int, from: Int, stop: Int, firstLine: Int32 = 1,
+                                delimiter: UInt8, limits: Limits, into scan: inout TableScan) -> (position: Int, lines: Int32) {
+        var i = from
+        var line = firstLine
+        var expected = scan.columnCount > 0 ? scan.columnCount : -1
         let quote = UInt8(ascii: "\""), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
         records: while i < end {
             // Skip empty lines.
@@ -167,7 +235,7 @@ public enum TableReader {
             scan.rowStarts.append(UInt32(recordStart))
             scan.rowLines.append(recordLine)
         }
-        return scan
+        return (i, line - firstLine)
     }
 
     /// The offset of the next `"` in `base[from..<to]`, if any.
