@@ -386,9 +386,10 @@ extension TableSource {
         guard ok else { return out }
 
         // The rows, in chunks on every core; results joined in row order.
-        let parts = Parallel.mapChunks(count: rows.rowCount, minChunk: minChunk) { range -> TableEntries in
+        // Each row's entry goes to `emitDRS` or `emitFile`; the problems are returned.
+        func process(_ range: Range<Int>, emitDRS: (Manifest.DRSEntry) -> Void,
+                     emitFile: (Manifest.VolumeFile) -> Void) -> [Diagnostic] {
             var part = TableEntries()
-            if case .drs = kind { part.drs.reserveCapacity(range.count) } else { part.files.reserveCapacity(range.count) }
             func report(_ p: ManifestProblem, _ row: Int, _ column: Int) {
                 part.diagnostics.append(p.diagnostic(file: file, mark: rows.mark(row, column)))
             }
@@ -496,7 +497,7 @@ extension TableSource {
                     var entry = Manifest.DRSEntry(uri: uri, name: name, folder: folder, project: project, metadata: metadata,
                                                   tags: tags, conflict: conflict, mark: rows.rowMark(row))
                     entry.origin = tableOrigin
-                    part.drs.append(entry)
+                    emitDRS(entry)
                 case .volume:
                     guard let locationColumn, let location = nonEmpty(row, locationColumn) else { continue rowLoop }
                     if let problem = ManifestValidation.location(location) {
@@ -514,24 +515,29 @@ extension TableSource {
                     var file = Manifest.VolumeFile(location: location, name: name, folder: folder, project: project,
                                                    metadata: metadata, tags: tags, conflict: conflict, mark: rows.rowMark(row))
                     file.origin = tableOrigin
-                    part.files.append(file)
+                    emitFile(file)
                 }
             }
-            return part
+            return part.diagnostics
         }
-        if parts.count == 1 {
-            out.drs = parts[0].drs
-            out.files = parts[0].files
-            out.diagnostics += parts[0].diagnostics
-        } else {
-            out.drs.reserveCapacity(parts.reduce(0) { $0 + $1.drs.count })
-            out.files.reserveCapacity(parts.reduce(0) { $0 + $1.files.count })
-            for part in parts {
-                out.drs += part.drs
-                out.files += part.files
-                out.diagnostics += part.diagnostics
+        // The rows in chunks on every core, each written straight into its place (no copy of a
+        // million entries); problems joined in row order.
+        let diagnostics: [Diagnostic]
+        switch kind {
+        case .drs:
+            (out.drs, diagnostics) = Parallel.gather(count: rows.rowCount, minChunk: minChunk) { range, at in
+                var kept = 0
+                let found = process(range, emitDRS: { (at + kept).initialize(to: $0); kept += 1 }, emitFile: { _ in })
+                return (kept, found)
+            }
+        case .volume:
+            (out.files, diagnostics) = Parallel.gather(count: rows.rowCount, minChunk: minChunk) { range, at in
+                var kept = 0
+                let found = process(range, emitDRS: { _ in }, emitFile: { (at + kept).initialize(to: $0); kept += 1 })
+                return (kept, found)
             }
         }
+        out.diagnostics += diagnostics
         return out
     }
 
