@@ -10,7 +10,7 @@ PY_PACKAGES := jsonschema==4.26.0 sevenbridges-python==2.11.2
 # Tests find the Python tools through this variable (see Tests/README.md).
 export SBSYNC_PYTHON := $(PY)
 
-.PHONY: all deps system-deps python-deps build release test demo bench fuzz clean
+.PHONY: all deps system-deps python-deps build release test demo demo-cohort bench fuzz clean
 
 all: build
 
@@ -54,10 +54,16 @@ test: deps
 demo: deps build
 	@bash scripts/demo.sh "$$($(SWIFT) build --show-bin-path)"
 
+# The same session for a cohort whose DRS files come from a portal's CSV manifest; then one
+# row's metadata is edited and the next plan shows exactly one update.
+demo-cohort: deps build
+	@bash scripts/demo-cohort.sh "$$($(SWIFT) build --show-bin-path)"
+
 bench: deps release
 	@bash Benchmarks/run.sh "$$($(SWIFT) build -c release --show-bin-path)"
 	@bash Benchmarks/plan-bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
 	@bash Benchmarks/apply-bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
+	@bash Benchmarks/table-bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
 
 # Fuzz the manifest loader (not part of `make test`): libFuzzer + AddressSanitizer, its own
 # build folder (every target is rebuilt with the sanitizers), a corpus seeded from manifests/

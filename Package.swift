@@ -71,7 +71,7 @@ let package = Package(
         .executableTarget(name: "sbsync-fuzz", dependencies: ["SyncCore", "SyncYAML"], path: "Fuzz/ManifestFuzzer"),
 
         // Benchmark: fill and load a large state through SyncState (the state rows of `make bench`).
-        .executableTarget(name: "sbsync-state-bench", dependencies: ["SyncState", "SyncCore"], path: "Benchmarks/StateBench"),
+        .executableTarget(name: "sbsync-state-bench", dependencies: ["SyncState", "SyncCore", "SyncEngine"], path: "Benchmarks/StateBench"),
     ]
 )
 

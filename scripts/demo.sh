@@ -8,20 +8,11 @@ work="$(mktemp -d)"
 log="$work/emulator.log"
 token="demo-token-not-a-secret"
 
-"$bin/sbsync-emulator" --port 0 --token "$token" --project demo/cohort \
-  --volume "demo/input=manifests/demo/volume" --job-duration 2 --time-scale 10 >"$log" 2>&1 &
-emulator=$!
+. "$(dirname "$0")/emulator.sh"
+emulator=""
 trap 'kill "$emulator" 2>/dev/null || true; wait "$emulator" 2>/dev/null || true; rm -rf "$work"' EXIT
-
-endpoint=""
-for _ in $(seq 1 100); do
-  endpoint="$(grep -o 'http://[^ ]*/v2' "$log" | head -n1 || true)"
-  [ -n "$endpoint" ] && break
-  if ! kill -0 "$emulator" 2>/dev/null; then cat "$log" >&2; echo "demo: the emulator did not start" >&2; exit 1; fi
-  sleep 0.1
-done
-[ -n "$endpoint" ] || { cat "$log" >&2; echo "demo: the emulator did not say where it listens" >&2; exit 1; }
-echo "# emulator listening on $endpoint"
+start_emulator "$log" --token "$token" --project demo/cohort \
+  --volume "demo/input=manifests/demo/volume" --job-duration 2 --time-scale 10
 
 export SB_API_ENDPOINT="$endpoint" SB_AUTH_TOKEN="$token" NO_COLOR=1
 state="$work/demo.state"

@@ -5,6 +5,9 @@
 //                                    fresh state file at PATH, in one transaction
 //   sbsync-state-bench load PATH     loads every recorded file, as a plan does
 //   sbsync-state-bench N             both, in a temporary directory
+//   sbsync-state-bench fill-manifest MANIFEST PATH
+//                                    records every file MANIFEST declares (tables included),
+//                                    so a later plan of it is a no-op
 //   sbsync-state-bench list N        prints the N generated files (address, source, metadata),
 //                                    to check them against the script's manifest
 //
@@ -12,6 +15,7 @@
 
 import Foundation
 import SyncCore
+import SyncEngine
 import SyncState
 
 func peakRSSMiB() -> Double {
@@ -71,6 +75,18 @@ do {
     switch (arguments.first, arguments.count) {
     case ("fill", 3):
         try fill(count: Int(arguments[arguments.startIndex + 1])!, path: arguments[arguments.startIndex + 2])
+    case ("fill-manifest", 3):
+        let (_, desired) = try ManifestLoader.load(path: arguments[arguments.startIndex + 1])
+        let files = desired.files.map { f in
+            RecordedFile(address: f.address, source: f.source, metadata: f.metadata, tags: f.tags,
+                         specDigest: SpecDigest.compute(source: f.source, metadata: f.metadata, tags: f.tags),
+                         fileID: nil, actualName: f.address.name, jobID: nil, createdAt: 1, updatedAt: 1)
+        }
+        let path = arguments[arguments.startIndex + 2]
+        try? FileManager.default.removeItem(atPath: path)
+        let store = try StateStore.open(at: path, create: true)
+        try store.withLock(operation: "bench") { try store.record(files) }
+        print("recorded \(files.count) files")
     case ("load", 2):
         try load(path: arguments[arguments.startIndex + 1])
     case ("list", 2):

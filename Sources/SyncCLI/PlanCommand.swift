@@ -105,7 +105,8 @@ public struct PlanCommand: AsyncParsableCommand {
                 io.error("cannot read the manifest '\(manifest)' to fingerprint it")
                 return ExitStatus.error.rawValue
             }
-            let saved = SavedPlan(plan: plan, manifest: .init(path: manifest, sha256: digest),
+            let saved = SavedPlan(plan: plan, manifest: .init(path: manifest, sha256: digest,
+                                                                  sources: loaded.sources.isEmpty ? nil : loaded.sources),
                                   state: .init(path: statePath, lineage: result.lineage, serial: result.serial))
             do {
                 try PrivateFile.write(try saved.encoded(), to: out)

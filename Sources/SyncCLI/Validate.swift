@@ -35,7 +35,7 @@ public struct Validate: AsyncParsableCommand {
         let check = ManifestLoader.check(path: manifest, detail: output.json ? .full : .addresses)
         if output.json {
             if check.isValid, let state = check.state {
-                JSONOutput.desiredState(state, manifest: manifest, write: io.stdout)
+                JSONOutput.desiredState(state, manifest: manifest, sources: check.sources, write: io.stdout)
                 releaseInBackground(check)
                 return ExitStatus.success.rawValue
             }

@@ -194,6 +194,23 @@ struct ApplyCommandTests {
         return (f, first)
     }
 
+    @Test("a saved plan of a manifest with a table is stale once the table changes, naming it")
+    func savedPlanWithATable() async throws {
+        let f = try ApplyFixture()
+        let table = f.directory.appendingPathComponent("cohort.csv")
+        try Data("drs_uri,name,Sample Id\ndrs://drs.example.org/obj-1,one.cram,S1\n".utf8).write(to: table)
+        try f.write("version: 1\nproject: alice/p1\ndrs:\n  - from: cohort.csv\n")
+        let planPath = f.directory.appendingPathComponent("p.plan").path
+        let plan = try PlanCommand.parse(["-f", f.manifestPath, "--state", f.statePath, "--out", planPath])
+        #expect(await plan.execute(io: Captured().io, environment: [:]) == 0)
+        // One row's metadata edited after the plan was saved.
+        try Data("drs_uri,name,Sample Id\ndrs://drs.example.org/obj-1,one.cram,S2\n".utf8).write(to: table)
+        let stale = try await f.apply([planPath])
+        #expect(stale.code == 4, "\(stale.stderr)")
+        #expect(stale.stderr.contains("cohort.csv' changed since the plan was made"), "\(stale.stderr)")
+        #expect(await f.importCalls() == 0)
+    }
+
     @Test("failed items: exit 3, a failures file, and the next apply retries them")
     func failures() async throws {
         var faults = EmulatorFaults.none

@@ -87,6 +87,20 @@ import TestSupport
         #expect(out.stdout == "\(path): valid: 7 files (4 volume, 3 DRS) in 2 projects, 3 volume prefixes not expanded offline\n")
     }
 
+    @Test func jsonNamesTheTablesAndIncludedFilesRead() throws {
+        let path = repositoryRoot.appendingPathComponent("manifests/examples/portal-cohort.yaml").path
+        let (code, out) = try Self.execute(["-f", path, "--json"])
+        #expect(code == 0, "\(out.stderr)")
+        let folder = repositoryRoot.appendingPathComponent("manifests/examples/portal-cohort").path
+        let document = try #require(try JSONSerialization.jsonObject(with: Data(out.stdout.utf8)) as? [String: Any])
+        let sources = try #require(document["sources"] as? [[String: String]])
+        #expect(sources == [["path": "\(folder)/wgs.yaml", "kind": "include"],
+                            ["path": "\(folder)/cds-manifest.csv", "kind": "table"],
+                            ["path": "\(folder)/gen3-manifest.json", "kind": "table"],
+                            ["path": "\(folder)/wgs-objects.tsv", "kind": "table"]], "\(out.stdout.prefix(600))")
+        #expect(out.stdout.contains("\"uri\":\"drs://nci-crdc.datacommons.io/dg.4DFC/6b1e8f2a-3c4d-4e5f-9a0b-1c2d3e4f0101\""))
+    }
+
     @Test func invalidManifestPrintsDiagnosticsAndExits1() throws {
         let path = repositoryRoot.appendingPathComponent("manifests/invalid/bad-conflict.yaml").path
         let (code, out) = try Self.execute(["-f", path, "--color", "never"])

@@ -191,8 +191,9 @@ import Testing
             drs: [{uri: 'drs://h/i', name: n, folder: e, project: o/p, metadata: {}, tags: [], conflict: skip}]
             """)
         #expect(all.isEmpty, "\(all)")
-        #expect(ManifestKeys.root == ["version", "project", "defaults", "volumes", "drs"])
+        #expect(ManifestKeys.root == ["version", "project", "defaults", "volumes", "drs", "include"])
         #expect(ManifestKeys.volumeFile == ["location", "name", "folder", "project", "metadata", "tags", "conflict"])
-        #expect(ManifestKeys.drsEntry == ["uri", "name", "folder", "project", "metadata", "tags", "conflict"])
+        #expect(ManifestKeys.drsEntry == ["uri", "name", "folder", "project", "metadata", "tags", "conflict",
+                                          "from", "format", "columns", "uri_template", "keep_empty", "allow_outside"])
     }
 }

@@ -43,14 +43,15 @@ import Testing
         ("DRS://example.org/abc", .scheme),
         ("drs:/example.org/abc", .scheme),
         ("drs://", .form),
-        ("drs://example.org/", .form),
+        ("drs://example.org/", .hostnameForm),
         ("drs://example.org", .form),
-        ("drs://-bad-/abc", .form),
-        ("drs://example..org/abc", .form),
-        ("drs://example.org/a b", .form),
-        ("drs://dg.4503:", .form),
-        ("drs://:abc", .form),
-        ("drs://dg-4503:abc", .form),
+        ("drs://-bad-/abc", .hostnameForm),
+        ("drs://example..org/abc", .hostnameForm),
+        ("drs://example.org/a b", .hostnameForm),
+        ("drs://example.org//abc", .hostnameForm),
+        ("drs://dg.4503:", .compactForm),
+        ("drs://:abc", .compactForm),
+        ("drs://dg-4503:abc", .compactForm),
     ])
     func invalidDRSURIs(_ uri: String, _ error: ManifestProblem.DRSURIError) {
         #expect(ManifestValidation.drsURI(uri) == .invalidDRSURI(uri, error))

@@ -59,8 +59,9 @@ extension CommandIO {
         if json {
             stdout(JSONOutput.diagnostics(diagnostics, manifest: manifest))
         } else {
+            // Tables and included files are named by paths a reader can open from here.
             DiagnosticPrinter(useColor: color).write(
-                diagnostics, sourceLines: DiagnosticPrinter.sourceLines(for: diagnostics, path: manifest), to: stderr)
+                diagnostics, linesByFile: DiagnosticPrinter.linesByFile(for: diagnostics) { $0 }, to: stderr)
         }
     }
 }

@@ -41,8 +41,40 @@ public struct DiagnosticPrinter: Sendable {
     /// Writes what `render` returns through `write`, in chunks of about a megabyte (a
     /// generated manifest with one mistake per entry can have a million diagnostics).
     public func write(_ diagnostics: [Diagnostic], sourceLines: [Int: String], to write: (String) -> Void) {
+        self.write(diagnostics, linesOf: { _ in sourceLines }, to: write)
+    }
+
+    /// `render` for diagnostics in several files (a manifest, its tables and included files).
+    /// - Parameter linesByFile: diagnostic file name → its lines, as `sourceLines` gives them.
+    public func render(_ diagnostics: [Diagnostic], linesByFile: [String: [Int: String]]) -> String {
+        var text = ""
+        write(diagnostics, linesOf: { linesByFile[$0] ?? [:] }) { text += $0 }
+        return text
+    }
+
+    /// `write` for diagnostics in several files.
+    public func write(_ diagnostics: [Diagnostic], linesByFile: [String: [Int: String]], to write: (String) -> Void) {
+        self.write(diagnostics, linesOf: { linesByFile[$0] ?? [:] }, to: write)
+    }
+
+    /// The lines the diagnostics of each file point at; `path(name)` says where to read a file
+    /// named in a diagnostic.
+    public static func linesByFile(for diagnostics: [Diagnostic], path: (String) -> String) -> [String: [Int: String]] {
+        var byFile: [String: [Diagnostic]] = [:]
+        for diagnostic in diagnostics { byFile[diagnostic.file, default: []].append(diagnostic) }
+        return byFile.reduce(into: [:]) { result, pair in
+            result[pair.key] = sourceLines(for: pair.value, path: path(pair.key))
+        }
+    }
+
+    private func write(_ diagnostics: [Diagnostic], linesOf: (String) -> [Int: String], to write: (String) -> Void) {
         var out = ""
+        var file = "", sourceLines: [Int: String] = [:]
         for diagnostic in diagnostics {
+            if diagnostic.file != file || out.isEmpty {
+                file = diagnostic.file
+                sourceLines = linesOf(file)
+            }
             if out.utf8.count >= 1 << 20 {
                 write(out)
                 out = ""

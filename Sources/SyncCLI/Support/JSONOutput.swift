@@ -1,4 +1,5 @@
 public import SyncCore
+public import SyncEngine
 public import SyncYAML
 
 /// What `--json` prints about a manifest: `DesiredStateDocument` when it is valid,
@@ -13,8 +14,10 @@ public enum JSONOutput {
 
     /// The resolved desired state, written in pieces through `write` (a million entries make
     /// hundreds of megabytes): `{"format_version","manifest","valid":true,"summary","files","unexpanded_prefixes"}`.
-    public static func desiredState(_ state: DesiredState, manifest: String, write: (String) -> Void) {
-        written(DesiredStateDocument(state, manifest: manifest), to: write)
+    /// `sources` are the tables and included manifests read (`"sources":[{"path","kind"}…]`, after `summary`).
+    public static func desiredState(_ state: DesiredState, manifest: String, sources: [SourceFile] = [], write: (String) -> Void) {
+        let shown = sources.map { DesiredStateDocument.Source(path: $0.name, kind: $0.kind == .table ? "table" : "include") }
+        written(DesiredStateDocument(state, manifest: manifest, sources: shown), to: write)
     }
 
     /// Only a NaN or infinite number can fail to encode, and validation rejects those before a

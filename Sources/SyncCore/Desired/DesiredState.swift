@@ -212,10 +212,10 @@ struct Expander {
         func entryCount(_ segment: Int) -> Int {
             segment == drsSegment ? manifest.drs.count : manifest.volumes[segment].files.count
         }
-        func entry(_ segment: Int, _ i: Int) -> (project: String?, mark: SourceMark) {
-            if segment == drsSegment { return (manifest.drs[i].project, manifest.drs[i].mark) }
+        func entry(_ segment: Int, _ i: Int) -> (project: String?, mark: SourceMark, origin: Int) {
+            if segment == drsSegment { return (manifest.drs[i].project, manifest.drs[i].mark, manifest.drs[i].origin) }
             let file = manifest.volumes[segment].files[i]
-            return (file.project, file.mark)
+            return (file.project, file.mark, file.origin)
         }
 
         // 1. Chunks of every segment, each with where its first file goes.
@@ -232,7 +232,9 @@ struct Expander {
             }
         }
         var hashes = [Int](repeating: 0, count: total)
-        let built = hashes.withUnsafeMutableBufferPointer { hashes in
+        // The file each entry is declared in (tables, included manifests), for messages.
+        var originOf = [Int32](repeating: 0, count: manifest.sourceFiles.count > 1 ? total : 0)
+        let built = originOf.withUnsafeMutableBufferPointer { originOf in hashes.withUnsafeMutableBufferPointer { hashes in
             [DesiredFile](unsafeUninitializedCapacity: total) { buffer, initialized in
                 guard let base = buffer.baseAddress else { return }
                 Parallel.forEach(jobs.count) { j in
@@ -243,6 +245,7 @@ struct Expander {
                             guard let project = entry.project ?? manifest.project else { continue }
                             let address = Address(project: project, path: Self.path(entry.folder, entry.name))
                             hashes[out] = address.hashValue
+                            if !originOf.isEmpty { originOf[out] = Int32(truncatingIfNeeded: entry.origin) }
                             (base + out).initialize(to: DesiredFile(
                                 address: address, source: .drs(uri: entry.uri),
                                 metadata: full ? manifest.defaults.metadata.merging(entry.metadata) : Metadata(),
@@ -257,6 +260,7 @@ struct Expander {
                             let name = file.name.map { $0[...] } ?? Manifest.lastSegmentSlice(of: file.location)
                             let address = Address(project: project, path: Self.path(file.folder ?? group.folder, name))
                             hashes[out] = address.hashValue
+                            if !originOf.isEmpty { originOf[out] = Int32(truncatingIfNeeded: file.origin) }
                             (base + out).initialize(to: DesiredFile(
                                 address: address, source: .volume(volume: group.volume, location: file.location),
                                 metadata: full ? manifest.defaults.metadata.merging(file.metadata) : Metadata(),
@@ -268,7 +272,7 @@ struct Expander {
                 }
                 initialized = total
             }
-        }
+        } }
 
         // 2. The index, shard by shard; `twins` maps each duplicate to the file it repeats.
         let shardCount = AddressIndex.shardCount
@@ -303,10 +307,16 @@ struct Expander {
         var g = 0
         for segment in 0...drsSegment {
             for i in 0..<entryCount(segment) {
-                let (own, mark) = entry(segment, i)
-                guard project(own, at: mark) != nil else { continue }
+                let (own, mark, origin) = entry(segment, i)
+                guard project(own, at: mark, origin: origin) != nil else { continue }
                 if let first = twinOf[g], let firstMark = built[first].mark {
-                    report(.duplicateAddress(built[g].address, first: firstMark, sameEntry: firstMark == mark), at: mark)
+                    let firstOrigin = originOf.isEmpty ? 0 : Int(originOf[first])
+                    if firstOrigin != origin {
+                        report(.source(.duplicateAcrossFiles(built[g].address, firstFile: manifest.sourceFiles[firstOrigin], first: firstMark)),
+                               at: mark, origin: origin)
+                    } else {
+                        report(.duplicateAddress(built[g].address, first: firstMark, sameEntry: firstMark == mark), at: mark, origin: origin)
+                    }
                 }
                 g += 1
             }
@@ -340,9 +350,9 @@ struct Expander {
         origins.append(origin)
     }
 
-    private mutating func project(_ own: String?, at mark: SourceMark) -> String? {
+    private mutating func project(_ own: String?, at mark: SourceMark, origin: Int = 0) -> String? {
         if let project = own ?? manifest.project { return project }
-        report(.missingProject, at: mark)
+        report(.missingProject, at: mark, origin: origin)
         return nil
     }
 
@@ -352,8 +362,8 @@ struct Expander {
         return ManifestDecoder.unique(defaults + own)
     }
 
-    private mutating func report(_ problem: ManifestProblem, at mark: SourceMark) {
-        diagnostics.append(problem.diagnostic(file: manifest.file, mark: mark))
+    private mutating func report(_ problem: ManifestProblem, at mark: SourceMark, origin: Int = 0) {
+        diagnostics.append(problem.diagnostic(file: manifest.sourceFiles[origin], mark: mark))
     }
 
     /// `folder/name` in one allocation.

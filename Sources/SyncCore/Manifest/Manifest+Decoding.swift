@@ -43,6 +43,10 @@ public struct ManifestDecoder {
     private var suggestions: [String: String?] = [:]
     /// Lists shorter than twice this are decoded on the calling thread (tests lower it).
     private let minChunk: Int
+    /// The `files_from` table of the volume group being decoded.
+    var pendingTable: TableSource?
+    /// Decoding an included manifest: `version` may be left out, `defaults` may not be set.
+    var included = false
 
     private init(file: String, minChunk: Int) {
         self.file = file
@@ -54,21 +58,36 @@ public struct ManifestDecoder {
         decode(document, minChunk: parallelChunk)
     }
 
+    /// Decodes a manifest named in another's `include:`, collecting every problem.
+    public static func decodeIncluded(_ document: YAMLDocument) -> ManifestDecoding {
+        decode(document, minChunk: parallelChunk, included: true)
+    }
+
     /// Decodes `document`, long lists in chunks of at least `minChunk` items on every core.
-    static func decode(_ document: YAMLDocument, minChunk: Int) -> ManifestDecoding {
+    static func decode(_ document: YAMLDocument, minChunk: Int, included: Bool = false) -> ManifestDecoding {
         var decoder = ManifestDecoder(file: document.file, minChunk: minChunk)
+        decoder.included = included
         let manifest = decoder.decodeRoot(document.root)
         return ManifestDecoding(manifest: manifest, diagnostics: Diagnostic.inSourceOrder(decoder.diagnostics))
     }
 
     // MARK: - Keys
 
-    enum RootKey: String, CaseIterable { case version, project, defaults, volumes, drs }
+    enum RootKey: String, CaseIterable { case version, project, defaults, volumes, drs, include }
     enum DefaultsKey: String, CaseIterable { case conflict, tags, metadata }
-    enum GroupKey: String, CaseIterable { case volume, folder, files, prefixes }
+    enum GroupKey: String, CaseIterable {
+        case volume, folder, files, prefixes
+        // A table of files (issue 12).
+        case filesFrom = "files_from", format, columns, keepEmpty = "keep_empty", allowOutside = "allow_outside"
+    }
     enum FileKey: String, CaseIterable { case location, name, folder, project, metadata, tags, conflict }
     enum PrefixKey: String, CaseIterable { case prefix, include, folder }
-    enum DRSKey: String, CaseIterable { case uri, name, folder, project, metadata, tags, conflict }
+    enum DRSKey: String, CaseIterable {
+        case uri, name, folder, project, metadata, tags, conflict
+        // A table of files (issue 12).
+        case from, format, columns, uriTemplate = "uri_template", keepEmpty = "keep_empty", allowOutside = "allow_outside"
+    }
+    enum ColumnsKey: String, CaseIterable { case uri, name, location, folder, metadata, exclude, rename, types }
 
     // MARK: - Sections
 
@@ -87,20 +106,35 @@ public struct ManifestDecoder {
             case .version:
                 sawVersion = true
                 decodeVersion(value)
+            case .defaults where included:
+                report(.source(.defaultsInInclude), at: keyNode)
             case .project:
                 if let id = string(value, key: "project") { manifest.project = check(id, ManifestValidation.projectID, at: value) }
             case .defaults:
                 manifest.defaults = decodeDefaults(value)
             case .volumes:
                 for item in list(value, key: "volumes") {
-                    if let group = decodeGroup(item) { manifest.volumes.append(group) }
+                    pendingTable = nil
+                    if let group = decodeGroup(item) {
+                        if var table = pendingTable {
+                            table.kind = .volume(group: manifest.volumes.count)
+                            manifest.tables.append(table)
+                        }
+                        manifest.volumes.append(group)
+                    }
                 }
+            case .include:
+                manifest.includes += decodeIncludes(value)
             case .drs:
-                let entries = decodeChunked(list(value, key: "drs")) { $0.decodeDRS($1) }
+                let items = list(value, key: "drs")
+                for item in items where Self.isTable(item) {
+                    if let table = decodeTable(item, kind: .drs) { manifest.tables.append(table) }
+                }
+                let entries = decodeChunked(items) { $0.decodeDRS($1) }
                 if manifest.drs.isEmpty { manifest.drs = entries } else { manifest.drs += entries }
             }
         }
-        if !sawVersion {
+        if !sawVersion && !included {
             report(.missingKey(key: "version", section: Section.root, hint: "add 'version: 1' at the top of the manifest"),
                    at: root)
         }
@@ -150,8 +184,11 @@ public struct ManifestDecoder {
                 for item in list(value, key: "prefixes") {
                     if let prefix = decodePrefix(item) { prefixes.append(prefix) }
                 }
+            case .filesFrom, .format, .columns, .keepEmpty, .allowOutside:
+                break
             }
         }
+        pendingTable = decodeGroupTable(node)
         guard let volume else {
             report(.missingKey(key: "volume", section: Section.volumeGroup, hint: "name the volume, e.g. 'volume: rfranklin/my_volume'"),
                    at: node)
@@ -307,6 +344,11 @@ public struct ManifestDecoder {
             case .metadata: entry.metadata = metadata(value)
             case .tags: entry.tags = tags(value)
             case .conflict: entry.conflict = conflict(value)
+            case .from:
+                return nil // a table: decoded by `decodeTable`
+            case .format, .columns, .uriTemplate, .keepEmpty, .allowOutside:
+                report(.source(.tableKeyWithoutSource(key: keyNode.text)), at: keyNode)
+                valid = false
             }
         }
         if !sawURI {
@@ -325,7 +367,7 @@ public struct ManifestDecoder {
     // MARK: - Values
 
     /// The key as one of `K`'s cases, or `nil` after reporting it as unknown (with a suggestion).
-    private mutating func key<K: RawRepresentable & CaseIterable>(_ node: YAMLNode, section: String) -> K? where K.RawValue == String {
+    mutating func key<K: RawRepresentable & CaseIterable>(_ node: YAMLNode, section: String) -> K? where K.RawValue == String {
         guard node.kind == .scalar else {
             report(.expectedPlainKey, at: node)
             return nil
@@ -346,7 +388,7 @@ public struct ManifestDecoder {
         return nil
     }
 
-    private mutating func mapping(_ node: YAMLNode, what: String) -> Bool {
+    mutating func mapping(_ node: YAMLNode, what: String) -> Bool {
         guard node.kind == .mapping else {
             report(.expectedMapping(what: what), at: node)
             return false
@@ -355,7 +397,7 @@ public struct ManifestDecoder {
     }
 
     /// A sequence's items; a null value is an empty list (everything commented out).
-    private mutating func list(_ node: YAMLNode, key: String) -> YAMLNode.Items {
+    mutating func list(_ node: YAMLNode, key: String) -> YAMLNode.Items {
         switch node.kind {
         case .sequence: return node.items
         case .scalar where node.value == .null: return node.items
@@ -367,7 +409,7 @@ public struct ManifestDecoder {
 
     /// A scalar's text as written (numbers stay as written, e.g. `007`); `nil` after reporting
     /// a collection or a null.
-    private mutating func string(_ node: YAMLNode, key: String) -> String? {
+    mutating func string(_ node: YAMLNode, key: String) -> String? {
         guard node.kind == .scalar else {
             report(.expectedScalar(key: key), at: node)
             return nil
@@ -381,12 +423,12 @@ public struct ManifestDecoder {
         return text
     }
 
-    private mutating func folder(_ node: YAMLNode) -> String? {
+    mutating func folder(_ node: YAMLNode) -> String? {
         guard let folder = string(node, key: "folder") else { return nil }
         return check(folder, ManifestValidation.folder, at: node)
     }
 
-    private mutating func conflict(_ node: YAMLNode) -> ConflictPolicy? {
+    mutating func conflict(_ node: YAMLNode) -> ConflictPolicy? {
         guard let text = string(node, key: "conflict") else { return nil }
         switch ManifestValidation.conflict(text) {
         case .success(let policy): return policy
@@ -396,7 +438,7 @@ public struct ManifestDecoder {
         }
     }
 
-    private mutating func tags(_ node: YAMLNode) -> [String] {
+    mutating func tags(_ node: YAMLNode) -> [String] {
         if node.kind == .scalar, node.value != .null {
             // `tags: raw` is almost certainly meant as `tags: [raw]`.
             report(.expectedList(key: "tags"), at: node)
@@ -413,7 +455,7 @@ public struct ManifestDecoder {
         return tags
     }
 
-    private mutating func metadata(_ node: YAMLNode) -> Metadata {
+    mutating func metadata(_ node: YAMLNode) -> Metadata {
         if node.kind == .scalar, node.value == .null { return Metadata() }
         guard mapping(node, what: "'metadata'") else { return Metadata() }
         var entries: [Metadata.Entry] = []
@@ -451,7 +493,7 @@ public struct ManifestDecoder {
     }
 
     /// `value` when `rule` finds no problem; otherwise reports it and returns `nil`.
-    private mutating func check(_ value: String, _ rule: (String) -> ManifestProblem?, at node: YAMLNode) -> String? {
+    mutating func check(_ value: String, _ rule: (String) -> ManifestProblem?, at node: YAMLNode) -> String? {
         if let problem = rule(value) {
             report(problem, at: node)
             return nil
@@ -459,7 +501,7 @@ public struct ManifestDecoder {
         return value
     }
 
-    private mutating func report(_ problem: ManifestProblem, at node: YAMLNode) {
+    mutating func report(_ problem: ManifestProblem, at node: YAMLNode) {
         diagnostics.append(problem.diagnostic(file: file, mark: node.mark))
     }
 

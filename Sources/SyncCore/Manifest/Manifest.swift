@@ -16,6 +16,27 @@ public struct Manifest: Sendable, Hashable {
     public var defaults: Defaults
     public var volumes: [VolumeGroup]
     public var drs: [DRSEntry]
+    /// Tables of files (`from:`, `files_from:`), in manifest order; their rows are added to
+    /// `drs` and the groups' `files` by the loader (`adding(_:)`), which reads the files.
+    public var tables: [TableSource] = []
+    /// `include:` items, as written, not yet read.
+    public var includes: [Include] = []
+    /// The files entries come from, by `origin`: the manifest itself first, then included
+    /// manifests and tables as the loader reads them (names for diagnostics).
+    public var sourceFiles: [String]
+
+    /// One item of `include:`.
+    public struct Include: Sendable, Hashable {
+        public var path: String
+        public var mark: SourceMark
+        public var origin: Int
+
+        public init(path: String, mark: SourceMark, origin: Int = 0) {
+            self.path = path
+            self.mark = mark
+            self.origin = origin
+        }
+    }
 
     public init(file: String, version: Int = 1, project: String? = nil, defaults: Defaults = Defaults(),
                 volumes: [VolumeGroup] = [], drs: [DRSEntry] = []) {
@@ -25,6 +46,7 @@ public struct Manifest: Sendable, Hashable {
         self.defaults = defaults
         self.volumes = volumes
         self.drs = drs
+        self.sourceFiles = [file]
     }
 
     /// `defaults:`: applied to every entry that does not set its own value.
@@ -78,6 +100,8 @@ public struct Manifest: Sendable, Hashable {
         public var conflict: ConflictPolicy?
         /// Where the entry starts.
         public var mark: SourceMark
+        /// Index into `Manifest.sourceFiles` of the file `mark` is in.
+        public var origin = 0
 
         public init(location: String, name: String? = nil, folder: String? = nil, project: String? = nil,
                     metadata: Metadata = Metadata(), tags: [String] = [], conflict: ConflictPolicy? = nil,
@@ -137,6 +161,8 @@ public struct Manifest: Sendable, Hashable {
         public var tags: [String]
         public var conflict: ConflictPolicy?
         public var mark: SourceMark
+        /// Index into `Manifest.sourceFiles` of the file `mark` is in.
+        public var origin = 0
 
         public init(uri: String, name: String, folder: String? = nil, project: String? = nil,
                     metadata: Metadata = Metadata(), tags: [String] = [], conflict: ConflictPolicy? = nil,
@@ -197,10 +223,12 @@ public enum ManifestKeys {
     public static let volumeFile = ManifestDecoder.FileKey.allCases.map(\.rawValue)
     public static let volumePrefix = ManifestDecoder.PrefixKey.allCases.map(\.rawValue)
     public static let drsEntry = ManifestDecoder.DRSKey.allCases.map(\.rawValue)
+    public static let columns = ManifestDecoder.ColumnsKey.allCases.map(\.rawValue)
 
     /// Section name (as the schema's `$defs` calls it) → accepted keys.
     public static let bySection: [(section: String, keys: [String])] = [
         ("root", root), ("defaults", defaults), ("volumeGroup", volumeGroup),
         ("volumeFile", volumeFile), ("volumePrefix", volumePrefix), ("drsEntry", drsEntry),
+        ("columns", columns),
     ]
 }

@@ -35,8 +35,10 @@ public enum ManifestProblem: Error, Hashable, Sendable {
     case duplicateAddress(Address, first: SourceMark, sameEntry: Bool)
     case missingProject
     case listedObjectUnplaceable(location: String, prefix: String, reason: String)
+    // Tabular sources and `include:` (issue 12): wording in Manifest/SourceProblem.swift.
+    case source(SourceProblem)
 
-    public enum DRSURIError: Hashable, Sendable { case scheme, form }
+    public enum DRSURIError: Hashable, Sendable { case scheme, form, hostnameForm, compactForm }
     public enum NameError: Hashable, Sendable { case empty, slash, control(Unicode.Scalar), tooLong(Int), dots }
     public enum FolderError: Hashable, Sendable {
         case leadingSlash, trailingSlash, emptySegment, dotSegment(String), character(Character)
@@ -86,6 +88,10 @@ public enum ManifestProblem: Error, Hashable, Sendable {
             "invalid DRS URI '\(uri)'; it must start with 'drs://'"
         case .invalidDRSURI(let uri, .form):
             "invalid DRS URI '\(uri)'; expected 'drs://hostname/id' or 'drs://[provider/]namespace:accession'"
+        case .invalidDRSURI(let uri, .hostnameForm):
+            "invalid DRS URI '\(uri)'; expected the hostname form 'drs://hostname/id' (a host name, then an id of letters, digits, '.', '_', '~', '-', '/' and '%' escapes)"
+        case .invalidDRSURI(let uri, .compactForm):
+            "invalid DRS URI '\(uri)'; expected the compact form 'drs://[provider/]namespace:accession' (a namespace of letters, digits, '.' and '_', then a non-empty accession)"
         case .invalidName(_, .empty):
             "file name is empty"
         case .invalidName(let name, .slash):
@@ -145,6 +151,9 @@ public enum ManifestProblem: Error, Hashable, Sendable {
             "no destination project for this entry; set 'project' on it or at the top of the manifest"
         case .listedObjectUnplaceable(let location, let prefix, let reason):
             "object '\(location)' under prefix '\(prefix)' cannot be imported: \(reason)"
+        // Tabular sources and `include:` (issue 12).
+        case .source(let problem):
+            problem.message
         }
     }
 
@@ -157,6 +166,9 @@ public enum ManifestProblem: Error, Hashable, Sendable {
             "give the groups that use the alias different folders"
         case .duplicateAddress(_, let first, false):
             "first declared at \(first); give one of them another 'name' or 'folder'"
+        // Tabular sources and `include:` (issue 12).
+        case .source(let problem):
+            problem.note
         default:
             nil
         }

@@ -87,7 +87,7 @@ public enum ManifestValidation {
     }
 
     /// A GA4GH DRS URI in either form of the DRS specification:
-    /// hostname-based `drs://hostname[:port]/id` (id of `A-Z a-z 0-9 . _ ~ -`, `%`-escapes allowed),
+    /// hostname-based `drs://hostname[:port]/id` (id of `A-Z a-z 0-9 . _ ~ - /`, `%`-escapes allowed),
     /// or compact-identifier-based `drs://[provider/]namespace:accession`
     /// (provider of `A-Z a-z 0-9 . _ -`, namespace of `A-Z a-z 0-9 . _`,
     /// accession of `A-Z a-z 0-9 . _ ~ - % : /`).
@@ -95,7 +95,11 @@ public enum ManifestValidation {
         let scheme = "drs://".utf8
         guard uri.utf8.starts(with: scheme) else { return .invalidDRSURI(uri, .scheme) }
         let rest = uri.utf8.dropFirst(scheme.count)
-        return isHostnameDRS(rest) || isCompactDRS(rest) ? nil : .invalidDRSURI(uri, .form)
+        if isHostnameDRS(rest) || isCompactDRS(rest) { return nil }
+        // Say which form it looked like: compact when a ':' comes before the first '/'.
+        let colon = rest.firstIndex(of: UInt8(ascii: ":")), slash = rest.firstIndex(of: UInt8(ascii: "/"))
+        if let colon, slash.map({ colon < $0 }) ?? true { return .invalidDRSURI(uri, .compactForm) }
+        return .invalidDRSURI(uri, slash == nil ? .form : .hostnameForm)
     }
 
     /// A conflict policy, or the problem with a suggestion.
@@ -134,7 +138,9 @@ public enum ManifestValidation {
             authority = authority[..<colon]
         }
         guard isHostname(authority) else { return false }
-        return !id.isEmpty && id.allSatisfy { isUnreserved($0) || $0 == UInt8(ascii: "%") }
+        // Real exports put '/' in ids (`drs://nci-crdc.datacommons.io/dg.4DFC/<uuid>`).
+        return !id.isEmpty && id.first != UInt8(ascii: "/")
+            && id.allSatisfy { isUnreserved($0) || $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "/") }
     }
 
     /// Dot-separated labels of letters, digits and `-`, each starting and ending with a letter or digit.

@@ -22,13 +22,26 @@ public struct DesiredStateDocument: JSONDocument, Codable {
     public var manifest: String
     public var valid = true
     public var summary: Summary
+    /// The tables and included manifests read besides the manifest (`kind`: `table` or `include`).
+    public var sources: [Source]
     /// In the manifest's order.
     public var files: StreamedList<File>
     /// Volume prefixes, which only `plan` and `apply` list.
     public var unexpandedPrefixes: [Prefix]
 
     enum CodingKeys: String, CodingKey {
-        case formatVersion = "format_version", manifest, valid, summary, files, unexpandedPrefixes = "unexpanded_prefixes"
+        case formatVersion = "format_version", manifest, valid, summary, sources, files, unexpandedPrefixes = "unexpanded_prefixes"
+    }
+
+    /// A file read besides the manifest.
+    public struct Source: Codable, Hashable, Sendable {
+        public var path: String
+        public var kind: String
+
+        public init(path: String, kind: String) {
+            self.path = path
+            self.kind = kind
+        }
     }
 
     public struct Summary: Codable, Hashable, Sendable {
@@ -79,8 +92,9 @@ public struct DesiredStateDocument: JSONDocument, Codable {
         public var column: Int
     }
 
-    public init(_ state: DesiredState, manifest: String) {
+    public init(_ state: DesiredState, manifest: String, sources: [Source] = []) {
         self.manifest = manifest
+        self.sources = sources
         let s = state.summary
         summary = Summary(files: s.files, volumeFiles: s.volumeFiles, drsFiles: s.drsFiles, projects: s.projects,
                           unexpandedPrefixes: s.unexpandedPrefixes)

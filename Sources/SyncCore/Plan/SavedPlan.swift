@@ -33,6 +33,21 @@ public struct SavedPlan: Hashable, Sendable, Codable, JSONDocument {
     public struct ManifestRef: Hashable, Sendable, Codable {
         public var path: String
         public var sha256: String
+        /// Tables and included manifests the manifest reads, each with the SHA-256 of its
+        /// bytes (absent in plans of manifests without any).
+        public var sources: [SourceRef]?
+
+        public init(path: String, sha256: String, sources: [SourceRef]? = nil) {
+            self.path = path
+            self.sha256 = sha256
+            self.sources = sources
+        }
+    }
+
+    /// A file the manifest reads (a table, an included manifest), as named in diagnostics.
+    public struct SourceRef: Hashable, Sendable, Codable {
+        public var path: String
+        public var sha256: String
 
         public init(path: String, sha256: String) {
             self.path = path
@@ -246,10 +261,25 @@ public struct SavedPlan: Hashable, Sendable, Codable, JSONDocument {
     ///   - manifestSHA256: `SavedPlan.sha256(of:)` of the manifest's bytes now.
     ///   - lineage: the state's lineage now (`nil`: no state file).
     ///   - serial: the state's serial now (0: no state file).
-    public func staleness(manifestSHA256: String, lineage: String?, serial: Int64) -> [String] {
+    ///   - sources: the tables and included manifests the manifest reads now, with their digests.
+    public func staleness(manifestSHA256: String, sources: [SourceRef] = [], lineage: String?, serial: Int64) -> [String] {
         var problems: [String] = []
         if manifestSHA256 != manifest.sha256 {
             problems.append("the manifest '\(manifest.path)' changed since the plan was made")
+        }
+        // Tables and included files: each changed, added or removed one is named.
+        let then = manifest.sources ?? []
+        let before = Dictionary(then.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
+        let now = Dictionary(sources.map { ($0.path, $0.sha256) }, uniquingKeysWith: { a, _ in a })
+        for source in sources {
+            if let old = before[source.path] {
+                if old != source.sha256 { problems.append("the table or included file '\(source.path)' changed since the plan was made") }
+            } else {
+                problems.append("the manifest now reads '\(source.path)', which it did not when the plan was made")
+            }
+        }
+        for source in then where now[source.path] == nil {
+            problems.append("the manifest no longer reads '\(source.path)'")
         }
         if lineage != state.lineage {
             problems.append("the state '\(state.path)' is a different state from the one the plan was made against "

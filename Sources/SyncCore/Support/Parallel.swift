@@ -1,4 +1,5 @@
 import Dispatch
+import SyncYAML
 
 /// Data parallelism for the million-entry paths (decoding, expansion): split an index range
 /// into chunks, work on them on every core, and hand the results back in chunk order, so
@@ -24,6 +25,32 @@ enum Parallel {
         defer { results.deinitialize(); results.deallocate() }
         forEach(ranges.count) { results[$0] = body(ranges[$0]) }
         return results.map { $0! }
+    }
+
+    /// Values made from consecutive chunks of `0..<count`, concurrently, in order, with no copy:
+    /// `body(range, at)` initializes the values it keeps at `at`, `at + 1`, … (at most
+    /// `range.count`) and returns how many and its problems; the kept values are then moved
+    /// together. For lists of a million values, which are never held twice.
+    static func gather<T>(count: Int, minChunk: Int,
+                          _ body: (Range<Int>, UnsafeMutablePointer<T>) -> (kept: Int, diagnostics: [Diagnostic]))
+        -> (values: [T], diagnostics: [Diagnostic]) {
+        var diagnostics: [Diagnostic] = []
+        let values = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            guard let base = buffer.baseAddress else { return }
+            let parts = mapChunks(count: count, minChunk: minChunk) { range in
+                (range: range, result: body(range, base + range.lowerBound))
+            }
+            var end = 0
+            for part in parts {
+                if part.range.lowerBound != end, part.result.kept > 0 {
+                    (base + end).moveInitialize(from: base + part.range.lowerBound, count: part.result.kept)
+                }
+                end += part.result.kept
+                diagnostics += part.result.diagnostics
+            }
+            initialized = end
+        }
+        return (values, diagnostics)
     }
 
     /// `body(0)`, …, `body(count - 1)`, concurrently on every core; returns when all are done.

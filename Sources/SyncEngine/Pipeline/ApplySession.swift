@@ -103,6 +103,7 @@ public final class ApplySession: Sendable {
         guard let valid = loaded.valid else { throw Failure.invalid(loaded.diagnostics) }
         let manifest = valid.manifest
         var desired = valid.desired
+        let sources = request.saved == nil ? [] : PlanPipeline.fingerprints(of: loaded.check.sources)
 
         // The state, locked for the whole run.
         let stateExisted = FileManager.default.fileExists(atPath: request.statePath)
@@ -120,7 +121,8 @@ public final class ApplySession: Sendable {
         // A saved plan must still fit, before anything (settling included) changes the state.
         if let saved = request.saved {
             let manifestSHA256 = (try? BoundedFile.sha256(of: request.manifestPath)) ?? ""
-            let reasons = staleness(of: saved.plan, store: store, stateExisted: stateExisted, manifestSHA256: manifestSHA256)
+            let reasons = staleness(of: saved.plan, store: store, stateExisted: stateExisted, manifestSHA256: manifestSHA256,
+                                    sources: sources)
             if !reasons.isEmpty { throw Failure.stale(reasons) }
         }
 
@@ -169,9 +171,10 @@ public final class ApplySession: Sendable {
     }
 
     /// Why the saved plan no longer fits the manifest and the state (empty: it fits).
-    private func staleness(of saved: SavedPlan, store: StateStore, stateExisted: Bool, manifestSHA256: String) -> [String] {
+    private func staleness(of saved: SavedPlan, store: StateStore, stateExisted: Bool, manifestSHA256: String,
+                           sources: [SavedPlan.SourceRef]) -> [String] {
         // A plan made before the first apply was made against no state file at all.
-        var reasons = saved.staleness(manifestSHA256: manifestSHA256,
+        var reasons = saved.staleness(manifestSHA256: manifestSHA256, sources: sources,
                                       lineage: stateExisted ? store.lineage : nil,
                                       serial: stateExisted ? (try? store.serial()) ?? -1 : 0)
         if reasons.isEmpty, let unfinished = try? store.unfinishedBatches(), !unfinished.isEmpty {

@@ -12,8 +12,18 @@ public enum ManifestLoader {
         public var manifest: Manifest?
         /// The desired state without prefix listings, when the file parsed.
         public var state: DesiredState?
-        /// Every problem, in source order; empty when the manifest is valid.
+        /// Every problem, in source order (the manifest's, then each included manifest's and
+        /// table's); empty when the manifest is valid.
         public var diagnostics: [Diagnostic]
+        /// The tables and included manifests read, in the order read.
+        public var sources: [SourceFile] = []
+
+        /// Diagnostic file name → path to read it at (for printing source lines).
+        public var pathsByName: [String: String] {
+            var paths: [String: String] = [:]
+            for source in sources { paths[source.name] = source.path }
+            return paths
+        }
 
         public var isValid: Bool { !diagnostics.contains { $0.severity == .error } }
     }
@@ -35,10 +45,23 @@ public enum ManifestLoader {
         } catch {
             return Check(manifest: nil, state: nil, diagnostics: [error.diagnostic])
         }
-        let expansion = decoding.manifest.expand(listings: nil, detail: detail)
+        var manifest = decoding.manifest
+        var sources: [SourceFile] = []
+        var sourceDiagnostics: [Diagnostic] = []
+        if !manifest.includes.isEmpty || !manifest.tables.isEmpty {
+            var reader = SourceReader(manifestPath: path, manifestName: displayName ?? path)
+            reader.detail = detail
+            reader.read(into: &manifest)
+            sources = reader.sources
+            sourceDiagnostics = reader.diagnostics
+        }
+        let expansion = manifest.expand(listings: nil, detail: detail)
         // Decode problems come first in source order; expansion only sees entries that decoded.
-        let diagnostics = Diagnostic.inSourceOrder(merge(decoding.diagnostics, expansion.diagnostics))
-        return Check(manifest: decoding.manifest, state: expansion.state, diagnostics: diagnostics)
+        var diagnostics = Diagnostic.inSourceOrder(merge(decoding.diagnostics, expansion.diagnostics))
+        if !sources.isEmpty || !sourceDiagnostics.isEmpty {
+            diagnostics = SourceReader.inFileOrder(diagnostics + sourceDiagnostics, files: manifest.sourceFiles)
+        }
+        return Check(manifest: manifest, state: expansion.state, diagnostics: diagnostics, sources: sources)
     }
 
     /// Loads a valid manifest and its offline desired state.

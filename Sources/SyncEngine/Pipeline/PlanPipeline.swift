@@ -16,6 +16,8 @@ public enum PlanPipeline {
         public var check: ManifestLoader.Check
         /// SHA-256 of the file's bytes, when asked for and readable (saved plans).
         public var sha256: String?
+        /// The tables and included manifests it read, with their SHA-256, when asked for.
+        public var sources: [SavedPlan.SourceRef] = []
 
         /// The manifest and its offline desired state, when it has no error.
         public var valid: (manifest: Manifest, desired: DesiredState)? {
@@ -60,7 +62,17 @@ public enum PlanPipeline {
     public static func load(_ path: String, fingerprint: Bool = false) -> LoadedManifest {
         var sha256: String?
         if fingerprint { sha256 = try? BoundedFile.sha256(of: path) }
-        return LoadedManifest(path: path, check: ManifestLoader.check(path: path), sha256: sha256)
+        let check = ManifestLoader.check(path: path)
+        return LoadedManifest(path: path, check: check, sha256: sha256,
+                              sources: fingerprint ? fingerprints(of: check.sources) : [])
+    }
+
+    /// The SHA-256 of each table and included manifest (a saved plan's staleness check);
+    /// a file that cannot be read gets an empty digest, so it never matches.
+    public static func fingerprints(of sources: [SourceFile]) -> [SavedPlan.SourceRef] {
+        sources.map { source in
+            SavedPlan.SourceRef(path: source.name, sha256: (try? BoundedFile.sha256(of: source.path, limit: .max)) ?? "")
+        }
     }
 
     /// Stage 2: the desired state with every volume prefix listed.
