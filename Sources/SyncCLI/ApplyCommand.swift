@@ -152,9 +152,7 @@ public struct ApplyCommand: AsyncParsableCommand {
 
         let config: PlatformConfig
         do throws(PlatformConfigError) {
-            let resolution = try platform.resolve(environment: environment)
-            for warning in resolution.warnings { io.warning(warning) }
-            config = resolution.config
+            config = try platform.resolve(environment: environment, io: io)
         } catch {
             io.error("\(shown: error)")
             return ExitStatus.error.rawValue

@@ -142,10 +142,7 @@ public struct PlanCommand: AsyncParsableCommand {
         if manifestModel.prefixes.isEmpty || offline { return try await body(.unexpanded(reason: "plan ran with --offline")) }
         let config: PlatformConfig
         do throws(PlatformConfigError) {
-            // The configuration's warnings (a credentials file others can read) as apply prints them.
-            let resolution = try platform.resolve(environment: environment)
-            for warning in resolution.warnings { io.warning(warning) }
-            config = resolution.config
+            config = try platform.resolve(environment: environment, io: io)
         } catch {
             if case .noCredentials = error, !platform.named {
                 return try await body(.unexpanded(

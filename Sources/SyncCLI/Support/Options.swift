@@ -1,6 +1,6 @@
 public import ArgumentParser
 import Foundation
-public import PlatformAPI
+import PlatformAPI
 import SyncCore
 import SyncState
 #if canImport(Glibc)
@@ -68,9 +68,12 @@ public struct PlatformOptions: ParsableArguments, Sendable {
 
     public init() {}
 
-    /// The configuration from these flags, the `SB_*` variables and the credentials file.
-    public func resolve(environment: [String: String]) throws(PlatformConfigError) -> PlatformConfig.Resolution {
-        try PlatformConfig.resolve(profile: profile, endpoint: endpoint, environment: environment)
+    /// The configuration from these flags, the `SB_*` variables and the credentials file; its
+    /// warnings (a credentials file others can read) are printed through `io`.
+    func resolve(environment: [String: String], io: CommandIO) throws(PlatformConfigError) -> PlatformConfig {
+        let resolution = try PlatformConfig.resolve(profile: profile, endpoint: endpoint, environment: environment)
+        for warning in resolution.warnings { io.warning(warning) }
+        return resolution.config
     }
 
     /// Whether the user named a platform on the command line (then missing credentials are an error).
