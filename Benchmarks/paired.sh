@@ -32,10 +32,11 @@ paired() {
         cat "$OUT/last.err" >&2
         exit 1
       fi
+      # The last line: GNU time writes "Command exited with non-zero status N" before it.
       if [ "$which" = base ]; then
-        b=$(awk '{ print $1 }' "$log")
+        b=$(awk 'END { print $1 }' "$log")
       else
-        read -r c m < <(awk '{ printf "%s %.0f\n", $1, $2 / 1024 }' "$log")
+        read -r c m < <(awk 'END { printf "%s %.0f\n", $1, $2 / 1024 }' "$log")
       fi
     done
     ratios="$ratios $(awk -v a="$c" -v b="$b" 'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }')"
