@@ -227,8 +227,9 @@ struct RowDecoder {
         return Address(project: project, path: row.text(1) ?? "")
     }
 
-    /// Checks the current row against its stored checksum (read before any other column, so
-    /// no type conversion has touched it).
+    /// Checks the current row against its stored checksum. Callers read no column with an
+    /// accessor of another type before it (the text and blob columns are only read as such),
+    /// so SQLite has converted nothing.
     /// - Throws: `StateError.damaged` naming the row's address.
     static func verify(_ row: SQLiteStatement, path: String) throws {
         guard RowChecksum.of(row, columns: StateStore.checksummedFileColumns) == row.int64(StateStore.checksummedFileColumns) else {
