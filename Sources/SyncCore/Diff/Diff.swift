@@ -132,7 +132,11 @@ public enum Diff {
 
     /// The change for an address both sides hold, or `nil` when they agree.
     public static func change(desired: DesiredFile, recorded: RecordedFile) -> PlannedChange? {
-        if isUnchanged(desired: desired, recorded: recorded) { return nil }
+        isUnchanged(desired: desired, recorded: recorded) ? nil : changing(desired: desired, recorded: recorded)
+    }
+
+    /// The change for an address both sides hold, for a pair `isUnchanged` already found to differ.
+    static func changing(desired: DesiredFile, recorded: RecordedFile) -> PlannedChange {
         let sameSource = desired.source == recorded.source
         let sameMetadata = desired.metadata == recorded.metadata
         let sameTags = desired.tags == recorded.tags || sameTagSet(desired.tags, recorded.tags)
@@ -360,10 +364,9 @@ public struct StreamingDiff {
             let wanted = desired.files[position]
             if Diff.isUnchanged(desired: wanted, recorded: file) {
                 builder.addUnchanged(project: file.address.project)
-            } else if let change = Diff.change(desired: wanted, recorded: complete()) {
-                builder.add(change)
             } else {
-                builder.addUnchanged(project: file.address.project)
+                // `complete` adds no field the rule compares: the full record differs as the light one does.
+                builder.add(Diff.changing(desired: wanted, recorded: complete()))
             }
         } else {
             builder.add(Diff.forget(complete()))
