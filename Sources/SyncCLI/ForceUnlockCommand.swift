@@ -25,7 +25,7 @@ public struct ForceUnlockCommand: ParsableCommand {
         try finish(execute(io: .standard))
     }
 
-    func execute(io: StateCommandIO) -> Int32 {
+    func execute(io: CommandIO) -> Int32 {
         do throws(StateError) {
             let store = try options.open()
             guard let current = try store.currentLock() else { throw StateError.noLock(path: options.path) }

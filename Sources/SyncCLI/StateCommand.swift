@@ -32,7 +32,7 @@ public struct StateCommand: ParsableCommand {
             try finish(execute(io: .standard))
         }
 
-        func execute(io: StateCommandIO) -> Int32 {
+        func execute(io: CommandIO) -> Int32 {
             do throws(StateError) {
                 let files = try options.open().loadAllFiles()
                 var out = ""
@@ -70,7 +70,7 @@ public struct StateCommand: ParsableCommand {
             try finish(execute(io: .standard))
         }
 
-        func execute(io: StateCommandIO) -> Int32 {
+        func execute(io: CommandIO) -> Int32 {
             guard let address = try? parseAddresses([address])[0] else { return ExitStatus.usage.rawValue }
             do throws(StateError) {
                 guard let file = try options.open().file(at: address) else {
@@ -148,7 +148,7 @@ public struct StateCommand: ParsableCommand {
             try finish(execute(io: .standard))
         }
 
-        func execute(io: StateCommandIO) -> Int32 {
+        func execute(io: CommandIO) -> Int32 {
             guard let wanted = try? parseAddresses(addresses) else { return ExitStatus.usage.rawValue }
             var seen = Set<Address>()
             let unique = wanted.filter { seen.insert($0).inserted }
@@ -193,7 +193,7 @@ public struct StateCommand: ParsableCommand {
             try finish(execute(io: .standard))
         }
 
-        func execute(io: StateCommandIO) -> Int32 {
+        func execute(io: CommandIO) -> Int32 {
             do throws(StateError) {
                 try options.open().exportJSON(write: io.stdout)
                 return ExitStatus.success.rawValue

@@ -12,7 +12,7 @@ import TestSupport
         // @unchecked: written only by the synchronous command under test, read after it returns.
         var stdout = ""
         var stderr = ""
-        var io: StateCommandIO { StateCommandIO(stdout: { self.stdout += $0 }, stderr: { self.stderr += $0 }) }
+        var io: CommandIO { CommandIO(stdout: { self.stdout += $0 }, stderr: { self.stderr += $0 }) }
     }
 
     let scratch = TemporaryDirectory()

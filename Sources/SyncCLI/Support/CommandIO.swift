@@ -21,9 +21,6 @@ public struct CommandIO: Sendable {
     )
 }
 
-/// The state commands write as every other command does.
-typealias StateCommandIO = CommandIO
-
 // Every message a person reads about a problem goes through these: one voice, one prefix.
 extension CommandIO {
     /// `sbsync: error: MESSAGE`, then `hint: HINT` when there is one, on standard error.
