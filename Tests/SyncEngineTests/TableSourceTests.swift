@@ -86,15 +86,23 @@ import Testing
 
     @Test(arguments: [1, 2, 3, 4, 5, 6])
     func aTableAndTheSameEntriesInYAMLAreOneDesiredStateAndOnePlan(seed: Int) async throws {
-        let (csv, yaml, _) = Self.generated(seed: UInt64(seed), rows: seed == 6 ? 20_000 : 60)
+        let rows = seed == 6 ? 20_000 : 60
+        let (csv, yaml, _) = Self.generated(seed: UInt64(seed), rows: rows)
+        try await Self.expectSame(table: (csv, "rows.csv"), manifest: Self.tableManifest, yaml: yaml, files: rows)
+    }
+
+    /// The manifest using `table` and the `yaml` manifest give the same `files` desired files and
+    /// the same plan.
+    static func expectSame(table: (text: String, name: String), manifest: String, yaml: String, files: Int) async throws {
         try await Self.inFolderAsync { folder in
-            _ = try Self.write(csv, "rows.csv", in: folder)
-            let tablePath = try Self.write(Self.tableManifest, "table.yaml", in: folder)
+            _ = try Self.write(table.text, table.name, in: folder)
+            let tablePath = try Self.write(manifest, "table.yaml", in: folder)
             let yamlPath = try Self.write(yaml, "plain.yaml", in: folder)
             let table = PlanPipeline.load(tablePath), plain = PlanPipeline.load(yamlPath)
             #expect(table.diagnostics.isEmpty, "\(table.diagnostics.prefix(3))")
             #expect(plain.diagnostics.isEmpty, "\(plain.diagnostics.prefix(3))")
             let (tm, td) = try #require(table.valid), (pm, pd) = try #require(plain.valid)
+            #expect(td.count == files)
             #expect(td.files.map(Spec.init) == pd.files.map(Spec.init))
             let state = folder.appendingPathComponent("none.state").path
             let p1 = try await PlanPipeline.plan(tm, td, prefixes: .unexpanded(reason: "test"), statePath: state).plan
@@ -154,24 +162,9 @@ import Testing
 
     @Test(arguments: [11, 12, 13, 14])
     func aVolumeTableAndTheSameFilesInYAMLAreOneDesiredStateAndOnePlan(seed: Int) async throws {
-        let (tsv, yaml) = Self.generatedVolumeRows(seed: UInt64(seed), rows: seed == 14 ? 10_000 : 80)
-        try await Self.inFolderAsync { folder in
-            _ = try Self.write(tsv, "objects.tsv", in: folder)
-            let tablePath = try Self.write(Self.volumeTableManifest, "table.yaml", in: folder)
-            let yamlPath = try Self.write(yaml, "plain.yaml", in: folder)
-            let table = PlanPipeline.load(tablePath), plain = PlanPipeline.load(yamlPath)
-            #expect(table.diagnostics.isEmpty, "\(table.diagnostics.prefix(3))")
-            #expect(plain.diagnostics.isEmpty, "\(plain.diagnostics.prefix(3))")
-            let (tm, td) = try #require(table.valid), (pm, pd) = try #require(plain.valid)
-            #expect(td.count == (seed == 14 ? 10_000 : 80))
-            #expect(td.files.map(Spec.init) == pd.files.map(Spec.init))
-            let state = folder.appendingPathComponent("none.state").path
-            let p1 = try await PlanPipeline.plan(tm, td, prefixes: .unexpanded(reason: "test"), statePath: state).plan
-            let p2 = try await PlanPipeline.plan(pm, pd, prefixes: .unexpanded(reason: "test"), statePath: state).plan
-            #expect(p1.counts == p2.counts)
-            #expect(p1.changes.map { ($0.address, $0.action, $0.after.map(Spec.init)) }.elementsEqual(
-                p2.changes.map { ($0.address, $0.action, $0.after.map(Spec.init)) }) { $0 == $1 })
-        }
+        let rows = seed == 14 ? 10_000 : 80
+        let (tsv, yaml) = Self.generatedVolumeRows(seed: UInt64(seed), rows: rows)
+        try await Self.expectSame(table: (tsv, "objects.tsv"), manifest: Self.volumeTableManifest, yaml: yaml, files: rows)
     }
 
     static func inFolderAsync(_ body: (URL) async throws -> Void) async throws {
