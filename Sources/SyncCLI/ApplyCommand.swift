@@ -234,7 +234,7 @@ public struct ApplyCommand: AsyncParsableCommand {
                                    options: options, clock: clock, onEvent: { reporter.handle($0) })
         let signals = environmentIO.handleSignals ? InterruptHandler(session: session, io: io) : nil
         defer { signals?.cancel() }
-        let planColor = output.colored(1, environment), autoApprove = self.autoApprove
+        let planColor = output.colored(1, environment), autoApprove = self.autoApprove, refreshing = request.refresh != nil, statePath = request.statePath
         let outcome = try await session.run(ApplySession.Hooks(
             settled: { settled in
                 guard !json else { return }
@@ -243,7 +243,9 @@ public struct ApplyCommand: AsyncParsableCommand {
             },
             planned: { plan in
                 guard !json else { return }
-                io.stdout(plan.text(.init(detail: false, limit: PlanCommand.groupLimit, color: planColor)))
+                var shown = plan
+                if !refreshing, let note = PlanPipeline.freshnessNote(statePath: statePath) { shown.notes.append(note) }
+                io.stdout(shown.text(.init(detail: false, limit: PlanCommand.groupLimit, color: planColor)))
             },
             confirm: { _ in
                 guard !autoApprove else { return true }

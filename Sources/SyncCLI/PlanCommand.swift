@@ -80,7 +80,7 @@ public struct PlanCommand: AsyncParsableCommand {
                      hint: "a refreshed plan is carried out by 'sbsync apply --refresh'")
             return ExitStatus.usage.rawValue
         }
-        var result: PlanPipeline.Result
+        let result: PlanPipeline.Result
         do {
             if refreshOptions.refresh {
                 result = try await refreshedPlan(manifestModel, desired, statePath: statePath, io: io, environment: environment,
@@ -89,7 +89,6 @@ public struct PlanCommand: AsyncParsableCommand {
                 result = try await withPrefixes(of: manifestModel, io: io, environment: environment, transport: transport) { prefixes in
                     try await PlanPipeline.plan(manifestModel, desired, prefixes: prefixes, statePath: statePath)
                 }
-                if let note = PlanPipeline.freshnessNote(statePath: statePath) { result.plan.notes.append(note) }
             }
         } catch let failure as Refresh.Failure {
             io.error(failure.description, hint: failure.hint)
@@ -143,7 +142,10 @@ public struct PlanCommand: AsyncParsableCommand {
                 return ExitStatus.error.rawValue
             }
         } else {
-            io.stdout(plan.text(.init(detail: detail, limit: Self.groupLimit, color: output.colored(1, environment))))
+            // How old the state's knowledge is, unless this plan checked (text only: not a change).
+            var shown = plan
+            if !refreshOptions.refresh, let note = PlanPipeline.freshnessNote(statePath: statePath) { shown.notes.append(note) }
+            io.stdout(shown.text(.init(detail: detail, limit: Self.groupLimit, color: output.colored(1, environment))))
             if let out { io.stdout("Saved the plan to \(out); run it with: sbsync apply \(out)\n") }
         }
         return (detailedExitcode && plan.hasChanges ? ExitStatus.changesPending : .success).rawValue

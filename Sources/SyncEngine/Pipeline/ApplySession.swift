@@ -199,15 +199,10 @@ public final class ApplySession: Sendable {
     }
 
     /// `--refresh`: the plan with the way back for every drift (`Refresh`), once drift above the
-    /// threshold is confirmed; without it, the plan notes how old the state's knowledge is.
+    /// threshold is confirmed.
     private func refresh(_ plan: Plan, store: StateStore, desired: [Address: DesiredFile],
                          hooks: Hooks) async throws -> (Plan, Refresh.Report?) {
-        var plan = plan
-        guard let refresh = request.refresh else {
-            if let summary = try? store.verificationSummary(),
-               let note = Refresh.freshnessNote(summary, now: Int64(clock.now())) { plan.notes.append(note) }
-            return (plan, nil)
-        }
+        guard let refresh = request.refresh else { return (plan, nil) }
         do {
             hooks.refreshing(try Refresh.cost(store: store, budget: refresh.budget))
         } catch {
