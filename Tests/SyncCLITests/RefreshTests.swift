@@ -1,7 +1,7 @@
 import Foundation
 import PlatformAPI
 import PlatformEmulator
-import SyncCLI
+@testable import SyncCLI
 import SyncCore
 import SyncEngine
 import SyncState
@@ -201,6 +201,12 @@ struct RefreshTests {
         let planned = try await f.plan([])
         #expect(planned.stdout.contains("note: last verified against the platform: "))
         #expect(planned.stdout.contains(", all files"))
+        // `state show` says when a file was verified.
+        let address = try #require(times.keys.first)
+        let show = try StateCommand.Show.parse(["--state", f.statePath, address.description])
+        let captured = Captured()
+        #expect(show.execute(io: captured.io) == 0)
+        #expect(captured.stdout.contains("verified:    "), "\(captured.stdout)")
     }
 
     @Test("refresh records only what was found: gone files forgotten, edits recorded, nothing imported")
