@@ -9,7 +9,7 @@
 set -euo pipefail
 BIN_DIR=${1:?usage: Benchmarks/refresh-bench.sh BIN_DIR [N]}
 N=${2:-${BENCH_REFRESH_FILES:-100000}}
-SCALE=${BENCH_REFRESH_TIME_SCALE:-10}
+SCALE=${BENCH_REFRESH_TIME_SCALE:-5}
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 OUT="$ROOT/bench-out/refresh"
