@@ -255,7 +255,28 @@ struct RefreshTests {
         let flakyApply = try await f.apply(["--refresh", "--auto-approve"])
         #expect(flakyApply.code == 1)
         #expect(try f.dump() == dump)
+        // A dropped connection (a timeout looks the same to the refresh): not retried, nothing changed.
+        await f.emulator.setFaults(EmulatorFaults(dropRate: 1, dropAfterApplyShare: 0))
+        let dropped = try await f.refresh(["--auto-approve"])
+        #expect(dropped.code == 1)
+        #expect(dropped.stderr.contains("refresh stopped, the state is unchanged: GET /projects/alice/p1 failed"), "\(dropped.stderr)")
+        #expect(try f.dump() == dump)
         await f.emulator.setFaults(EmulatorFaults())
+
+        // A recorded folder that answers 404 (deleted with its files): stop, do not take its files for deleted.
+        let snapshot = await f.emulator.snapshot().project("alice/p1")?.files ?? []
+        let folder = try #require(snapshot.first { $0.path == "raw/b1/l1" })
+        for file in snapshot where file.path.hasPrefix("raw/b1/l1/") {
+            #expect(await f.emulator.respond(to: EmulatorRequest(method: "DELETE", target: "/v2/files/\(file.id)",
+                headers: ["X-SBG-Auth-Token": RefreshFixture.token])).status == 204)
+        }
+        #expect(await f.emulator.respond(to: EmulatorRequest(method: "DELETE", target: "/v2/files/\(folder.id)",
+            headers: ["X-SBG-Auth-Token": RefreshFixture.token])).status == 204)
+        let noFolder = try await f.refresh(["--auto-approve"])
+        #expect(noFolder.code == 1)
+        #expect(noFolder.stderr.contains("folder 'raw/b1/l1' of project 'alice/p1' answered 404"), "\(noFolder.stderr)")
+        #expect(noFolder.stderr.contains("hint: if 'raw/b1/l1' was deleted on purpose"))
+        #expect(try f.dump() == dump)
 
         // The same state against a platform without its project.
         let elsewhere = try Emulator(configuration: EmulatorConfiguration(

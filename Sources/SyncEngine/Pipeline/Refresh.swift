@@ -67,10 +67,15 @@ public enum Refresh {
             }
         }
 
-        /// The platform's hint (e.g. for a 401), when there is one.
+        /// The platform's hint (e.g. for a 401), or what to do about a missing folder.
         public var hint: String? {
-            if case .platform(_, let error) = self { return error.hint }
-            return nil
+            switch self {
+            case .platform(_, let error): return error.hint
+            case .folderNotFound(let project, let path):
+                return "if '\(path)' was deleted on purpose, 'sbsync state rm' the files recorded under it in \(project) "
+                    + "(the next apply imports them again), then refresh"
+            default: return nil
+            }
         }
     }
 
