@@ -207,6 +207,15 @@ struct RefreshTests {
         let captured = Captured()
         #expect(show.execute(io: captured.io) == 0)
         #expect(captured.stdout.contains("verified:    "), "\(captured.stdout)")
+
+        // Gone files in many folders: the folder listings stay within the budget too.
+        await f.emulator.applyDrift(count: 120, seed: 4, project: "alice/p1", kinds: [.delete])
+        for budget in [3, 7] {
+            let before = await f.requests()
+            let result = try await f.refresh(["--refresh-budget", String(budget), "--auto-approve"])
+            #expect(result.code == 0, "\(result.stderr)")
+            #expect(await f.requests() - before <= budget, "budget \(budget)")
+        }
     }
 
     @Test("refresh records only what was found: gone files forgotten, edits recorded, nothing imported")

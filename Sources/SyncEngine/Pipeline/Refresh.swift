@@ -189,7 +189,7 @@ public enum Refresh {
                     guard error.status == PlatformAssumptions.bulkGetMissingStatus else { throw Failure.fileError(recorded.address, error) }
                     gone.append(recorded)
                 case .resource(let file):
-                    if let parent = file.parent, folderPath[parent] == nil {
+                    if let parent = file.parent, folderPath[parent] == nil, within(budget, requests) {
                         requests += 1
                         folderPath[parent] = try await place(of: parent, reader: reader, known: folderPath)
                     }
@@ -203,7 +203,9 @@ public enum Refresh {
             }
         }
 
-        // Gone ids: is another file there under the name (replaced), or nothing (deleted)?
+        // Gone ids: is another file there under the name (replaced), or nothing (deleted)? Beyond
+        // the budget they stay unchecked (neither verified nor drifted) and go first next time.
+        var unchecked = all.count - selection.files.count
         let byFolder = Dictionary(grouping: gone) { FolderKey(project: $0.address.project, path: $0.address.folder) }
         for (key, files) in byFolder.sorted(by: { ($0.key.project, $0.key.path) < ($1.key.project, $1.key.path) }) {
             guard let parent = folderID[key] else {
@@ -213,6 +215,10 @@ public enum Refresh {
             }
             for chunk in files.chunked(PlatformAssumptions.maxPageLimit) {
                 try Task.checkCancellation()
+                guard within(budget, requests) else {
+                    unchecked += chunk.count
+                    continue
+                }
                 requests += 1
                 let page: Page<PlatformFile>
                 do {
@@ -231,8 +237,12 @@ public enum Refresh {
             }
         }
         drifts.sort { $0.address < $1.address }
-        return Report(recorded: all.count, verified: verified, drifts: drifts,
-                      unchecked: all.count - selection.files.count, requests: requests)
+        return Report(recorded: all.count, verified: verified, drifts: drifts, unchecked: unchecked, requests: requests)
+    }
+
+    /// Whether one more request fits the budget.
+    static func within(_ budget: Int?, _ requests: Int) -> Bool {
+        budget.map { requests < $0 } ?? true
     }
 
     /// Where a folder the state does not know is (one `GET /files/{id}`): its path under a
