@@ -63,6 +63,8 @@ public struct ApplyCommand: AsyncParsableCommand {
             + "Without it, a rate-limited apply keeps going, waiting out each reset.", valueName: "seconds"))
     public var maxDuration: Double?
 
+    @OptionGroup public var refreshOptions: RefreshOptions
+
     @OptionGroup public var output: OutputOptions
 
     public init() {}
@@ -158,6 +160,10 @@ public struct ApplyCommand: AsyncParsableCommand {
             return ExitStatus.error.rawValue
         }
 
+        if refreshOptions.refresh, planFile != nil {
+            io.error("--refresh cannot be combined with a saved plan", hint: "a saved plan runs exactly as it was made")
+            return ExitStatus.usage.rawValue
+        }
         let request = ApplySession.Request(manifestPath: manifestPath, statePath: statePath,
                                            saved: saved.map { ($0, planFile ?? "") })
         do {
@@ -181,6 +187,12 @@ public struct ApplyCommand: AsyncParsableCommand {
                 + reasons.map { "  - \($0)" }.joined(separator: "\n"),
                 hint: "make the plan again with '\(again)', review it, then run 'sbsync apply \(shellQuoted(planPath))'")
             return ExitStatus.stalePlan.rawValue
+        } catch ApplySession.Failure.refresh(let failure) {
+            io.error(failure.description, hint: failure.hint)
+            return ExitStatus.error.rawValue
+        } catch ApplySession.Failure.driftNotConfirmed(let report) {
+            io.error(RefreshText.tooMuchDrift(report) + "; nothing was applied", hint: RefreshText.tooMuchDriftHint)
+            return ExitStatus.error.rawValue
         } catch ApplySession.Failure.listing(let error), PlanPipeline.Failure.listing(let error) {
             io.error("cannot list the manifest's volume prefixes: \(shown: error)", hint: error.hint)
             return ExitStatus.error.rawValue
@@ -207,6 +219,11 @@ public struct ApplyCommand: AsyncParsableCommand {
     private func perform(_ request: ApplySession.Request, transport: any HTTPTransport, config: PlatformConfig,
                          io: CommandIO, environment: [String: String], environmentIO: Environment) async throws -> Int32 {
         let clock = environmentIO.clock
+        var request = request
+        if refreshOptions.refresh {
+            request.refresh = RefreshRequest(budget: refreshOptions.refreshBudget, yesDrift: refreshOptions.yesDrift,
+                                             reader: RefreshOptions.reader(config: config, transport: transport, clock: clock))
+        }
         let json = output.json
         let reporter = ProgressReporter(io: io, json: json, live: environmentIO.errorIsTerminal && !json,
                                         color: output.colored(2, environment))
@@ -217,7 +234,7 @@ public struct ApplyCommand: AsyncParsableCommand {
                                    options: options, clock: clock, onEvent: { reporter.handle($0) })
         let signals = environmentIO.handleSignals ? InterruptHandler(session: session, io: io) : nil
         defer { signals?.cancel() }
-        let planColor = output.colored(1, environment), autoApprove = self.autoApprove
+        let planColor = output.colored(1, environment), autoApprove = self.autoApprove, refreshing = request.refresh != nil, statePath = request.statePath
         let outcome = try await session.run(ApplySession.Hooks(
             settled: { settled in
                 guard !json else { return }
@@ -226,7 +243,9 @@ public struct ApplyCommand: AsyncParsableCommand {
             },
             planned: { plan in
                 guard !json else { return }
-                io.stdout(plan.text(.init(detail: false, limit: PlanCommand.groupLimit, color: planColor)))
+                var shown = plan
+                if !refreshing, let note = PlanPipeline.freshnessNote(statePath: statePath) { shown.notes.append(note) }
+                io.stdout(shown.text(.init(detail: false, limit: PlanCommand.groupLimit, color: planColor)))
             },
             confirm: { _ in
                 guard !autoApprove else { return true }
@@ -241,6 +260,17 @@ public struct ApplyCommand: AsyncParsableCommand {
                     return false
                 }
                 return true
+            },
+            refreshing: { cost in
+                if !json { io.stderr(cost.line + "\n") }
+            },
+            refreshed: { report in
+                if !json { io.stdout(RefreshText.report(report, detail: false)) }
+            },
+            confirmDrift: { report in
+                guard environmentIO.inputIsTerminal else { return false }
+                io.stdout("\n\(RefreshText.tooMuchDrift(report)). Act on it anyway? Only 'yes' is accepted: ")
+                return environmentIO.readLine()?.trimmingCharacters(in: .whitespaces) == "yes"
             }))
 
         switch outcome {

@@ -44,6 +44,8 @@ public struct PlanCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Contact nothing: leave volume prefixes unexpanded (recorded files under them are kept, not compared).")
     public var offline = false
 
+    @OptionGroup public var refreshOptions: RefreshOptions
+
     @OptionGroup public var output: OutputOptions
 
     /// Entries listed per project and action without `--detail`.
@@ -73,11 +75,24 @@ public struct PlanCommand: AsyncParsableCommand {
             io.diagnostics(loaded.diagnostics, manifest: manifest, color: errorColor)  // warnings only
         }
 
+        if refreshOptions.refresh, out != nil || offline {
+            io.error("--refresh cannot be combined with \(offline ? "--offline" : "--out")",
+                     hint: "a refreshed plan is carried out by 'sbsync apply --refresh'")
+            return ExitStatus.usage.rawValue
+        }
         let result: PlanPipeline.Result
         do {
-            result = try await withPrefixes(of: manifestModel, io: io, environment: environment, transport: transport) { prefixes in
-                try await PlanPipeline.plan(manifestModel, desired, prefixes: prefixes, statePath: statePath)
+            if refreshOptions.refresh {
+                result = try await refreshedPlan(manifestModel, desired, statePath: statePath, io: io, environment: environment,
+                                                 transport: transport)
+            } else {
+                result = try await withPrefixes(of: manifestModel, io: io, environment: environment, transport: transport) { prefixes in
+                    try await PlanPipeline.plan(manifestModel, desired, prefixes: prefixes, statePath: statePath)
+                }
             }
+        } catch let failure as Refresh.Failure {
+            io.error(failure.description, hint: failure.hint)
+            return ExitStatus.error.rawValue
         } catch PlanPipeline.Failure.invalid(let diagnostics) {
             io.diagnostics(diagnostics, manifest: manifest, color: errorColor)
             return ExitStatus.error.rawValue
@@ -127,7 +142,10 @@ public struct PlanCommand: AsyncParsableCommand {
                 return ExitStatus.error.rawValue
             }
         } else {
-            io.stdout(plan.text(.init(detail: detail, limit: Self.groupLimit, color: output.colored(1, environment))))
+            // How old the state's knowledge is, unless this plan checked (text only: not a change).
+            var shown = plan
+            if !refreshOptions.refresh, let note = PlanPipeline.freshnessNote(statePath: statePath) { shown.notes.append(note) }
+            io.stdout(shown.text(.init(detail: detail, limit: Self.groupLimit, color: output.colored(1, environment))))
             if let out { io.stdout("Saved the plan to \(out); run it with: sbsync apply \(out)\n") }
         }
         return (detailedExitcode && plan.hasChanges ? ExitStatus.changesPending : .success).rawValue

@@ -73,18 +73,20 @@ public struct StateCommand: ParsableCommand {
         func execute(io: CommandIO) -> Int32 {
             guard let address = try? parseAddresses([address])[0] else { return ExitStatus.usage.rawValue }
             do throws(StateError) {
-                guard let file = try options.open().file(at: address) else {
+                let store = try options.open()
+                guard let file = try store.file(at: address) else {
                     io.error("'\(shown: address)' is not in the state file '\(options.path)'", hint: "'sbsync state list' shows what is")
                     return ExitStatus.error.rawValue
                 }
-                io.stdout(Self.render(file))
+                io.stdout(Self.render(file, verifiedAt: try store.verificationTimes()[address]))
                 return ExitStatus.success.rawValue
             } catch {
                 return io.fail(error)
             }
         }
 
-        static func render(_ file: RecordedFile) -> String {
+        /// - Parameter verifiedAt: when a refresh last found the file as recorded (a line only when it did).
+        static func render(_ file: RecordedFile, verifiedAt: Int64? = nil) -> String {
             var lines: [(String, String)] = [
                 ("address", file.address.description),
                 ("source", file.source.description),
@@ -96,6 +98,7 @@ public struct StateCommand: ParsableCommand {
                 ("created", LockInfoFormat.timestamp(file.createdAt)),
                 ("updated", LockInfoFormat.timestamp(file.updatedAt)),
             ]
+            if let verifiedAt { lines.append(("verified", LockInfoFormat.timestamp(verifiedAt))) }
             if file.metadata.isEmpty {
                 lines.append(("metadata", "(none)"))
             } else {
