@@ -63,6 +63,10 @@ public struct ApplyCommand: AsyncParsableCommand {
             + "Without it, a rate-limited apply keeps going, waiting out each reset.", valueName: "seconds"))
     public var maxDuration: Double?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Seconds between two progress lines when standard error is not a terminal (CI logs, pipes).", valueName: "seconds"))
+    public var progressInterval: Double = 5
+
     @OptionGroup public var output: OutputOptions
 
     public init() {}
@@ -72,6 +76,9 @@ public struct ApplyCommand: AsyncParsableCommand {
     /// Numeric options out of range are usage errors (exit 64).
     public func validate() throws {
         _ = try NumericOptions.checked { () throws(OptionRangeError) in try executorOptions() }
+        if !(progressInterval.isFinite && progressInterval >= 0.1 && progressInterval <= 3600) {
+            throw ValidationError("--progress-interval must be a number of seconds between 0.1 and 3600, not \(progressInterval)")
+        }
         if let maxDuration, !(maxDuration.isFinite && maxDuration > 0 && maxDuration <= 31_536_000) {
             throw ValidationError("--max-duration must be a number of seconds between 0 and 31536000, not \(maxDuration)")
         }
@@ -182,7 +189,7 @@ public struct ApplyCommand: AsyncParsableCommand {
                 hint: "make the plan again with '\(again)', review it, then run 'sbsync apply \(shellQuoted(planPath))'")
             return ExitStatus.stalePlan.rawValue
         } catch ApplySession.Failure.listing(let error), PlanPipeline.Failure.listing(let error) {
-            io.error("cannot list the manifest's volume prefixes: \(shown: error)", hint: error.hint)
+            io.error(error, context: "cannot list the manifest's volume prefixes")
             return ExitStatus.error.rawValue
         } catch PlanPipeline.Failure.invalid(let diagnostics) {
             io.diagnostics(diagnostics, manifest: manifestPath, color: output.colored(2, environment))
@@ -191,12 +198,15 @@ public struct ApplyCommand: AsyncParsableCommand {
             io.notice("interrupted; the journal holds what was in flight: the next apply settles it")
             return ExitStatus.interrupted.rawValue
         } catch let error as ExecutorError {
-            var hint = "nothing is lost: the next 'sbsync apply' settles what was in flight"
-            if case .platform(let platform, _) = error, let more = platform.hint { hint = more + "\n" + hint }
-            io.error("\(shown: error)", hint: hint)
+            let hint = "nothing is lost: the next 'sbsync apply' settles what was in flight"
+            if case .platform(let platform, let context) = error {
+                io.error(platform, context: context, more: hint)
+            } else {
+                io.error("\(shown: error)", hint: hint)
+            }
             return ExitStatus.error.rawValue
         } catch let error as PlatformError {
-            io.error("\(shown: error)", hint: error.hint)
+            io.error(error, context: nil)
             return ExitStatus.error.rawValue
         } catch {
             io.error("\(shown: error)")
@@ -208,17 +218,19 @@ public struct ApplyCommand: AsyncParsableCommand {
                          io: CommandIO, environment: [String: String], environmentIO: Environment) async throws -> Int32 {
         let clock = environmentIO.clock
         let json = output.json
-        let reporter = ProgressReporter(io: io, json: json, live: environmentIO.errorIsTerminal && !json,
-                                        color: output.colored(2, environment))
+        let live = environmentIO.errorIsTerminal && !json
+        let reporter = ProgressReporter(io: io, json: json, live: live, color: output.colored(2, environment),
+                                        interval: live ? nil : progressInterval)
         var options = try environmentIO.executorOptions ?? NumericOptions.checked { () throws(OptionRangeError) in try executorOptions() }
         options.maxJobsInFlight = max(1, jobs)
         if let maxDuration { options.maxDuration = .milliseconds(Int64(maxDuration * 1000)) }
-        let session = ApplySession(request, client: PlatformClient(config: config, transport: transport, clock: clock),
+        let session = ApplySession(request, client: PlatformClient(config: config, transport: transport, clock: clock,
+                                                                   options: PlatformOptions.clientOptions(io: io)),
                                    options: options, clock: clock, onEvent: { reporter.handle($0) })
         let signals = environmentIO.handleSignals ? InterruptHandler(session: session, io: io) : nil
         defer { signals?.cancel() }
         let planColor = output.colored(1, environment), autoApprove = self.autoApprove
-        let outcome = try await session.run(ApplySession.Hooks(
+        let outcome = try await reporter.ticking { try await session.run(ApplySession.Hooks(
             settled: { settled in
                 guard !json else { return }
                 io.stderr("Settled \(settled.batches) unfinished batch(es) of an interrupted apply: \(settled.adopted) file(s) found and recorded, "
@@ -241,7 +253,7 @@ public struct ApplyCommand: AsyncParsableCommand {
                     return false
                 }
                 return true
-            }))
+            })) }
 
         switch outcome {
         case .noChanges:
@@ -287,7 +299,14 @@ public struct ApplyCommand: AsyncParsableCommand {
                 let which = recorded == 0 ? "Those files are not recorded"
                     : unrecorded == 0 ? "Those files are recorded, but without the metadata or tags the manifest gives them"
                     : "\(unrecorded) of them are not recorded, and \(recorded) are recorded without the metadata or tags the manifest gives them"
-                io.stdout("The full list is in \(failuresPath). \(which): run 'sbsync apply' again to retry them.\n")
+                io.stdout("The full list is in \(failuresPath). \(which).\n")
+                // What a retry can fix, and what it cannot (with what to do instead).
+                var byAdvice: [RetryAdvice: Int] = [:]
+                for problem in report.problems { byAdvice[problem.retryAdvice, default: 0] += 1 }
+                for advice in RetryAdvice.allCases {
+                    guard let count = byAdvice[advice] else { continue }
+                    io.stdout("  \(count) \(advice.label): \(advice.action).\n")
+                }
             }
         }
         if interrupted { return ExitStatus.interrupted.rawValue }
