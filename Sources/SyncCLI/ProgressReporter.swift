@@ -75,7 +75,10 @@ final class ProgressReporter: Sendable {
                 state.lineShown = live
                 return Self.statusLine(state.counts, elapsed: now.timeIntervalSince(state.started))
                     + " · waiting \(Self.duration(Double(wait.components.seconds))) for the rate limit to reset"
-            case .problem, .folder, .submitted, .settled:
+            case .submitted:
+                // Until the next `.progress` brings the executor's own count.
+                state.counts.jobsInFlight += 1
+            case .problem, .folder, .settled:
                 break
             }
             guard now.timeIntervalSince(state.lastLine) >= interval else { return nil }

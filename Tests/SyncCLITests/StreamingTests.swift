@@ -52,6 +52,17 @@ func streamed(_ arguments: [String], environment: [String: String], watchStandar
 /// on the pipe; it never sleeps.
 @Suite("output streams through a pipe", .serialized)
 struct StreamingTests {
+    /// Runs `sbsync apply --auto-approve EXTRA` of 200 files through a pipe (see `streamed`),
+    /// against an emulator with the platform's timing.
+    static func apply(_ extra: [String], watchStandardError: Bool = false) throws -> (lines: [ArrivedLine], other: String, status: Int32, exitAt: Double) {
+        try withTemporaryDirectory { directory in
+            let (emulator, manifest, environment) = try rig(directory, count: 200)
+            defer { emulator.stop() }
+            return try streamed(["apply", "-f", manifest, "--state", directory.appendingPathComponent("s.state").path, "--auto-approve"] + extra,
+                                environment: environment, watchStandardError: watchStandardError)
+        }
+    }
+
     /// An emulator with the platform's timing and a volume of `count` objects, and a manifest importing all.
     static func rig(_ directory: URL, count: Int) throws -> (EmulatorProcess, manifest: String, environment: [String: String]) {
         let listing = directory.appendingPathComponent("volume.txt")
@@ -69,41 +80,31 @@ struct StreamingTests {
 
     @Test("apply --json: each event arrives as it happens, the first long before the exit")
     func jsonEventsStream() throws {
-        try withTemporaryDirectory { directory in
-            let (emulator, manifest, environment) = try Self.rig(directory, count: 200)
-            defer { emulator.stop() }
-            let run = try streamed(["apply", "-f", manifest, "--state", directory.appendingPathComponent("s.state").path,
-                                    "--auto-approve", "--json"], environment: environment)
-            #expect(run.status == 0, "\(run.other)")
-            let first = try #require(run.lines.first)
-            #expect(first.text.hasPrefix(#"{"format_version":1,"event":"started","total":200}"#))
-            #expect(run.lines.last?.text.contains(#""event":"done""#) == true)
-            // Two batches of 100, each a 6 s job: the run takes 6 s or more; the first event
-            // came at the start, not with the rest at the exit.
-            #expect(run.exitAt - first.at > 4, "first event at \(first.at) s, exit at \(run.exitAt) s")
-            let submitted = run.lines.filter { $0.text.contains(#""event":"submitted""#) }
-            #expect(submitted.count == 2 && submitted.allSatisfy { run.exitAt - $0.at > 4 })
-        }
+        let run = try Self.apply(["--json"])
+        #expect(run.status == 0, "\(run.other)")
+        let first = try #require(run.lines.first)
+        #expect(first.text.hasPrefix(#"{"format_version":1,"event":"started","total":200}"#))
+        #expect(run.lines.last?.text.contains(#""event":"done""#) == true)
+        // Two batches of 100, each a 6 s job: the run takes 6 s or more; the first event
+        // came at the start, not with the rest at the exit.
+        #expect(run.exitAt - first.at > 4, "first event at \(first.at) s, exit at \(run.exitAt) s")
+        let submitted = run.lines.filter { $0.text.contains(#""event":"submitted""#) }
+        #expect(submitted.count == 2 && submitted.allSatisfy { run.exitAt - $0.at > 4 })
     }
 
     @Test("apply into a pipe: a plain progress line every --progress-interval, events or not")
     func plainLinesOnTime() throws {
-        try withTemporaryDirectory { directory in
-            let (emulator, manifest, environment) = try Self.rig(directory, count: 200)
-            defer { emulator.stop() }
-            let run = try streamed(["apply", "-f", manifest, "--state", directory.appendingPathComponent("s.state").path,
-                                    "--auto-approve", "--progress-interval", "1"], environment: environment, watchStandardError: true)
-            #expect(run.status == 0, "\(run.other)")
-            #expect(run.other.contains("Apply complete: 200 imported"))
-            let first = try #require(run.lines.first)
-            #expect(first.text == "Applying 200 change(s); a progress line every 1s.")
-            #expect(run.exitAt - first.at > 4)
-            // No item ends during the first 6 s; the ticker still prints a line each second.
-            let status = run.lines.filter { $0.text.contains("/200 done · ") }
-            #expect(status.count >= 3, "\(run.lines.map(\.text))")
-            #expect(status.allSatisfy { $0.text.contains("files/s · ETA ") && $0.text.contains("job(s) in flight") })
-            #expect(!run.lines.contains { $0.text.contains("/0 done") })
-        }
+        let run = try Self.apply(["--progress-interval", "1"], watchStandardError: true)
+        #expect(run.status == 0, "\(run.other)")
+        #expect(run.other.contains("Apply complete: 200 imported"))
+        let first = try #require(run.lines.first)
+        #expect(first.text == "Applying 200 change(s); a progress line every 1s.")
+        #expect(run.exitAt - first.at > 4)
+        // No item ends during the first 6 s; the ticker still prints a line each second.
+        let status = run.lines.filter { $0.text.contains("/200 done · ") }
+        #expect(status.count >= 3, "\(run.lines.map(\.text))")
+        #expect(status.allSatisfy { $0.text.contains("files/s · ETA ") && $0.text.contains("job(s) in flight") })
+        #expect(!run.lines.contains { $0.text.contains("/0 done") })
     }
 }
 
