@@ -23,7 +23,10 @@ public struct ApplyCommand: AsyncParsableCommand {
             --auto-approve is required). 'sbsync apply PLANFILE' runs exactly a plan saved by \
             'sbsync plan --out', without asking, and refuses it when the manifest or the state changed \
             since. Failed items never stop the run: they are listed at the end, written to a failures \
-            file, and retried by the next apply. Ctrl-C once stops submitting and saves what is in \
+            file, and counted by what a retry can fix (platform errors, timeouts, failed jobs: the next \
+            apply retries them) and what it cannot (a missing source, a permission, a file skipped by \
+            policy: the summary says what to change). Without a terminal, a progress line is printed \
+            every --progress-interval seconds. Ctrl-C once stops submitting and saves what is in \
             flight; twice exits at once (the next apply settles the rest). \
             Credentials: SB_API_ENDPOINT and SB_AUTH_TOKEN, or a profile of ~/.sevenbridges/credentials. \
             Exit codes: \(ExitStatus.summary([.success, .error, .failedItems, .stalePlan, .locked, .usage, .interrupted])).
