@@ -24,6 +24,8 @@ final class ProgressReporter: Sendable {
         var lineShown = false
         /// Between `.started` and `finish()`: the ticker prints lines.
         var running = false
+        /// Whether a `.progress` event came: from then on its `jobsInFlight` is the count.
+        var progressSeen = false
     }
 
     private let io: CommandIO
@@ -57,6 +59,7 @@ final class ProgressReporter: Sendable {
                 // Without a terminal, say at once that work started and when to expect lines.
                 return live ? nil : "Applying \(total) change(s); a progress line every \(Self.duration(interval))."
             case .progress(let counts):
+                state.progressSeen = true
                 let pacing = max(state.counts.pacingSeconds, counts.pacingSeconds)
                 state.counts = counts
                 state.counts.pacingSeconds = pacing
@@ -76,8 +79,9 @@ final class ProgressReporter: Sendable {
                 return Self.statusLine(state.counts, elapsed: now.timeIntervalSince(state.started))
                     + " · waiting \(Self.duration(Double(wait.components.seconds))) for the rate limit to reset"
             case .submitted:
-                // Until the next `.progress` brings the executor's own count.
-                state.counts.jobsInFlight += 1
+                // Before the first `.progress` (which brings the executor's own count), no job
+                // has ended: every job submitted is in flight.
+                if !state.progressSeen { state.counts.jobsInFlight += 1 }
             case .problem, .folder, .settled:
                 break
             }

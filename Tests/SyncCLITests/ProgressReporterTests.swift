@@ -75,6 +75,10 @@ import Testing
         reporter.tick()
         #expect(captured.stderr.isEmpty)  // not started yet: the plan or the prompt may be on screen
         reporter.handle(.started(total: 10))
+        reporter.handle(.submitted(batch: 1, kind: .volume, items: 5))
+        reporter.handle(.submitted(batch: 2, kind: .volume, items: 5))
+        reporter.tick()
+        #expect(captured.stderr.hasSuffix("0/10 done · 0.0 files/s · ETA ? · 2 job(s) in flight\n"), "\(captured.stderr)")
         var counts = ExecutorCounts()
         counts.total = 10
         counts.done = 4
@@ -85,6 +89,11 @@ import Testing
         reporter.tick()
         #expect(captured.stderr.hasPrefix("4/10 done · "), "\(captured.stderr)")
         #expect(captured.stderr.contains(" files/s · ETA ") && captured.stderr.contains("2 job(s) in flight · waited 30s on rate limits\n"))
+        // After a progress event, the executor's count is the count: a new submission does not add to it.
+        reporter.handle(.submitted(batch: 3, kind: .volume, items: 5))
+        captured.stderr = ""
+        reporter.tick()
+        #expect(captured.stderr.contains(" 2 job(s) in flight"))
         reporter.finish()
         captured.stderr = ""
         reporter.tick()
