@@ -46,12 +46,26 @@ public struct PlanCommand: AsyncParsableCommand {
 
     @OptionGroup public var refreshOptions: RefreshOptions
 
+    @Option(name: .long, help: ArgumentHelp(
+        "How to print the plan: text, json (as --json) or markdown (a summary for a pull-request comment).",
+        valueName: "format"))
+    public var format: PlanFormat?
+
     @OptionGroup public var output: OutputOptions
 
     /// Entries listed per project and action without `--detail`.
     public static let groupLimit = 10
 
     public init() {}
+
+    /// `--format`, or `json` for `--json`, or `text`.
+    public var chosenFormat: PlanFormat { format ?? (output.json ? .json : .text) }
+
+    public func validate() throws {
+        if output.json, let format, format != .json {
+            throw ValidationError("--json and --format \(format.rawValue) disagree; give one")
+        }
+    }
 
     public var manifest: String { manifestOption.manifest }
 
@@ -68,7 +82,7 @@ public struct PlanCommand: AsyncParsableCommand {
         let loaded = PlanPipeline.load(manifest, fingerprint: out != nil)
         let errorColor = output.colored(2, environment)
         guard let (manifestModel, desired) = loaded.valid else {
-            io.diagnostics(loaded.diagnostics, manifest: manifest, json: output.json, color: errorColor)
+            io.diagnostics(loaded.diagnostics, manifest: manifest, json: chosenFormat == .json, color: errorColor)
             return ExitStatus.error.rawValue
         }
         if !loaded.diagnostics.isEmpty {
@@ -97,7 +111,7 @@ public struct PlanCommand: AsyncParsableCommand {
             io.diagnostics(diagnostics, manifest: manifest, color: errorColor)
             return ExitStatus.error.rawValue
         } catch PlanPipeline.Failure.listing(let error) {
-            io.error("cannot list the manifest's volume prefixes: \(shown: error)", hint: error.hint)
+            io.error(error, context: "cannot list the manifest's volume prefixes")
             return ExitStatus.error.rawValue
         } catch PlanPipeline.Failure.state(let error) {
             io.error("cannot read the state '\(statePath)': \(shown: error)")
@@ -134,14 +148,23 @@ public struct PlanCommand: AsyncParsableCommand {
             }
         }
 
-        if output.json {
+        switch chosenFormat {
+        case .json:
             do {
                 io.stdout(String(decoding: try plan.json(), as: UTF8.self))
             } catch {
                 io.stderr(InternalFailure.message(for: error))
                 return ExitStatus.error.rawValue
             }
-        } else {
+        case .markdown:
+            do {
+                io.stdout(plan.markdown(detail: detail, limit: Self.groupLimit, hash: try plan.sha256()))
+                if let out { io.stderr("Saved the plan to \(out); run it with: sbsync apply \(out)\n") }
+            } catch {
+                io.stderr(InternalFailure.message(for: error))
+                return ExitStatus.error.rawValue
+            }
+        case .text:
             // How old the state's knowledge is, unless this plan checked (text only: not a change).
             var shown = plan
             if !refreshOptions.refresh, let note = PlanPipeline.freshnessNote(statePath: statePath) { shown.notes.append(note) }
@@ -168,11 +191,16 @@ public struct PlanCommand: AsyncParsableCommand {
             }
             throw PlatformCheckFailure(message: "cannot list the manifest's volume prefixes: \(shown: error)")
         }
-        if let transport { return try await body(.listed(PlatformClient(config: config, transport: transport).reader)) }
+        if let transport { return try await body(.listed(PlatformClient(config: config, transport: transport, options: PlatformOptions.clientOptions(io: io)).reader)) }
         return try await AsyncHTTPTransport.withTransport { transport in
-            try await body(.listed(PlatformClient(config: config, transport: transport).reader))
+            try await body(.listed(PlatformClient(config: config, transport: transport, options: PlatformOptions.clientOptions(io: io)).reader))
         }
     }
+}
+
+/// What `sbsync plan --format` prints.
+public enum PlanFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case text, json, markdown
 }
 
 /// A problem reaching the platform that the command words itself.

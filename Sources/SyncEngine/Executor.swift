@@ -244,6 +244,9 @@ public actor Executor {
                 // Unknown: look at the platform before anything is sent again.
                 try await settleUnknown(journal, desired: desired, replacing: replacing)
                 return
+            } catch let error as PlatformError where error.isCannotConnect {
+                // Never sent: the batch stays in the journal, and the next apply settles it.
+                throw ExecutorError.platform(error, context: "import")
             } catch let error as PlatformError {
                 try failWhole(journal, message: error.description)
                 return
@@ -271,6 +274,9 @@ public actor Executor {
             } catch let error as PlatformError where error.isOutcomeUnknown {
                 try await settleUnknown(journal, desired: desired, replacing: replacing)
                 return
+            } catch let error as PlatformError where error.isCannotConnect {
+                // Never sent: the batch stays in the journal, and the next apply settles it.
+                throw ExecutorError.platform(error, context: "import")
             } catch let error as PlatformError {
                 try failWhole(journal, message: error.description)
                 return

@@ -225,16 +225,20 @@ struct InterruptTests {
         process.executableURL = URL(fileURLWithPath: try sbsyncBinary())
         process.arguments = arguments
         process.environment = environment
-        let err = Pipe()
-        process.standardOutput = FileHandle.nullDevice
+        let err = Pipe(), out = Pipe()
+        process.standardOutput = out
         process.standardError = err
         try process.run()
         usleep(1_200_000)
         kill(process.processIdentifier, SIGINT)
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)  // the plan and the summary: small
         #expect(process.terminationStatus == 130, "\(stderr)")
         #expect(stderr.contains("stopping"))
+        // An interrupted apply says so and what was saved; it never says "complete".
+        #expect(stdout.contains("Apply interrupted:") && stdout.contains("What was done is saved in the state"), "\(stdout)")
+        #expect(!stdout.contains("complete"), "\(stdout)")
 
         // What was in flight is recorded; nothing is left unsettled.
         let store = try StateStore.open(at: state, create: false)

@@ -28,6 +28,16 @@ public enum PlanAction: String, Sendable, Hashable, Codable, CaseIterable, Compa
         a.rank < b.rank
     }
 
+    /// Whether summaries show this action's count even when it is 0. Actions only some runs can
+    /// plan (`move`, found by a refresh) are shown when there are some, so the usual plan reads
+    /// as it always has.
+    public var alwaysCounted: Bool {
+        switch self {
+        case .import, .replace, .update, .forget: true
+        case .move: false
+        }
+    }
+
     /// 0…4 in listing order.
     var rank: Int {
         switch self {
