@@ -219,7 +219,8 @@ struct InterruptTests {
         defer { emulator.stop() }
         let environment = ["SB_API_ENDPOINT": emulator.endpoint, "SB_AUTH_TOKEN": "int-token", "NO_COLOR": "1",
                            "HOME": directory.path, "PATH": "/usr/bin:/bin"]
-        let arguments = ["apply", "-f", manifest, "--state", state, "--auto-approve", "--poll-interval", "0.05", "--jobs", "1"]
+        let arguments = ["apply", "-f", manifest, "--state", state, "--auto-approve", "--poll-interval", "0.05", "--jobs", "1",
+                         "--progress-interval", "0.1"]
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try sbsyncBinary())
@@ -229,9 +230,19 @@ struct InterruptTests {
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        usleep(1_200_000)
+        // Ctrl-C once the first batch is in flight (a progress line says so): read, never sleep.
+        var seen = Data()
+        let handle = err.fileHandleForReading
+        while true {
+            let chunk = handle.availableData  // blocks until the process writes or exits
+            if chunk.isEmpty { break }
+            seen += chunk
+            if String(decoding: seen, as: UTF8.self).split(separator: "\n").contains(where: { line in
+                line.contains(" job(s) in flight") && !line.hasSuffix(" 0 job(s) in flight")
+            }) { break }
+        }
         kill(process.processIdentifier, SIGINT)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: seen + handle.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)  // the plan and the summary: small
         #expect(process.terminationStatus == 130, "\(stderr)")

@@ -26,8 +26,8 @@ func streamed(_ arguments: [String], environment: [String: String], watchStandar
     let start = Date()
     try process.run()
     nonisolated(unsafe) var otherData = Data()
-    let otherReader = Thread { otherData = other.fileHandleForReading.readDataToEndOfFile() }
-    otherReader.start()
+    let otherReaderDone = DispatchSemaphore(value: 0)
+    Thread { otherData = other.fileHandleForReading.readDataToEndOfFile(); otherReaderDone.signal() }.start()
     var lines: [ArrivedLine] = []
     var pending = Data()
     let handle = watched.fileHandleForReading
@@ -43,7 +43,7 @@ func streamed(_ arguments: [String], environment: [String: String], watchStandar
     }
     process.waitUntilExit()
     let exitAt = Date().timeIntervalSince(start)
-    while !otherReader.isFinished { usleep(1000) }
+    otherReaderDone.wait()
     return (lines, String(decoding: otherData, as: UTF8.self), process.terminationStatus, exitAt)
 }
 

@@ -51,11 +51,11 @@ func run(_ executable: String, _ arguments: [String], environment: [String: Stri
     try process.run()
     // Read both pipes while the process runs, so a full pipe cannot block it.
     nonisolated(unsafe) var errData = Data()
-    let errReader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-    errReader.start()
+    let errReaderDone = DispatchSemaphore(value: 0)
+    Thread { errData = err.fileHandleForReading.readDataToEndOfFile(); errReaderDone.signal() }.start()
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    while !errReader.isFinished { usleep(1000) }
+    errReaderDone.wait()
     return ProcessResult(status: process.terminationStatus,
                          stdout: String(decoding: outData, as: UTF8.self),
                          stderr: String(decoding: errData, as: UTF8.self))
