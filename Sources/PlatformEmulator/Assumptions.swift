@@ -30,7 +30,8 @@ public enum EmulatorAssumptions {
         "§7.3 GET /storage/imports filters on volume, project and (repeated) state; jobs are listed in submission order.",
         "§9.2/§15 POST /bulk/files/update and /bulk/files/edit take {\"items\": [{\"id\", \"name\", \"tags\", \"metadata\"}]} (≤ 100) and answer 200 with one record per item in request order: {\"resource\": file} or {\"error\": {status, code, message, more_info}}; a failed item changes nothing, the others are applied.",
         "§9.2/§15 update replaces: an omitted or null `tags`/`metadata` becomes empty, a null or omitted `name` keeps the name. Edit merges: omitted or null fields are kept, metadata keys are merged (a null value removes the key), a given tag list replaces the tags. One item may set name, tags and metadata together.",
-        "§9.2 bulk edit/update item errors: unknown id 404 code 5002, a folder 400 code 5023, a taken name 409 code 5003, a bad value 400 (5024 name, 5006 metadata, 9011 tags); injected item failures (editFailureRate) 503 code 9000.",
+"§15 GET /async/files lists the caller's DRS import jobs (oldest first, offset pagination, X-Total-Matching-Query) with type IMPORT, state, started_on, finished_on and the counters, without result; no other async job kinds exist in the emulator.",
+                "§9.2 bulk edit/update item errors: unknown id 404 code 5002, a folder 400 code 5023, a taken name 409 code 5003, a bad value 400 (5024 name, 5006 metadata, 9011 tags); injected item failures (editFailureRate) 503 code 9000.",
     ]
 
     static let conflictCode = 9108

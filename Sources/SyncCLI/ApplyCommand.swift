@@ -187,6 +187,10 @@ public struct ApplyCommand: AsyncParsableCommand {
         } catch PlanPipeline.Failure.invalid(let diagnostics) {
             io.diagnostics(diagnostics, manifest: manifestPath, color: output.colored(2, environment))
             return ExitStatus.error.rawValue
+        } catch PlanPipeline.Failure.checking(let error) {
+            io.error("cannot check the manifest's destinations on the platform: \(shown: error)",
+                     hint: (error.hint.map { $0 + "\n" } ?? "") + "nothing was changed")
+            return ExitStatus.error.rawValue
         } catch is CancellationError {
             io.notice("interrupted; the journal holds what was in flight: the next apply settles it")
             return ExitStatus.interrupted.rawValue
@@ -262,7 +266,8 @@ public struct ApplyCommand: AsyncParsableCommand {
         let o = report.outcomes
         let interrupted = report.interrupted || interrupted
         var summary = "Apply \(interrupted ? "interrupted" : "complete"): \(o[.imported] ?? 0) imported, "
-            + "\(o[.replaced] ?? 0) replaced, \(o[.updated] ?? 0) updated, \(o[.forgotten] ?? 0) forgotten; "
+            + "\(o[.replaced] ?? 0) replaced, \(o[.updated] ?? 0) updated, \(o[.forgotten] ?? 0) forgotten"
+            + ((o[.adopted] ?? 0) > 0 ? ", \(o[.adopted] ?? 0) adopted; " : "; ")
             + "\(report.skips.count) skipped by policy; \(report.failures.count) failed."
         if interrupted {
             summary += "\nWhat was done is saved in the state; run 'sbsync apply' again to do the rest."

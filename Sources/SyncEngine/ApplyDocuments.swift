@@ -93,9 +93,11 @@ public enum ApplyEventDocument: JSONDocument, Codable, Hashable, Sendable {
         public var interrupted: Bool
         /// Where the skipped and failed items are listed; `null` when there are none.
         public var failuresFile: String?
+        /// Files found on the platform and recorded without an import; present only when some were.
+        public var adopted: Int? = nil
 
         enum CodingKeys: String, CodingKey {
-            case changes, imported, replaced, updated, forgotten, skipped, failed, interrupted, failuresFile = "failures_file"
+            case changes, imported, replaced, updated, forgotten, skipped, failed, interrupted, failuresFile = "failures_file", adopted
         }
     }
 
@@ -130,7 +132,8 @@ public enum ApplyEventDocument: JSONDocument, Codable, Hashable, Sendable {
         return .done(Done(changes: changes, imported: outcomes[.imported] ?? 0, replaced: outcomes[.replaced] ?? 0,
                           updated: outcomes[.updated] ?? 0, forgotten: outcomes[.forgotten] ?? 0,
                           skipped: report?.skips.count ?? 0, failed: report?.failures.count ?? 0,
-                          interrupted: report?.interrupted ?? false, failuresFile: failuresFile))
+                          interrupted: report?.interrupted ?? false, failuresFile: failuresFile,
+                          adopted: outcomes[.adopted].flatMap { $0 > 0 ? $0 : nil }))
     }
 
     /// The value of `event`.

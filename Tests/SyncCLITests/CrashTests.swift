@@ -100,12 +100,15 @@ struct CrashRig {
 
 /// Runs `sbsync arguments` again and again, each run killed with SIGKILL after a random delay
 /// (microseconds), until `wanted` runs were killed or `maxRuns` ran.
+/// - Parameter beforeRun: called before each run with its number (from 1), e.g. to lose the state.
 /// - Returns: the runs killed and the runs started.
 func killRepeatedly(_ sbsync: String, _ arguments: [String], environment: [String: String], random: inout SeededRandom,
-                    wanted: Int = 20, maxRuns: Int = 60, delay: ClosedRange<UInt32>) throws -> (kills: Int, runs: Int) {
+                    wanted: Int = 20, maxRuns: Int = 60, delay: ClosedRange<UInt32>,
+                    beforeRun: (Int, inout SeededRandom) -> Void = { _, _ in }) throws -> (kills: Int, runs: Int) {
     var kills = 0, runs = 0
     while kills < wanted && runs < maxRuns {
         runs += 1
+        beforeRun(runs, &random)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: sbsync)
         process.arguments = arguments

@@ -49,6 +49,8 @@ public struct PlanDocument: JSONDocument, Codable {
         public var update: Int
         public var forget: Int
         public var unchanged: Int
+        /// Present only when the plan adopts files.
+        public var adopt: Int?
 
         public init(_ counts: PlanCounts) {
             self.import = counts.imports
@@ -56,6 +58,7 @@ public struct PlanDocument: JSONDocument, Codable {
             update = counts.updates
             forget = counts.forgets
             unchanged = counts.unchanged
+            adopt = counts.adopts > 0 ? counts.adopts : nil
         }
     }
 

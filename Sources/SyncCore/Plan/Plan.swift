@@ -10,6 +10,9 @@ public enum PlanAction: String, Sendable, Hashable, Codable, CaseIterable, Compa
     case update
     /// In the state, no longer desired: removed from the state; the file stays on the platform.
     case forget
+    /// Desired, not in the state, and the platform already holds it from the same source:
+    /// recorded, no import call (`before` is the platform's file as it would be recorded).
+    case adopt
 
     /// The plan symbol: `+`, `-/+`, `~`, `-`.
     public var symbol: String {
@@ -18,6 +21,7 @@ public enum PlanAction: String, Sendable, Hashable, Codable, CaseIterable, Compa
         case .replace: "-/+"
         case .update: "~"
         case .forget: "-"
+        case .adopt: "="
         }
     }
 
@@ -25,13 +29,14 @@ public enum PlanAction: String, Sendable, Hashable, Codable, CaseIterable, Compa
         a.rank < b.rank
     }
 
-    /// 0…3 in listing order.
+    /// 0…4 in listing order.
     var rank: Int {
         switch self {
         case .import: 0
         case .replace: 1
         case .update: 2
         case .forget: 3
+        case .adopt: 4
         }
     }
 }
@@ -49,6 +54,14 @@ public enum ChangeReason: Hashable, Sendable, CustomStringConvertible {
     case tagsChanged(added: [String], removed: [String])
     /// Forget: the manifest no longer declares the address.
     case noLongerInManifest
+    /// Adopt: the platform holds a file at the address from the same source.
+    case foundOnPlatform
+    /// Adopt of a DRS file whose source the platform does not show: matched by name (and the
+    /// manifest's metadata) only.
+    case foundOnPlatformByName
+    /// Import: the address is taken on the platform by something sbsync did not import from
+    /// this source (`what` says what); the entry's conflict policy settles it.
+    case destinationTaken(what: String, policy: ConflictPolicy)
 
     public var description: String {
         switch self {
@@ -71,6 +84,12 @@ public enum ChangeReason: Hashable, Sendable, CustomStringConvertible {
             }
         case .noLongerInManifest:
             "no longer in the manifest"
+        case .foundOnPlatform:
+            "already on the platform from the same source"
+        case .foundOnPlatformByName:
+            "already on the platform under this name; its DRS source is not shown by the platform, matched by name only"
+        case .destinationTaken(let what, let policy):
+            "conflict: the platform holds \(what) at this address; conflict policy '\(policy.rawValue)' decides"
         }
     }
 
@@ -111,17 +130,19 @@ public struct PlanCounts: Hashable, Sendable {
     public var replaces = 0
     public var updates = 0
     public var forgets = 0
+    public var adopts = 0
     /// No-op: in the state and unchanged.
     public var unchanged = 0
 
     public init() {}
 
-    public init(imports: Int, replaces: Int, updates: Int, forgets: Int, unchanged: Int) {
+    public init(imports: Int, replaces: Int, updates: Int, forgets: Int, unchanged: Int, adopts: Int = 0) {
         self.imports = imports
         self.replaces = replaces
         self.updates = updates
         self.forgets = forgets
         self.unchanged = unchanged
+        self.adopts = adopts
     }
 
     public subscript(action: PlanAction) -> Int {
@@ -131,6 +152,7 @@ public struct PlanCounts: Hashable, Sendable {
             case .replace: replaces
             case .update: updates
             case .forget: forgets
+            case .adopt: adopts
             }
         }
         set {
@@ -139,16 +161,17 @@ public struct PlanCounts: Hashable, Sendable {
             case .replace: replaces = newValue
             case .update: updates = newValue
             case .forget: forgets = newValue
+            case .adopt: adopts = newValue
             }
         }
     }
 
     /// Addresses with an action (no-ops excluded).
-    public var changes: Int { imports + replaces + updates + forgets }
+    public var changes: Int { imports + replaces + updates + forgets + adopts }
 
     static func + (a: PlanCounts, b: PlanCounts) -> PlanCounts {
         PlanCounts(imports: a.imports + b.imports, replaces: a.replaces + b.replaces, updates: a.updates + b.updates,
-                   forgets: a.forgets + b.forgets, unchanged: a.unchanged + b.unchanged)
+                   forgets: a.forgets + b.forgets, unchanged: a.unchanged + b.unchanged, adopts: a.adopts + b.adopts)
     }
 }
 
@@ -198,6 +221,7 @@ public struct Plan: Hashable, Sendable {
     public var summaryLine: String {
         let c = counts
         guard c.changes > 0 else { return "No changes. The projects match the manifest." }
-        return "Plan: \(c.imports) to import, \(c.replaces) to replace, \(c.updates) to update, \(c.forgets) to forget."
+        return "Plan: \(c.imports) to import, \(c.replaces) to replace, \(c.updates) to update, \(c.forgets) to forget"
+            + (c.adopts > 0 ? ", \(c.adopts) to adopt." : ".")
     }
 }
