@@ -20,8 +20,8 @@ extension Plan {
 ///
 /// ```json
 /// {"format_version": 1, "has_changes": true,
-///  "summary": {"import", "replace", "update", "forget", "unchanged"},
-///  "projects": [{"project", "import", "replace", "update", "forget", "unchanged"}],
+///  "summary": {"import", "replace", "update", "forget", "unchanged", "adopt"},
+///  "projects": [{"project", "import", "replace", "update", "forget", "unchanged", "adopt"}],
 ///  "actions": [{"address", "project", "path", "action", "reason", "reasons", "before", "after"}],
 ///  "notes": ["…"]}
 /// ```
@@ -49,8 +49,8 @@ public struct PlanDocument: JSONDocument, Codable {
         public var update: Int
         public var forget: Int
         public var unchanged: Int
-        /// Present only when the plan adopts files.
-        public var adopt: Int?
+        /// Files found on the platform from the same source, recorded without an import.
+        public var adopt: Int
 
         public init(_ counts: PlanCounts) {
             self.import = counts.imports
@@ -58,7 +58,7 @@ public struct PlanDocument: JSONDocument, Codable {
             update = counts.updates
             forget = counts.forgets
             unchanged = counts.unchanged
-            adopt = counts.adopts > 0 ? counts.adopts : nil
+            adopt = counts.adopts
         }
     }
 

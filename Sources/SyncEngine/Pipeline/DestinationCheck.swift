@@ -74,8 +74,8 @@ public enum DestinationCheck {
 
     /// The note of a plan whose destinations were not checked.
     static func uncheckedNote(imports: Int, reason: String) -> String {
-        "\(imports) \(imports == 1 ? "import was" : "imports were") not checked against the platform (\(reason)): "
-            + "a file already there is not adopted by this plan; apply checks"
+        "\(imports) \(imports == 1 ? "import was" : "imports were") not checked against the platform: \(reason); "
+            + "apply checks, and adopts a file already there from the same source"
     }
 
     /// Whether `file` comes from `source`; `nil` when the platform does not show a DRS file's source.
