@@ -6,6 +6,7 @@ import SyncCLI
 import SyncCore
 import SyncEngine
 import SyncState
+import Synchronization
 import Testing
 import TestSupport
 
@@ -20,13 +21,13 @@ private struct AdoptFixture {
     var manifestPath: String { directory.appendingPathComponent("sbsync.yaml").path }
     var statePath: String { directory.appendingPathComponent("state.db").path }
 
-    init() throws {
+    init(jobDuration: TimeInterval = 4) throws {
         var objects: [String: Int] = [:]
         for i in 0..<30 { objects["runs/s\(i).bam"] = 10 + i }
         objects["other/x.txt"] = 3
         emulator = try Emulator(configuration: EmulatorConfiguration(
             tokens: [Self.token], projects: ["alice/p1"], volumes: ["alice/vol": .objects(objects)],
-            jobDuration: 4, rateLimit: 1_000_000, seed: 5, clock: clock.emulatorClock))
+            jobDuration: jobDuration, rateLimit: 1_000_000, seed: 5, clock: clock.emulatorClock))
     }
 
     func write(_ manifest: String) throws {
@@ -37,11 +38,12 @@ private struct AdoptFixture {
         ["SB_API_ENDPOINT": "http://127.0.0.1/v2", "SB_AUTH_TOKEN": token, "HOME": directory.path]
     }
 
-    func apply(_ arguments: [String] = ["--auto-approve"], token: String = Self.token) async throws -> (code: Int32, stdout: String, stderr: String) {
+    func apply(_ arguments: [String] = ["--auto-approve"], token: String = Self.token,
+               transport: ClosureTransport? = nil) async throws -> (code: Int32, stdout: String, stderr: String) {
         let command = try ApplyCommand.parse(arguments + ["-f", manifestPath, "--state", statePath])
         let captured = Captured()
         let env = ApplyCommand.Environment(inputIsTerminal: false, errorIsTerminal: false, readLine: { nil },
-                                           transport: inProcess(emulator), clock: clock)
+                                           transport: transport ?? inProcess(emulator), clock: clock)
         let code = await command.execute(io: captured.io, environment: environment(token: token), environmentIO: env)
         return (code, captured.stdout, captured.stderr)
     }
@@ -265,5 +267,41 @@ struct AdoptionTests {
         #expect(planned.stdout.contains("No changes"), "\(planned.stdout)")
         #expect(try await f.apply().code == 0)
         #expect(await f.files().map(\.id).sorted() == before.map(\.id).sorted())
+    }
+
+    @Test("a DRS create whose answer was lost while the job runs (rename): apply waits for the job, records its files, never imports twice")
+    func lostDRSAnswerUnderRename() async throws {
+        let f = try AdoptFixture(jobDuration: 120)
+        try f.write("""
+            version: 1
+            project: alice/p1
+            defaults:
+              conflict: rename
+            drs:
+              - uri: drs://drs.example.org/lost-1
+                name: a.cram
+              - uri: drs://drs.example.org/lost-2
+                name: b.cram
+                folder: sub
+            """)
+        // The first DRS create reaches the platform, then its connection drops.
+        let lost = Mutex(false)
+        let platform = inProcess(f.emulator)
+        let dropping = ClosureTransport { request in
+            let response = try await platform.send(request)
+            if request.method == .post, request.url.hasSuffix("/bulk/drs/imports/create"),
+               lost.withLock({ done in defer { done = true }; return !done }) {
+                throw TransportError(phase: .maybeSent, kind: .connectionDropped, message: "dropped after the platform acted")
+            }
+            return response
+        }
+        let first = try await f.apply(transport: dropping)
+        #expect(first.code == 0, "\(first.stdout)\(first.stderr)")
+        #expect(await f.emulator.counters().requestsByEndpoint["GET /async/files"] ?? 0 >= 1)
+        let again = try await f.apply()
+        #expect(again.code == 0 && again.stdout.contains("No changes"), "\(again.stdout)\(again.stderr)")
+        let files = await f.files()
+        #expect(files.map(\.path).sorted() == ["a.cram", "sub/b.cram"], "\(files.map(\.path))")
+        #expect(await f.emulator.counters().requestsByEndpoint["POST /bulk/drs/imports/create"] == 1)
     }
 }
