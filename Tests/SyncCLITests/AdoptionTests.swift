@@ -136,6 +136,26 @@ struct AdoptionTests {
         #expect(again.stdout.contains("No changes"), "\(again.stdout)")
     }
 
+    @Test("a saved plan carries its adopts: apply PLAN records them exactly, with no import call")
+    func savedPlanAdopts() async throws {
+        let f = try AdoptFixture()
+        try f.write(manifest(policy: "overwrite"))
+        #expect(try await f.apply().code == 0)
+        let imports = await f.importCalls()
+        f.loseState()
+        let planFile = f.directory.appendingPathComponent("adopt.plan").path
+        let planned = try await f.plan(["--out", planFile])
+        #expect(planned.code == 0, "\(planned.stderr)")
+        let command = try ApplyCommand.parse([planFile, "--state", f.statePath])
+        let captured = Captured()
+        let code = await command.execute(io: captured.io, environment: f.environment(), environmentIO: .init(
+            inputIsTerminal: false, errorIsTerminal: false, readLine: { nil }, transport: inProcess(f.emulator), clock: f.clock))
+        #expect(code == 0, "\(captured.stderr)")
+        #expect(captured.stdout.contains("33 adopted"), "\(captured.stdout)")
+        #expect(await f.importCalls() == imports)
+        #expect(try await f.plan().stdout.contains("No changes"))
+    }
+
     @Test("metadata edited on the platform before adoption is set back to the manifest's keys, other keys kept")
     func adoptSetsMetadata() async throws {
         let f = try AdoptFixture()
