@@ -50,7 +50,11 @@ public enum DestinationCheck {
             counts.imports -= walk.adopted
             counts.adopts += walk.adopted
             projects[index].counts = counts
-            projects[index].changes = walk.changes.sorted { ($0.action, $0.address) < ($1.action, $1.address) }
+            if walk.adopted > 0 {
+                projects[index].changes = walk.changes.sorted { ($0.action, $0.address) < ($1.action, $1.address) }
+            } else if walk.conflicts > 0 {
+                projects[index].changes = walk.changes  // reasons added, order kept
+            }
         }
         var checked = plan
         checked.projects = projects
@@ -109,6 +113,15 @@ public enum DestinationCheck {
         }
 
         mutating func run(_ imports: [Int], project: String) async throws {
+            // The root first: in a new (or unrelated) project nothing wanted is there, and the
+            // million-file plan is spared building the folder maps.
+            var rootNames = Set<String>()
+            for index in imports {
+                let path = changes[index].address.path
+                rootNames.insert(path.firstIndex(of: "/").map { String(path[..<$0]) } ?? path)
+            }
+            let root = try await list(.project(project), wanted: rootNames)
+            guard !root.isEmpty else { return }
             for index in imports {
                 let address = changes[index].address
                 files[address.folder, default: [:]][address.name, default: []].append(index)
@@ -118,14 +131,15 @@ public enum DestinationCheck {
                     parent = parent.isEmpty ? String(segment) : parent + "/" + segment
                 }
             }
-            var queue: [(FileParent, String)] = [(.project(project), "")]
-            while let (parent, path) = queue.popLast() {
+            var queue: [(FileParent, String, [PlatformFile]?)] = [(.project(project), "", root)]
+            while let (parent, path, listed) = queue.popLast() {
                 try Task.checkCancellation()
                 let wantedFiles = files[path] ?? [:], wantedFolders = folders[path] ?? []
-                let found = try await list(parent, wanted: Set(wantedFiles.keys).union(wantedFolders))
+                var found = listed ?? []
+                if listed == nil { found = try await list(parent, wanted: Set(wantedFiles.keys).union(wantedFolders)) }
                 for entry in found {
                     if entry.isFolder, wantedFolders.contains(entry.name) {
-                        queue.append((.folder(entry.id), path.isEmpty ? entry.name : path + "/" + entry.name))
+                        queue.append((.folder(entry.id), path.isEmpty ? entry.name : path + "/" + entry.name, nil))
                     }
                     for index in wantedFiles[entry.name] ?? [] { settle(index, against: entry) }
                 }
