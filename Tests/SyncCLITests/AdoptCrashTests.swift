@@ -107,7 +107,7 @@ struct AdoptCrashTests {
         let sbsync = try sbsyncBinary()
 
         let (kills, runs) = try killRepeatedly(sbsync, rig.arguments, environment: rig.environment, random: &random,
-                                               maxRuns: 80, delay: 20_000...2_500_000)
+                                               maxRuns: 120, delay: 10_000...1_200_000)
         print("DRS rename crash test: \(kills) kills in \(runs) runs")
         #expect(kills >= 20)
         try finishAndExpectConverged(rig, sbsync, expected: Set((0..<drsFiles).map { "g\($0 % 4)/r\($0).cram" }))
