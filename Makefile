@@ -84,6 +84,7 @@ bench: deps release
 	@bash Benchmarks/apply-bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
 	@bash Benchmarks/table-bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
 	@bash Benchmarks/refresh-bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
+	@bash Benchmarks/adopt-bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
 
 # Fuzz the manifest loader (not part of `make test`): libFuzzer + AddressSanitizer, its own
 # build folder (every target is rebuilt with the sanitizers), a corpus seeded from manifests/

@@ -109,3 +109,23 @@ extension PlatformAssumptions {
     /// only that as "gone"; any other error record stops the refresh.
     public static let bulkGetMissingStatus = 404
 }
+
+extension PlatformAssumptions {
+    /// §9.1, §14.6 [UNCONFIRMED]: a DRS-imported file shows its URI as `storage.drs_uri`. Plan
+    /// adopts a file at a destination when its `storage` names the manifest's source (volume +
+    /// location, or this DRS URI). A file without `drs_uri` and without a volume, where the
+    /// manifest wants a DRS URI, is adopted by name (and the manifest's metadata, when it lists
+    /// any) with a warning in the plan; if the platform showed DRS files differently, such a file
+    /// from another source could be adopted (nothing is imported or deleted either way).
+    public static let drsFilesShowURIInStorage = true
+
+    /// §15 [UNCONFIRMED]: `GET /projects/{owner}/{slug}` may carry `permissions.write`; plan
+    /// reports a project as read-only only when it says `false`. Without the field a project
+    /// that exists is taken as writable, and apply's first create reports the refusal.
+    public static let projectPermissionsMayBeAbsent = true
+
+    /// §9.2, §15: `GET /files` answers 404 for a project that does not exist; listing a folder
+    /// by `parent` returns its direct children only, so destination checks walk folders top-down
+    /// and stop where a folder is missing (nothing can be below it).
+    public static let missingFolderHasNoFiles = true
+}

@@ -1,22 +1,5 @@
 internal import Foundation
 
-/// `GET /projects/{owner}/{slug}` (§15): the fields a refresh needs.
-public struct PlatformProject: Decodable, Sendable, Hashable {
-    public var id: String
-    /// The hidden folder that is `parent` of the project's root items.
-    public var rootFolder: String?
-
-    enum CodingKeys: String, CodingKey {
-        case id
-        case rootFolder = "root_folder"
-    }
-
-    public init(id: String, rootFolder: String?) {
-        self.id = id
-        self.rootFolder = rootFolder
-    }
-}
-
 /// One item of `POST /async/files/move` (§15; body shape in `PlatformAssumptions.asyncMoveBody`).
 public struct FileMove: Encodable, Sendable, Hashable {
     /// The file to move.
@@ -30,28 +13,6 @@ public struct FileMove: Encodable, Sendable, Hashable {
         self.file = file
         self.parent = parent
         self.name = name
-    }
-}
-
-/// An async file job (`/async/files/{move|copy|delete}`, §15).
-public struct AsyncFileJob: Decodable, Sendable, Hashable {
-    public var id: String
-    /// SUBMITTED, RESOLVING, RUNNING, FINISHED.
-    public var state: String
-    /// One record per item, in request order, once the job finished [UNCONFIRMED].
-    public var result: [BulkRecord<PlatformFile>]?
-
-    public var isFinished: Bool { state.uppercased() == "FINISHED" }
-}
-
-extension PlatformReader {
-    /// `GET /projects/{owner}/{slug}`: the project, or `PlatformError.api` 404 when there is none
-    /// (or the token cannot see it).
-    public func project(id: String) async throws -> PlatformProject {
-        let parts = id.split(separator: "/", maxSplits: 1).map(String.init)
-        let path = "/projects/" + parts.map { FormEncoding.escape($0) }.joined(separator: "/")
-        let response = try await engine.send(.get, path, kind: .idempotent)
-        return try engine.decode(PlatformProject.self, from: response, request: RequestSummary(method: .get, path: path))
     }
 }
 

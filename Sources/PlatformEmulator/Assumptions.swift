@@ -33,6 +33,7 @@ public enum EmulatorAssumptions {
         "§9.2 bulk edit/update item errors: unknown id 404 code 5002, a folder 400 code 5023, a taken name 409 code 5003, a bad value 400 (5024 name, 5006 metadata, 9011 tags); injected item failures (editFailureRate) 503 code 9000.",
         "§15 POST /async/files/move takes {\"items\": [{\"file\", \"parent\", \"name\"?}]} (≤ 100, within one project) and answers 200 with a job that is already FINISHED, `result` one {\"resource\": file} or {\"error\": …} per item in request order (a taken name 409 code 5003); GET /async/files/move/{id} answers the same job.",
         "§15 POST /bulk/files/get answers a deleted file id with an error record 404 code 5002.",
+        "§15 GET /async/files lists the caller's DRS import jobs (oldest first, offset pagination, X-Total-Matching-Query) with type IMPORT, state, started_on, finished_on and the counters, without result; no other async job kinds exist in the emulator.",
     ]
 
     static let conflictCode = 9108

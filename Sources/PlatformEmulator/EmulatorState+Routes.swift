@@ -7,7 +7,7 @@ extension EmulatorState {
         "files", "files/*", "files/*/list", "files/*/metadata", "files/*/tags", "bulk/files/get",
         "bulk/files/update", "bulk/files/edit", "async/files/move", "async/files/move/*",
         "storage/imports", "storage/imports/*", "bulk/storage/imports/create", "bulk/storage/imports/get",
-        "bulk/drs/imports/create", "bulk/drs/imports/*",
+        "bulk/drs/imports/create", "bulk/drs/imports/*", "async/files",
         "storage/volumes", "storage/volumes/*/*", "storage/volumes/*/*/list", "storage/volumes/*/*/object",
     ]
 
@@ -120,6 +120,7 @@ extension EmulatorState {
 
         if on("POST", "bulk/drs/imports/create") != nil { return try createDRSImport(body, base: base) }
         if let p = on("GET", "bulk/drs/imports/*") { return try getDRSImport(p[0], base: base) }
+        if on("GET", "async/files") != nil { return try listAsyncJobs(request, base: base) }
 
         if on("GET", "storage/volumes") != nil { return try listVolumes(request, base: base) }
         if let p = on("GET", "storage/volumes/*/*") {

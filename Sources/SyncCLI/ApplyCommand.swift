@@ -162,13 +162,7 @@ public struct ApplyCommand: AsyncParsableCommand {
         let manifestPath = saved?.manifest.path ?? manifest
         let statePath = stateOption.state ?? saved?.state.path ?? StatePath.defaultPath(forManifest: manifestPath)
 
-        let config: PlatformConfig
-        do throws(PlatformConfigError) {
-            config = try platform.resolve(environment: environment, io: io)
-        } catch {
-            io.error("\(shown: error)")
-            return ExitStatus.error.rawValue
-        }
+        guard let config = platform.resolved(environment: environment, io: io) else { return ExitStatus.error.rawValue }
 
         if refreshOptions.refresh, planFile != nil {
             io.error("--refresh cannot be combined with a saved plan", hint: "a saved plan runs exactly as it was made")
@@ -208,6 +202,9 @@ public struct ApplyCommand: AsyncParsableCommand {
             return ExitStatus.error.rawValue
         } catch PlanPipeline.Failure.invalid(let diagnostics) {
             io.diagnostics(diagnostics, manifest: manifestPath, color: output.colored(2, environment))
+            return ExitStatus.error.rawValue
+        } catch PlanPipeline.Failure.checking(let error) {
+            io.error(error, context: "cannot check the manifest's destinations on the platform", more: "nothing was changed")
             return ExitStatus.error.rawValue
         } catch is CancellationError {
             io.notice("interrupted; the journal holds what was in flight: the next apply settles it")
@@ -307,7 +304,8 @@ public struct ApplyCommand: AsyncParsableCommand {
         let o = report.outcomes
         let interrupted = report.interrupted || interrupted
         var summary = "Apply \(interrupted ? "interrupted" : "complete"): \(o[.imported] ?? 0) imported, "
-            + "\(o[.replaced] ?? 0) replaced, \(o[.updated] ?? 0) updated, \(o[.forgotten] ?? 0) forgotten; "
+            + "\(o[.replaced] ?? 0) replaced, \(o[.updated] ?? 0) updated, \(o[.forgotten] ?? 0) forgotten"
+            + ((o[.adopted] ?? 0) > 0 ? ", \(o[.adopted] ?? 0) adopted; " : "; ")
             + "\(report.skips.count) skipped by policy; \(report.failures.count) failed."
         if interrupted {
             summary += "\nWhat was done is saved in the state; run 'sbsync apply' again to do the rest."

@@ -17,10 +17,10 @@ public struct PlanCommand: AsyncParsableCommand {
         discussion: """
             Compares the manifest with the state file and lists, per project, the files to import (+), \
             replace (-/+), update (~) and forget (-), each with its reason. Forget never deletes a file \
-            on the platform. Creates no state file: without one, every file is an import. When the \
-            manifest has volume prefixes, plan lists those volumes (read-only calls; credentials as for \
-            apply) so that it shows what apply will do; with --offline, or without credentials, it \
-            leaves them unexpanded and says so. \
+            on the platform. Creates no state file. With credentials (as for apply) it checks the token, \
+            projects and volumes, lists volume prefixes, and looks at the destinations the state does not \
+            hold, so a file already there from the same source is adopted (=) rather than imported; all \
+            read-only calls. With --offline, or without credentials, it does none of this and says so. \
             Exit codes: \(ExitStatus.summary([.success, .error, .changesPending, .usage])).
             """
     )
@@ -41,7 +41,7 @@ public struct PlanCommand: AsyncParsableCommand {
 
     @OptionGroup public var platform: PlatformOptions
 
-    @Flag(name: .long, help: "Contact nothing: leave volume prefixes unexpanded (recorded files under them are kept, not compared).")
+    @Flag(name: .long, help: "Contact nothing: leave volume prefixes unexpanded (recorded files under them are kept, not compared) and check no destination.")
     public var offline = false
 
     @OptionGroup public var refreshOptions: RefreshOptions
@@ -113,6 +113,9 @@ public struct PlanCommand: AsyncParsableCommand {
         } catch PlanPipeline.Failure.listing(let error) {
             io.error(error, context: "cannot list the manifest's volume prefixes")
             return ExitStatus.error.rawValue
+        } catch PlanPipeline.Failure.checking(let error) {
+            io.error(error, context: "cannot check the manifest's destinations on the platform")
+            return ExitStatus.error.rawValue
         } catch PlanPipeline.Failure.state(let error) {
             io.error("cannot read the state '\(statePath)': \(shown: error)")
             return ExitStatus.error.rawValue
@@ -180,7 +183,7 @@ public struct PlanCommand: AsyncParsableCommand {
     private func withPrefixes<T: Sendable>(of manifestModel: Manifest, io: CommandIO, environment: [String: String],
                                            transport: (any HTTPTransport)?,
                                            _ body: (PlanPipeline.Prefixes) async throws -> T) async throws -> T {
-        if manifestModel.prefixes.isEmpty || offline { return try await body(.unexpanded(reason: "plan ran with --offline")) }
+        if offline { return try await body(.unexpanded(reason: "plan ran with --offline")) }
         let config: PlatformConfig
         do throws(PlatformConfigError) {
             config = try platform.resolve(environment: environment, io: io)

@@ -121,13 +121,7 @@ public struct RefreshCommand: AsyncParsableCommand {
             return ExitStatus.usage.rawValue
         }
         let statePath = stateOption.path(forManifest: manifestOption.manifest)
-        let config: PlatformConfig
-        do throws(PlatformConfigError) {
-            config = try platform.resolve(environment: environment, io: io)
-        } catch {
-            io.error("\(shown: error)")
-            return ExitStatus.error.rawValue
-        }
+        guard let config = platform.resolved(environment: environment, io: io) else { return ExitStatus.error.rawValue }
         let store: StateStore
         do throws(StateError) {
             store = try StateStore.open(at: statePath, create: false)

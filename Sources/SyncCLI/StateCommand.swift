@@ -14,7 +14,7 @@ public struct StateCommand: ParsableCommand {
             manifest (or at --state). Do not edit it by hand; use these commands. \
             Exit codes: \(ExitStatus.summary([.success, .error, .locked, .usage])).
             """,
-        subcommands: [List.self, Show.self, Remove.self, Export.self]
+        subcommands: [List.self, Show.self, Remove.self, Export.self, Rebuild.self]
     )
 
     public init() {}

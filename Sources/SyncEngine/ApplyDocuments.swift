@@ -12,7 +12,7 @@ public import SyncCore
 /// | `progress` | `total`, `done`, `skipped`, `failed`, `jobs_in_flight`, `pacing_seconds`, `rate_limit_seconds` |
 /// | `pacing` | `seconds` |
 /// | `skipped`, `failed` | `address`, `outcome`, `source`, `message` |
-/// | `done` | `changes`, `imported`, `replaced`, `updated`, `forgotten`, `skipped`, `failed`, `interrupted`, `failures_file` |
+/// | `done` | `changes`, `imported`, `replaced`, `updated`, `forgotten`, `skipped`, `failed`, `interrupted`, `failures_file`, `adopted` |
 public enum ApplyEventDocument: JSONDocument, Codable, Hashable, Sendable {
     public static let jsonStyle = JSONStyle.compact
     /// A change of any existing key's meaning bumps it; new keys and events do not.
@@ -93,9 +93,11 @@ public enum ApplyEventDocument: JSONDocument, Codable, Hashable, Sendable {
         public var interrupted: Bool
         /// Where the skipped and failed items are listed; `null` when there are none.
         public var failuresFile: String?
+        /// Files found on the platform from the same source and recorded without an import.
+        public var adopted: Int = 0
 
         enum CodingKeys: String, CodingKey {
-            case changes, imported, replaced, updated, forgotten, skipped, failed, interrupted, failuresFile = "failures_file"
+            case changes, imported, replaced, updated, forgotten, skipped, failed, interrupted, failuresFile = "failures_file", adopted
         }
     }
 
@@ -130,7 +132,8 @@ public enum ApplyEventDocument: JSONDocument, Codable, Hashable, Sendable {
         return .done(Done(changes: changes, imported: outcomes[.imported] ?? 0, replaced: outcomes[.replaced] ?? 0,
                           updated: outcomes[.updated] ?? 0, forgotten: outcomes[.forgotten] ?? 0,
                           skipped: report?.skips.count ?? 0, failed: report?.failures.count ?? 0,
-                          interrupted: report?.interrupted ?? false, failuresFile: failuresFile))
+                          interrupted: report?.interrupted ?? false, failuresFile: failuresFile,
+                          adopted: outcomes[.adopted] ?? 0))
     }
 
     /// The value of `event`.

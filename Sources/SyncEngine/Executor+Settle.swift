@@ -79,6 +79,8 @@ extension Executor {
             return try await pollAndFoldVolume(submitted, desired: desired, replacing: replacing)
 
         case .drs:
+            // The job may still run (its answer was lost): let it finish before looking.
+            try await waitForLostDRSJobs()
             // The destination, by name; a renamed file is found by listing the whole folder.
             var fold = Fold()
             var byParent: [FileParent: [Int]] = [:]

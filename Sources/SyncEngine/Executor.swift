@@ -102,13 +102,14 @@ public actor Executor {
         notStarted = 0
         onEvent(.started(total: changes.count))
 
-        var forgets: [PlannedChange] = [], updates: [PlannedChange] = [], moves: [PlannedChange] = []
+        var forgets: [PlannedChange] = [], updates: [PlannedChange] = [], moves: [PlannedChange] = [], adopts: [PlannedChange] = []
         var volume: [Work] = [], drs: [Work] = []
         for change in changes {
             switch change.action {
             case .forget: forgets.append(change)
             case .update: updates.append(change)
             case .move: moves.append(change)
+            case .adopt: adopts.append(change)
             case .import, .replace:
                 guard let desired = change.after else { continue }
                 let replacing = change.action == .replace
@@ -126,6 +127,9 @@ public actor Executor {
             try stateCall { try store.forget(forgets.map(\.address)) }
             finish(forgets.count, as: .forgotten)
         }
+
+        // Adopt: the state (and the manifest's metadata and tags where the file lacks them).
+        try await runAdopts(adopts)
 
         // Folders, top-down, before any import.
         let failedFolders = try await ensureFolders(for: (volume + drs).map(\.desired.address))

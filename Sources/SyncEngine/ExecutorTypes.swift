@@ -37,6 +37,8 @@ public struct ExecutorOptions: Sendable {
 /// What happened to one address.
 public enum ItemOutcome: String, Sendable, Hashable, Codable {
     case imported, replaced, updated, forgotten
+    /// Found on the platform from the same source and recorded, no import call.
+    case adopted
     /// The name was taken by a file sbsync does not manage and the policy is `skip`.
     case skipped
     case failed

@@ -82,18 +82,16 @@ public final class StateStore: Sendable {
     /// sbsync state is refused and left byte-for-byte untouched.
     /// - Throws: `StateError`.
     public static func open(at path: String, create: Bool, options: Options = Options()) throws(StateError) -> StateStore {
-        var created = false
         var info = stat()
         if stat(path, &info) != 0 {
             guard errno == ENOENT else { throw .io(path: path, detail: String(cString: strerror(errno))) }
             guard create else { throw .notFound(path: path) }
-            try createEmptyFile(path)
-            created = true
-        } else {
-            guard (info.st_mode & 0o170000) == 0o100000 else { throw .io(path: path, detail: "not a regular file") }
-            try checkHeader(path: path, size: Int64(info.st_size))
-            try checkCompanions(path: path)
+            try createInitialized(path, now: options.now())
+            guard stat(path, &info) == 0 else { throw .io(path: path, detail: String(cString: strerror(errno))) }
         }
+        guard (info.st_mode & 0o170000) == 0o100000 else { throw .io(path: path, detail: "not a regular file") }
+        try checkHeader(path: path, size: Int64(info.st_size))
+        try checkCompanions(path: path)
 
         let db: SQLiteConnection
         do throws(SQLiteError) {
@@ -104,15 +102,36 @@ public final class StateStore: Sendable {
         db.setBusyTimeout(milliseconds: options.busyTimeoutMilliseconds)
 
         do {
-            let lineage: String
-            if created {
-                lineage = try initialize(db, now: options.now())
-            } else {
-                lineage = try prepareExisting(db, path: path)
-            }
+            let lineage = try prepareExisting(db, path: path)
             return StateStore(path: path, lineage: lineage, options: options, db: db)
         } catch {
             throw stateError(error, path: path)
+        }
+    }
+
+    /// Creates a new state file at `path` all at once: it is built and initialised under a
+    /// hidden temporary name beside it, closed, then linked into place, so a process killed at
+    /// any instant leaves either no state or a whole one (never an empty or table-less file that
+    /// every later run would refuse). A file someone else linked there first wins.
+    private static func createInitialized(_ path: String, now: Int64) throws(StateError) {
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).creating-\(UUID().uuidString.lowercased())").path
+        try createEmptyFile(temporary)
+        defer { for suffix in ["", "-wal", "-shm", "-journal"] { unlink(temporary + suffix) } }
+        func build() throws(StateError) {
+            do {
+                let db = try SQLiteConnection(path: temporary, create: false)
+                _ = try initialize(db, now: now)
+            } catch let error as SQLiteError {
+                throw mapped(error, path: path)
+            } catch {
+                throw stateError(error, path: path)
+            }
+        }
+        try build()  // the connection is closed on return: the WAL is checkpointed into the file
+        if link(temporary, path) != 0 && errno != EEXIST {
+            throw .io(path: path, detail: "cannot create: \(String(cString: strerror(errno)))")
         }
     }
 

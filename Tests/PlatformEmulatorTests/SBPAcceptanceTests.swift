@@ -5,38 +5,11 @@ import TestSupport
 
 /// sevenbridges-python 2.11.2, unchanged, against the emulator (the project's acceptance bar).
 @Suite struct SBPAcceptanceTests {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    /// `$SBSYNC_PYTHON`, else `.venv/bin/python` of the package; nil when neither exists.
-    static func python() -> String? {
-        if let path = ProcessInfo.processInfo.environment["SBSYNC_PYTHON"], !path.isEmpty { return path }
-        let venv = packageRoot.appendingPathComponent(".venv/bin/python").path
-        return FileManager.default.isExecutableFile(atPath: venv) ? venv : nil
-    }
-
-    /// Runs `executable arguments` and returns its exit status and combined output.
-    static func run(_ executable: String, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-        let scratch = TemporaryDirectory()
-        let log = scratch.url.appendingPathComponent("sbp.log")
-        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: log)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.standardOutput = handle
-        process.standardError = handle
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch { continuation.resume(throwing: error) }
-        }
-        try handle.close()
-        return (status, try String(contentsOf: log, encoding: .utf8))
-    }
+    static let packageRoot = repositoryRoot
 
     @Test(.timeLimit(.minutes(3))) func sevenbridgesPythonRunsTheAcceptanceScript() async throws {
         let python = try #require(
-            Self.python(),
+            sbsyncPython(),
             "no Python with sevenbridges-python: run `make python-deps` or set SBSYNC_PYTHON")
         let configuration = EmulatorConfiguration(
             tokens: ["acceptance-token"], projects: ["alice/p1"],
@@ -49,7 +22,7 @@ import TestSupport
             rateLimit: 50, rateWindow: 150)  // 50 requests per 1.5 s: the script meets 429s
         let script = Self.packageRoot.appendingPathComponent("Tests/PlatformEmulatorTests/sbp/acceptance.py").path
         try await withRunningEmulator(configuration) { running in
-            let (status, output) = try await Self.run(
+            let (status, output) = try await runToEnd(
                 python, [script, running.baseURL.absoluteString, "acceptance-token", "alice/p1", "alice/vol"])
             #expect(status == 0, "acceptance.py failed:\n\(output)")
             for line in [

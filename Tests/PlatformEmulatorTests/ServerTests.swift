@@ -152,7 +152,7 @@ import TestSupport
     @Test func badFlagValuesAreUsageErrors() async throws {
         try #require(FileManager.default.isExecutableFile(atPath: Self.binary.path), "build sbsync-emulator first (swift build)")
         for arguments in [["--volume", "novolume"], ["--error-rate", "2"], ["--project", "x"]] {
-            let (status, output) = try await SBPAcceptanceTests.run(Self.binary.path, arguments)
+            let (status, output) = try await runToEnd(Self.binary.path, arguments)
             #expect(status != 0, "\(arguments) was accepted")
             #expect(output.lowercased().contains("error"), "\(arguments): \(output)")
         }

@@ -66,14 +66,15 @@ struct CrashRig {
     /// `DIRECTORY/NAME.state`.
     let state: String
 
-    init(name: String, yaml: String, directory: URL, listing: URL, seed: UInt64, jobs: Int) throws {
+    /// - Parameter emulatorArguments: more `sbsync-emulator` arguments (a repeated option: the last wins).
+    init(name: String, yaml: String, directory: URL, listing: URL, seed: UInt64, jobs: Int, emulatorArguments: [String] = []) throws {
         manifest = directory.appendingPathComponent("sbsync.yaml").path
         try Data(yaml.utf8).write(to: URL(fileURLWithPath: manifest))
         state = directory.appendingPathComponent("\(name).state").path
         emulator = try EmulatorProcess(arguments: [
             "--port", "0", "--token", "\(name)-token", "--project", "\(name)/p", "--volume-listing", "\(name)/vol=\(listing.path)",
             "--job-duration", "2", "--time-scale", "4", "--rate-limit", "1000000", "--drs-pace", "1000000", "--seed", String(seed % 100_000),
-        ])
+        ] + emulatorArguments)
         environment = ["SB_API_ENDPOINT": emulator.endpoint, "SB_AUTH_TOKEN": "\(name)-token", "NO_COLOR": "1",
                        "HOME": directory.path, "PATH": "/usr/bin:/bin"]
         arguments = ["apply", "-f", manifest, "--state", state, "--auto-approve", "--poll-interval", "0.05",
@@ -100,12 +101,15 @@ struct CrashRig {
 
 /// Runs `sbsync arguments` again and again, each run killed with SIGKILL after a random delay
 /// (microseconds), until `wanted` runs were killed or `maxRuns` ran.
+/// - Parameter beforeRun: called before each run with its number (from 1), e.g. to lose the state.
 /// - Returns: the runs killed and the runs started.
 func killRepeatedly(_ sbsync: String, _ arguments: [String], environment: [String: String], random: inout SeededRandom,
-                    wanted: Int = 20, maxRuns: Int = 60, delay: ClosedRange<UInt32>) throws -> (kills: Int, runs: Int) {
+                    wanted: Int = 20, maxRuns: Int = 60, delay: ClosedRange<UInt32>,
+                    beforeRun: (Int, inout SeededRandom) -> Void = { _, _ in }) throws -> (kills: Int, runs: Int) {
     var kills = 0, runs = 0
     while kills < wanted && runs < maxRuns {
         runs += 1
+        beforeRun(runs, &random)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: sbsync)
         process.arguments = arguments

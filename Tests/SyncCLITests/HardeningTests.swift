@@ -365,8 +365,9 @@ struct ControlCharacterTests {
             #expect(show.status == 0 && rawControls(show.stdout).isEmpty && show.stdout.contains(escaped), "\(show.stdout.debugDescription)")
 
             // apply prints the same plan before it asks (and is refused: no terminal).
+            let platform = try Emulator(configuration: EmulatorConfiguration(tokens: ["t"], projects: ["alice/p1"], volumes: [:]))
             let applied = try await apply(["-f", manifest.path], environment: ["SB_API_ENDPOINT": "http://127.0.0.1/v2", "SB_AUTH_TOKEN": "t"],
-                                          transport: ClosureTransport { _ in TransportResponse(status: 500) })
+                                          transport: inProcess(platform))
             #expect(applied.code == 1)
             #expect(rawControls(applied.stdout + applied.stderr).isEmpty, "\((applied.stdout + applied.stderr).debugDescription)")
             #expect(applied.stdout.contains(escaped), "\(applied.stdout)")

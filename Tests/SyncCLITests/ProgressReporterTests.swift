@@ -33,7 +33,7 @@ import Testing
             {"format_version":1,"event":"submitted","batch":1,"kind":"volume","items":3}
             {"format_version":1,"event":"progress","total":0,"done":0,"skipped":0,"failed":0,"jobs_in_flight":0,"pacing_seconds":0.0,"rate_limit_seconds":0.0}
             {"format_version":1,"event":"failed","address":"a/b:x.bam","outcome":"failed","source":null,"message":"boom"}
-            {"format_version":1,"event":"done","changes":3,"imported":0,"replaced":0,"updated":0,"forgotten":0,"skipped":0,"failed":0,"interrupted":false,"failures_file":null}
+            {"format_version":1,"event":"done","changes":3,"imported":0,"replaced":0,"updated":0,"forgotten":0,"skipped":0,"failed":0,"interrupted":false,"failures_file":null,"adopted":0}
 
             """)
         for line in captured.stdout.split(separator: "\n") {

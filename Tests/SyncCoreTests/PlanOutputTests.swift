@@ -86,7 +86,7 @@ struct PlanOutputTests {
         #expect(object["format_version"] as? Int == 1)
         #expect(object["has_changes"] as? Bool == true)
         let summary = try #require(object["summary"] as? [String: Int])
-        #expect(summary == ["import": 13, "replace": 1, "update": 1, "forget": 1, "unchanged": 2])
+        #expect(summary == ["import": 13, "replace": 1, "update": 1, "forget": 1, "unchanged": 2, "move": 0, "adopt": 0])
         let actions = try #require(object["actions"] as? [[String: Any]])
         #expect(actions.count == 16)
         #expect(actions.map { $0["address"] as? String } == SamplePlan.plan.changes.map(\.address.description))

@@ -41,7 +41,7 @@ struct ApplyDocumentsTests {
     @Test("done: the counts of a run, or all zero when nothing was planned")
     func done() throws {
         #expect(try ApplyEventDocument.done(changes: 0, report: nil, failuresFile: nil).jsonText() == """
-            {"format_version":1,"event":"done","changes":0,"imported":0,"replaced":0,"updated":0,"forgotten":0,"skipped":0,"failed":0,"interrupted":false,"failures_file":null}
+            {"format_version":1,"event":"done","changes":0,"imported":0,"replaced":0,"updated":0,"forgotten":0,"skipped":0,"failed":0,"interrupted":false,"failures_file":null,"adopted":0}
 
             """)
         let problems = [
@@ -50,7 +50,7 @@ struct ApplyDocumentsTests {
         ]
         let report = ExecutionReport(counts: ExecutorCounts(), outcomes: [.imported: 4, .updated: 1], problems: problems, interrupted: true)
         #expect(try ApplyEventDocument.done(changes: 7, report: report, failuresFile: "s.failures.json").jsonText() == """
-            {"format_version":1,"event":"done","changes":7,"imported":4,"replaced":0,"updated":1,"forgotten":0,"skipped":1,"failed":1,"interrupted":true,"failures_file":"s.failures.json"}
+            {"format_version":1,"event":"done","changes":7,"imported":4,"replaced":0,"updated":1,"forgotten":0,"skipped":1,"failed":1,"interrupted":true,"failures_file":"s.failures.json","adopted":0}
 
             """)
         let failures = FailuresDocument(problems)

@@ -76,6 +76,16 @@ public struct PlatformOptions: ParsableArguments, Sendable {
         return resolution.config
     }
 
+    /// `resolve`, with a failure printed through `io`: `nil` means "exit with an error".
+    func resolved(environment: [String: String], io: CommandIO) -> PlatformConfig? {
+        do throws(PlatformConfigError) {
+            return try resolve(environment: environment, io: io)
+        } catch {
+            io.error("\(shown: error)")
+            return nil
+        }
+    }
+
     /// Whether the user named a platform on the command line (then missing credentials are an error).
     public var named: Bool { profile != nil || endpoint != nil }
 

@@ -41,7 +41,7 @@ extension Plan {
                 }
                 out += "\(style.bold(project.project.terminalEscaped)): \(c.imports) to import, \(c.replaces) to replace, "
                     + "\(c.updates) to update, \(c.moves > 0 ? "\(c.moves) to move back, " : "")\(c.forgets) to forget, "
-                    + "\(c.unchanged) unchanged\n"
+                    + (c.adopts > 0 ? "\(c.adopts) to adopt, " : "") + "\(c.unchanged) unchanged\n"
                 var start = 0
                 while start < project.changes.count {
                     let action = project.changes[start].action
@@ -84,6 +84,7 @@ struct TextStyle {
         case .replace: "35"  // magenta
         case .update, .move: "33"   // yellow
         case .forget: "31"   // red
+        case .adopt: "36"    // cyan
         }
         return "\u{1B}[\(code)m\(text)\u{1B}[0m"
     }

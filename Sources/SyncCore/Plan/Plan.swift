@@ -12,6 +12,9 @@ public enum PlanAction: String, Sendable, Hashable, Codable, CaseIterable, Compa
     case move
     /// In the state, no longer desired: removed from the state; the file stays on the platform.
     case forget
+    /// Desired, not in the state, and the platform already holds it from the same source:
+    /// recorded, no import call (`before` is the platform's file as it would be recorded).
+    case adopt
 
     /// The plan symbol: `+`, `-/+`, `~`, `-`.
     public var symbol: String {
@@ -21,6 +24,7 @@ public enum PlanAction: String, Sendable, Hashable, Codable, CaseIterable, Compa
         case .update: "~"
         case .move: ">"
         case .forget: "-"
+        case .adopt: "="
         }
     }
 
@@ -29,12 +33,12 @@ public enum PlanAction: String, Sendable, Hashable, Codable, CaseIterable, Compa
     }
 
     /// Whether summaries show this action's count even when it is 0. Actions only some runs can
-    /// plan (`move`, found by a refresh) are shown when there are some, so the usual plan reads
+    /// plan (`move`, found by a refresh; `adopt`, found at a destination) are shown when there are some, so the usual plan reads
     /// as it always has.
     public var alwaysCounted: Bool {
         switch self {
         case .import, .replace, .update, .forget: true
-        case .move: false
+        case .move, .adopt: false
         }
     }
 
@@ -46,6 +50,7 @@ public enum PlanAction: String, Sendable, Hashable, Codable, CaseIterable, Compa
         case .update: 2
         case .move: 3
         case .forget: 4
+        case .adopt: 5
         }
     }
 }
@@ -65,6 +70,14 @@ public enum ChangeReason: Hashable, Sendable, CustomStringConvertible {
     case noLongerInManifest
     /// Found by a refresh (`FileDrift`): what the platform holds differs from the record.
     case drift(FileDrift)
+    /// Adopt: the platform holds a file at the address from the same source.
+    case foundOnPlatform
+    /// Adopt of a DRS file whose source the platform does not show: matched by name (and the
+    /// manifest's metadata) only.
+    case foundOnPlatformByName
+    /// Import: the address is taken on the platform by something sbsync did not import from
+    /// this source (`what` says what); the entry's conflict policy settles it.
+    case destinationTaken(what: String, policy: ConflictPolicy)
 
     public var description: String {
         switch self {
@@ -89,6 +102,12 @@ public enum ChangeReason: Hashable, Sendable, CustomStringConvertible {
             "no longer in the manifest"
         case .drift(let drift):
             drift.description
+        case .foundOnPlatform:
+            "already on the platform from the same source"
+        case .foundOnPlatformByName:
+            "already on the platform under this name; its DRS source is not shown by the platform, matched by name only"
+        case .destinationTaken(let what, let policy):
+            "conflict: the platform holds \(what) at this address; conflict policy '\(policy.rawValue)' decides"
         }
     }
 
@@ -131,17 +150,20 @@ public struct PlanCounts: Hashable, Sendable {
     public var forgets = 0
     /// Renamed or moved on the platform, found by a refresh.
     public var moves = 0
+    /// Found on the platform from the same source: recorded without an import.
+    public var adopts = 0
     /// No-op: in the state and unchanged.
     public var unchanged = 0
 
     public init() {}
 
-    public init(imports: Int, replaces: Int, updates: Int, forgets: Int, unchanged: Int) {
+    public init(imports: Int, replaces: Int, updates: Int, forgets: Int, unchanged: Int, adopts: Int = 0) {
         self.imports = imports
         self.replaces = replaces
         self.updates = updates
         self.forgets = forgets
         self.unchanged = unchanged
+        self.adopts = adopts
     }
 
     public subscript(action: PlanAction) -> Int {
@@ -152,6 +174,7 @@ public struct PlanCounts: Hashable, Sendable {
             case .update: updates
             case .move: moves
             case .forget: forgets
+            case .adopt: adopts
             }
         }
         set {
@@ -161,16 +184,17 @@ public struct PlanCounts: Hashable, Sendable {
             case .update: updates = newValue
             case .move: moves = newValue
             case .forget: forgets = newValue
+            case .adopt: adopts = newValue
             }
         }
     }
 
     /// Addresses with an action (no-ops excluded).
-    public var changes: Int { imports + replaces + updates + moves + forgets }
+    public var changes: Int { imports + replaces + updates + moves + forgets + adopts }
 
     static func + (a: PlanCounts, b: PlanCounts) -> PlanCounts {
         var sum = PlanCounts(imports: a.imports + b.imports, replaces: a.replaces + b.replaces, updates: a.updates + b.updates,
-                             forgets: a.forgets + b.forgets, unchanged: a.unchanged + b.unchanged)
+                             forgets: a.forgets + b.forgets, unchanged: a.unchanged + b.unchanged, adopts: a.adopts + b.adopts)
         sum.moves = a.moves + b.moves
         return sum
     }
@@ -223,6 +247,7 @@ public struct Plan: Hashable, Sendable {
         let c = counts
         guard c.changes > 0 else { return "No changes. The projects match the manifest." }
         let moves = c.moves > 0 ? ", \(c.moves) to move back" : ""
-        return "Plan: \(c.imports) to import, \(c.replaces) to replace, \(c.updates) to update\(moves), \(c.forgets) to forget."
+        return "Plan: \(c.imports) to import, \(c.replaces) to replace, \(c.updates) to update\(moves), \(c.forgets) to forget"
+            + (c.adopts > 0 ? ", \(c.adopts) to adopt." : ".")
     }
 }

@@ -234,6 +234,10 @@ public struct SavedPlan: Hashable, Sendable, Codable, JSONDocument {
             switch (action.action, before, after) {
             case (.import, nil, let after?):
                 change = PlannedChange(address: address, action: .import, reasons: [.notInState], before: nil, after: after)
+            case (.adopt, let before?, let after?):
+                let byName = action.reason == ChangeReason.foundOnPlatformByName.description
+                change = PlannedChange(address: address, action: .adopt, reasons: [byName ? .foundOnPlatformByName : .foundOnPlatform],
+                                       before: before, after: after)
             case (.forget, let before?, nil):
                 change = PlannedChange(address: address, action: .forget, reasons: [.noLongerInManifest], before: before, after: nil)
             case (.replace, let before?, let after?), (.update, let before?, let after?):

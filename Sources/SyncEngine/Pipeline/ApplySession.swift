@@ -125,6 +125,10 @@ public final class ApplySession: Sendable {
         var desired = valid.desired
         let sources = request.saved == nil ? [] : PlanPipeline.fingerprints(of: loaded.check.sources)
 
+        // What apply will need (token, projects, volumes), before anything is created or locked:
+        // a failed check changes nothing, not even an empty state file.
+        if request.saved == nil { try await PlanPipeline.preflight(manifest, desired, using: client.reader) }
+
         // The state, locked for the whole run.
         let stateExisted = FileManager.default.fileExists(atPath: request.statePath)
         let store: StateStore
@@ -177,11 +181,15 @@ public final class ApplySession: Sendable {
         if let saved = request.saved {
             plan = try saved.plan.plan()
         } else {
+            let diffed: Plan
             do throws(StateError) {
-                plan = try PlanPipeline.plan(manifest, desired, store: store)
+                diffed = try PlanPipeline.plan(manifest, desired, store: store)
             } catch {
                 throw Failure.state(error)
             }
+            // A destination not in the state is looked at before anything is imported there.
+            let checked = try await PlanPipeline.checkDestinations(diffed, using: client.reader)
+            plan = Plan(projects: checked.plan.projects, notes: diffed.notes + DestinationCheck.notes(checked.summary))
         }
         var refreshed: Refresh.Report?
         if request.saved == nil {

@@ -45,6 +45,8 @@ public enum PlanPipeline {
         case listing(PlatformError)
         /// The state could not be read.
         case state(StateError)
+        /// Checking the destinations on the platform failed (nothing was planned from it).
+        case checking(PlatformError)
     }
 
     /// The plan and where the state stood.
@@ -98,7 +100,9 @@ public enum PlanPipeline {
         var desired = desired
         var reason = "plan ran with --offline"
         switch prefixes {
-        case .listed(let reader): desired = try await expand(manifest, desired, using: reader)
+        case .listed(let reader):
+            try await preflight(manifest, desired, using: reader)
+            desired = try await expand(manifest, desired, using: reader)
         case .unexpanded(let why): reason = why
         }
         let outcome: StateDiff.Outcome
@@ -108,8 +112,40 @@ public enum PlanPipeline {
             throw Failure.state(error)
         }
         var plan = outcome.plan
-        plan.notes = notes(manifest: manifest.file, desired: desired, setAside: outcome.setAside, reason: reason)
+        var extra: [String] = []
+        switch prefixes {
+        case .listed(let reader):
+            let checked = try await checkDestinations(plan, using: reader)
+            plan = checked.plan
+            extra = DestinationCheck.notes(checked.summary)
+        case .unexpanded(let why):
+            if plan.counts.imports > 0 { extra = [DestinationCheck.uncheckedNote(imports: plan.counts.imports, reason: why)] }
+        }
+        plan.notes = notes(manifest: manifest.file, desired: desired, setAside: outcome.setAside, reason: reason) + extra
         return Result(plan: plan, lineage: outcome.lineage, serial: outcome.serial)
+    }
+
+    /// Stage 0 with credentials: the token, the projects and the volumes (`PlatformPreflight`).
+    /// - Throws: `Failure.invalid` with every problem, `Failure.checking`, `CancellationError`.
+    public static func preflight(_ manifest: Manifest, _ desired: DesiredState, using reader: PlatformReader) async throws {
+        let problems: [Diagnostic]
+        do {
+            problems = try await PlatformPreflight.check(manifest, desired, reader: reader)
+        } catch let error as PlatformError {
+            throw Failure.checking(error)
+        }
+        if !problems.isEmpty { throw Failure.invalid(problems) }
+    }
+
+    /// Stage 4 with credentials: imports checked against the platform (`DestinationCheck`).
+    /// - Throws: `Failure.checking`, `CancellationError`.
+    public static func checkDestinations(_ plan: Plan, using reader: PlatformReader) async throws
+        -> (plan: Plan, summary: DestinationCheck.Summary) {
+        do {
+            return try await DestinationCheck.check(plan, reader: reader)
+        } catch let error as PlatformError {
+            throw Failure.checking(error)
+        }
     }
 
     /// Stage 3 against an open (locked) store, for `apply`: every prefix is listed by then.

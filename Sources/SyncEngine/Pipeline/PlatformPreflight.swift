@@ -1,0 +1,63 @@
+import Foundation
+public import PlatformAPI
+public import SyncCore
+public import SyncYAML
+
+/// What `apply` will need, checked before planning (DESIGN.md "Truth from the platform"): the
+/// token works, every destination project exists and is writable, every source volume exists.
+/// One read-only call per project and per volume; every problem is reported at once, each with
+/// the manifest line that names the project or volume.
+public enum PlatformPreflight {
+    /// The problems found (empty: all is well), as diagnostics of the manifest.
+    /// - Throws: `PlatformError` when the platform cannot be asked (5xx after retries, no
+    ///   connection): that is no answer about the manifest; `CancellationError`.
+    public static func check(_ manifest: Manifest, _ desired: DesiredState, reader: PlatformReader) async throws -> [Diagnostic] {
+        // Where each project and volume is first named.
+        var projects: [(String, SourceMark?)] = [], volumes: [(String, SourceMark?)] = []
+        var seenProjects = Set<String>(), seenVolumes = Set<String>()
+        for group in manifest.volumes where seenVolumes.insert(group.volume).inserted {
+            volumes.append((group.volume, group.mark))
+        }
+        for file in desired.files {
+            if seenProjects.insert(file.address.project).inserted { projects.append((file.address.project, file.mark)) }
+            if case .volume(let volume, _) = file.source, seenVolumes.insert(volume).inserted { volumes.append((volume, file.mark)) }
+        }
+        if let project = manifest.project, seenProjects.insert(project).inserted { projects.append((project, nil)) }
+
+        var problems: [Diagnostic] = []
+        func problem(_ mark: SourceMark?, _ message: String, note: String? = nil) {
+            problems.append(Diagnostic(.error, file: manifest.file, mark: mark, message: message, note: note))
+        }
+        // One call per project and volume; a 404 or 403 is a problem of the manifest, a 401 of the token.
+        func ask(_ kind: String, _ id: String, at mark: SourceMark?, _ call: () async throws -> String?) async throws -> Diagnostic? {
+            do {
+                if let trouble = try await call() { problem(mark, trouble) }
+                return nil
+            } catch let error as PlatformError {
+                if error.status == 401 { return tokenRefused(error, file: manifest.file) }
+                guard let status = error.status, status == 404 || status == 403 else { throw error }
+                problem(mark, status == 404 ? "\(kind) '\(id)' does not exist on \(reader.endpoint.baseURL) (or this token cannot see it)"
+                        : "\(kind) '\(id)' is not accessible with this token (403)",
+                        note: "check the \(kind) id (\(kind == "project" ? "owner/slug" : "owner/name")) in the manifest")
+                return nil
+            }
+        }
+        for (id, mark) in projects {
+            if let refused = try await ask("project", id, at: mark, {
+                try await reader.project(id: id).isWritable ? nil : "project '\(id)' is read-only for this token: apply cannot add files to it"
+            }) { return [refused] }
+        }
+        for (id, mark) in volumes {
+            if let refused = try await ask("volume", id, at: mark, {
+                try await reader.volume(id: id).active == false ? "volume '\(id)' is inactive on the platform: imports from it fail" : nil
+            }) { return [refused] }
+        }
+        return problems
+    }
+
+    /// A 401 means the token itself is refused: one problem, not one per project.
+    private static func tokenRefused(_ error: PlatformError, file: String) -> Diagnostic {
+        Diagnostic(.error, file: file, mark: nil, message: "the platform refused the token (401): \(error)",
+                   note: "check SB_AUTH_TOKEN or the profile's auth_token; nothing was changed")
+    }
+}
