@@ -128,11 +128,13 @@ public actor Executor {
             finish(forgets.count, as: .forgotten)
         }
 
+        // Folders, top-down, before any import; an adopted file's folders are found and recorded
+        // too (a refresh tells a moved file by its folder's recorded id).
+        let failedFolders = try await ensureFolders(for: (volume + drs).map(\.desired.address) + adopts.map(\.address))
+
         // Adopt: the state (and the manifest's metadata and tags where the file lacks them).
         try await runAdopts(adopts)
 
-        // Folders, top-down, before any import.
-        let failedFolders = try await ensureFolders(for: (volume + drs).map(\.desired.address))
         volume = dropItemsUnder(failedFolders, volume)
         drs = dropItemsUnder(failedFolders, drs)
 

@@ -289,6 +289,29 @@ struct AdoptionTests {
         #expect(await f.files().map(\.id).sorted() == before.map(\.id).sorted())
     }
 
+    @Test("an adopted or rebuilt state records its folders: a refresh finds a file moved on the platform")
+    func adoptedFilesMovedAreFound() async throws {
+        let f = try AdoptFixture()
+        try f.write(manifest(policy: "skip"))
+        #expect(try await f.apply().code == 0)
+        for rebuild in [false, true] {
+            f.loseState()
+            if rebuild {
+                #expect(try await f.rebuild().code == 0)
+            } else {
+                #expect(try await f.apply().code == 0)
+            }
+            let folders = try StateStore.open(at: f.statePath, create: false).allFolders()
+            #expect(Set(folders.map(\.path)).isSuperset(of: ["raw", "drs", "drs/deep"]), "\(folders.map(\.path))")
+            let moved = await f.emulator.applyDrift(count: 1, seed: rebuild ? 9 : 3, project: "alice/p1", kinds: [.move])
+            #expect(moved.count == 1)
+            let planned = try await f.plan(["--refresh"])
+            #expect(planned.stdout.contains("1 to move back"), "\(planned.stdout)")
+            #expect(try await f.apply(["--auto-approve", "--refresh"]).code == 0)
+            #expect(try await f.plan(["--refresh"]).stdout.contains("No changes"))
+        }
+    }
+
     @Test("a DRS create whose answer was lost while the job runs (rename): apply waits for the job, records its files, never imports twice")
     func lostDRSAnswerUnderRename() async throws {
         let f = try AdoptFixture(jobDuration: 120)

@@ -178,6 +178,7 @@ public final class ApplySession: Sendable {
         if settled.batches > 0 { hooks.settled(settled) }
 
         var plan: Plan
+        var foundFolders: [DestinationCheck.FoundFolder] = []
         if let saved = request.saved {
             plan = try saved.plan.plan()
         } else {
@@ -190,6 +191,7 @@ public final class ApplySession: Sendable {
             // A destination not in the state is looked at before anything is imported there.
             let checked = try await PlanPipeline.checkDestinations(diffed, using: client.reader)
             plan = Plan(projects: checked.plan.projects, notes: diffed.notes + DestinationCheck.notes(checked.summary))
+            foundFolders = checked.summary.folders
         }
         var refreshed: Refresh.Report?
         if request.saved == nil {
@@ -202,6 +204,7 @@ public final class ApplySession: Sendable {
         }
         if request.saved == nil, await !hooks.confirm(plan) { return .declined(plan) }
         try recordVerification(refreshed, store: store)
+        try await executor.knowFolders(foundFolders)
         let report = try await executor.execute(plan.changes)
         return .executed(plan, report)
     }

@@ -24,8 +24,19 @@ public enum DestinationCheck {
         public var conflicts = 0
         /// Listing requests made.
         public var requests = 0
+        /// The destination folders found on the platform, with their ids (rebuild records them,
+        /// so a later refresh can tell a moved file by its folder).
+        public var folders: [FoundFolder] = []
 
         public init() {}
+    }
+
+    /// A folder found on the platform during the walk.
+    public struct FoundFolder: Sendable, Hashable {
+        public var project: String
+        /// Its path in the project ("a/b").
+        public var path: String
+        public var id: String
     }
 
     /// The imports of `plan` (desired, not in the state) checked against the platform: some
@@ -46,6 +57,8 @@ public enum DestinationCheck {
             summary.adopted += walk.adopted
             summary.adoptedByName += walk.adoptedByName
             summary.conflicts += walk.conflicts
+            summary.folders += walk.folderIDs.map { FoundFolder(project: projects[index].project, path: $0.key, id: $0.value) }
+                .sorted { $0.path < $1.path }
             var counts = projects[index].counts
             counts.imports -= walk.adopted
             counts.adopts += walk.adopted
@@ -102,6 +115,8 @@ public enum DestinationCheck {
         var adopted = 0
         var adoptedByName = 0
         var conflicts = 0
+        /// The ids of the wanted folders found, by path.
+        var folderIDs: [String: String] = [:]
 
         /// Wanted names by folder path ("" = root): files (change indices) and sub-folders.
         private var files: [String: [String: [Int]]] = [:]
@@ -139,7 +154,9 @@ public enum DestinationCheck {
                 if listed == nil { found = try await list(parent, wanted: Set(wantedFiles.keys).union(wantedFolders)) }
                 for entry in found {
                     if entry.isFolder, wantedFolders.contains(entry.name) {
-                        queue.append((.folder(entry.id), path.isEmpty ? entry.name : path + "/" + entry.name, nil))
+                        let folderPath = path.isEmpty ? entry.name : path + "/" + entry.name
+                        folderIDs[folderPath] = entry.id
+                        queue.append((.folder(entry.id), folderPath, nil))
                     }
                     for index in wantedFiles[entry.name] ?? [] { settle(index, against: entry) }
                 }
