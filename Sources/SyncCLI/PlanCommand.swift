@@ -62,7 +62,7 @@ public struct PlanCommand: AsyncParsableCommand {
     /// Runs the command, writing through `io`; returns the exit code.
     /// - Parameter transport: how to reach the platform for prefix listings (`nil`: AsyncHTTPClient).
     public func execute(io: CommandIO, environment: [String: String], transport: (any HTTPTransport)? = nil) async -> Int32 {
-        let statePath = stateOption.path(forManifest: manifest)
+        let statePath = stateOption.path(forManifest: manifest, environment: environment)
         let loaded = PlanPipeline.load(manifest, fingerprint: out != nil)
         let errorColor = output.colored(2, environment)
         guard let (manifestModel, desired) = loaded.valid else {
@@ -85,7 +85,7 @@ public struct PlanCommand: AsyncParsableCommand {
             io.error("cannot list the manifest's volume prefixes: \(shown: error)", hint: error.hint)
             return ExitStatus.error.rawValue
         } catch PlanPipeline.Failure.state(let error) {
-            io.error("cannot read the state '\(statePath)': \(shown: error)")
+            io.error("cannot read the state '\(StateBackends.display(statePath))': \(shown: error)")
             return ExitStatus.error.rawValue
         } catch let failure as PlatformCheckFailure {
             io.error(failure.message)
@@ -107,7 +107,7 @@ public struct PlanCommand: AsyncParsableCommand {
             }
             let saved = SavedPlan(plan: plan, manifest: .init(path: manifest, sha256: digest,
                                                                   sources: loaded.sources.isEmpty ? nil : loaded.sources),
-                                  state: .init(path: statePath, lineage: result.lineage, serial: result.serial))
+                                  state: .init(path: StateBackends.display(statePath), lineage: result.lineage, serial: result.serial))
             do {
                 try PrivateFile.write(try saved.encoded(), to: out)
             } catch let error as PrivateFileError {

@@ -82,18 +82,16 @@ public final class StateStore: Sendable {
     /// sbsync state is refused and left byte-for-byte untouched.
     /// - Throws: `StateError`.
     public static func open(at path: String, create: Bool, options: Options = Options()) throws(StateError) -> StateStore {
-        var created = false
         var info = stat()
         if stat(path, &info) != 0 {
             guard errno == ENOENT else { throw .io(path: path, detail: String(cString: strerror(errno))) }
             guard create else { throw .notFound(path: path) }
-            try createEmptyFile(path)
-            created = true
-        } else {
-            guard (info.st_mode & 0o170000) == 0o100000 else { throw .io(path: path, detail: "not a regular file") }
-            try checkHeader(path: path, size: Int64(info.st_size))
-            try checkCompanions(path: path)
+            try createComplete(path, options: options)
+            guard stat(path, &info) == 0 else { throw .io(path: path, detail: String(cString: strerror(errno))) }
         }
+        guard (info.st_mode & 0o170000) == 0o100000 else { throw .io(path: path, detail: "not a regular file") }
+        try checkHeader(path: path, size: Int64(info.st_size))
+        try checkCompanions(path: path)
 
         let db: SQLiteConnection
         do throws(SQLiteError) {
@@ -104,15 +102,38 @@ public final class StateStore: Sendable {
         db.setBusyTimeout(milliseconds: options.busyTimeoutMilliseconds)
 
         do {
-            let lineage: String
-            if created {
-                lineage = try initialize(db, now: options.now())
-            } else {
-                lineage = try prepareExisting(db, path: path)
-            }
+            let lineage = try prepareExisting(db, path: path)
             return StateStore(path: path, lineage: lineage, options: options, db: db)
         } catch {
             throw stateError(error, path: path)
+        }
+    }
+
+    /// Creates a complete, empty state at `path` atomically: it is built under a temporary name
+    /// beside it and linked into place only once whole, so a process killed on the way leaves
+    /// no half-made file at `path` (at worst a `PATH.creating-*` file nothing reads). When
+    /// another process created `path` meanwhile, theirs is kept.
+    private static func createComplete(_ path: String, options: Options) throws(StateError) {
+        let temporary = "\(path).creating-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
+        try createEmptyFile(temporary)
+        defer {
+            for suffix in ["", "-wal", "-shm", "-journal"] { unlink(temporary + suffix) }
+        }
+        do {
+            // The connection is closed (its WAL checkpointed into the file) at the end of this block.
+            let db = try SQLiteConnection(path: temporary, create: false)
+            db.setBusyTimeout(milliseconds: options.busyTimeoutMilliseconds)
+            _ = try initialize(db, now: options.now())
+            try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        } catch {
+            throw stateError(error, path: path)
+        }
+        // link(2) never replaces an existing file: of two processes creating at once, one wins.
+        // Where hard links are not supported, rename(2) (which would replace a file made meanwhile).
+        if link(temporary, path) != 0, errno != EEXIST {
+            guard errno == EPERM || errno == ENOTSUP, rename(temporary, path) == 0 else {
+                throw .io(path: path, detail: "cannot create: \(String(cString: strerror(errno)))")
+            }
         }
     }
 
