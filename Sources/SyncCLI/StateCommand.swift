@@ -74,7 +74,7 @@ public struct StateCommand: ParsableCommand {
             guard let address = try? parseAddresses([address])[0] else { return ExitStatus.usage.rawValue }
             do throws(StateError) {
                 guard let file = try options.open().file(at: address) else {
-                    io.error("'\(shown: address)' is not in the state '\(StateBackends.display(options.path))'", hint: "'sbsync state list' shows what is")
+                    io.error("'\(shown: address)' is not in the state file '\(StateBackends.display(options.path))'", hint: "'sbsync state list' shows what is")
                     return ExitStatus.error.rawValue
                 }
                 io.stdout(Self.render(file))
@@ -157,7 +157,7 @@ public struct StateCommand: ParsableCommand {
                 let missing = try unique.filter { try store.file(at: $0) == nil }
                 if !missing.isEmpty {
                     let list = missing.map { "  \(shown: $0)\n" }.joined()
-                    io.error("not in the state '\(StateBackends.display(options.path))'; nothing was forgotten:\n" + list.dropLast())
+                    io.error("not in the state file '\(StateBackends.display(options.path))'; nothing was forgotten:\n" + list.dropLast())
                     return ExitStatus.error.rawValue
                 }
                 if dryRun {
