@@ -114,7 +114,12 @@ extension PostgresStateStore {
 
     /// The file of a row of `fileColumns`.
     static func file(_ row: PostgresRow, shown: String) throws -> RecordedFile {
-        let cells = row.makeRandomAccess()
+        try file(Array(row), shown: shown)
+    }
+
+    /// The file of the cells of a row of `fileColumns` (an array: `makeRandomAccess` would
+    /// build a table of column names for every row).
+    static func file(_ cells: [PostgresCell], shown: String) throws -> RecordedFile {
         let address = Address(project: try cells[0].decode(String.self), path: try cells[1].decode(String.self))
         func damaged(_ what: String) -> StateError {
             .damaged(path: shown, detail: "the record of '\(address)' has \(what)")
@@ -156,22 +161,39 @@ extension PostgresStateStore {
             let scratch = ScanScratch()
             _ = try Self.wait(connection.query(Self.query("SELECT \(Self.fileColumns) FROM sbsync_files WHERE workspace_id = $1 ORDER BY project, path",
                                                           [.int(workspaceID)]), logger: logger) { row in
-                let file = try Self.file(row, shown: shown)
-                if let desired, let position = desired.position(of: file.address) {
-                    let same = desired.files.withUnsafeBufferPointer { files in
-                        Array(file.specDigest.utf8).withUnsafeBufferPointer { digest in
-                            Diff.digestShowsUnchanged(desired: files[position], storedDigest: digest,
-                                                      storesSource: { $0 == file.source }, scratch: &scratch.bytes)
+                if let desired {
+                    // Address, digest and source only: an unchanged row is counted undecoded.
+                    let cells = Array(row)
+                    let address = Address(project: try cells[0].decode(String.self), path: try cells[1].decode(String.self))
+                    if let position = desired.position(of: address) {
+                        let digest = try cells[7].decode(String.self)
+                        let same = desired.files.withUnsafeBufferPointer { files in
+                            Array(digest.utf8).withUnsafeBufferPointer { digest in
+                                Diff.digestShowsUnchanged(desired: files[position], storedDigest: digest,
+                                                          storesSource: { Self.stores($0, cells) }, scratch: &scratch.bytes)
+                            }
+                        }
+                        if same {
+                            unchanged(0, position, address)
+                            return
                         }
                     }
-                    if same {
-                        unchanged(0, position, file.address)
-                        return
-                    }
                 }
+                let file = try Self.file(Array(row), shown: shown)
                 body(0, file) { file }
             }, on: connection)
             return serial
+        }
+    }
+
+    /// Whether the source columns (2 to 4) of a row of `fileColumns` hold exactly `source`.
+    static func stores(_ source: FileSource, _ cells: [PostgresCell]) -> Bool {
+        guard let kind = try? cells[2].decode(String.self), let stored = try? cells[3].decode(String.self) else { return false }
+        let location: String?
+        do { location = try cells[4].decode(String?.self) } catch { return false }
+        switch source {
+        case .volume(let volume, let wanted): return kind == "volume" && stored == volume && location == wanted
+        case .drs(let uri): return kind == "drs" && stored == uri && location == nil
         }
     }
 
