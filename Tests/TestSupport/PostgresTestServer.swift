@@ -38,6 +38,12 @@ public final class PostgresTestServer: Sendable {
             chmod(directory.path, 0o755)
             try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: false)
             try Self.run("/bin/chown", ["postgres:postgres", dataDirectory], log: directory.file("tool.log"))
+            do {
+                try Self.run("/usr/sbin/runuser", ["-u", "postgres", "--", "/usr/bin/test", "-w", dataDirectory], log: directory.file("tool.log"))
+            } catch {
+                throw Failure(description: "the postgres user cannot write '\(dataDirectory)': a folder above it is closed to others; "
+                    + "run the tests from a folder others may enter, or point TMPDIR at one")
+            }
         }
         port = try Self.freePort()
         try run("initdb", ["-D", dataDirectory, "-U", "sbsync", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"])
