@@ -215,6 +215,31 @@ struct PostgresStateTests {
         }
     }
 
+    @Test("a password in the state URL never reaches the output, and SBSYNC_STATE is used when --state is not given")
+    func passwordsStayOutOfMessages() throws {
+        try withTemporaryDirectory { dir in
+            let manifest = dir.appendingPathComponent("sbsync.yaml").path
+            try Data("""
+                version: 1
+                project: a/b
+                drs:
+                  - uri: drs://drs.example.org/x
+                    name: x.cram
+
+                """.utf8).write(to: URL(fileURLWithPath: manifest))
+            // Port 1 on loopback: nothing listens, so connecting fails at once.
+            let url = "postgres://alice:Sup3rSecret@127.0.0.1:1/sbsync?workspace=w&sslmode=disable"
+            let env = ["PATH": "/usr/bin:/bin", "HOME": dir.path, "NO_COLOR": "1"]
+            for result in [try run(try sbsyncBinary(), ["plan", "-f", manifest, "--state", url], environment: env),
+                           try run(try sbsyncBinary(), ["plan", "-f", manifest], environment: env.merging(["SBSYNC_STATE": url]) { $1 }),
+                           try run(try sbsyncBinary(), ["state", "list", "-f", manifest, "--state", url], environment: env)] {
+                #expect(result.status == 1)
+                #expect(result.stderr.contains("postgres://alice@127.0.0.1:1/sbsync?workspace=w"), "\(result.stderr)")
+                #expect(!(result.stdout + result.stderr).contains("Sup3rSecret"))
+            }
+        }
+    }
+
     private func newForeignState(_ path: String) throws {
         let store = try StateStore.open(at: path, create: true)
         try store.withLock(operation: "test") { try store.record(folders: [FolderRecord(project: "c/d", path: "f", id: "1", createdBySbsync: true)]) }
