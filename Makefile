@@ -10,7 +10,7 @@ PY_PACKAGES := jsonschema==4.26.0 sevenbridges-python==2.11.2
 # Tests find the Python tools through this variable (see Tests/README.md).
 export SBSYNC_PYTHON := $(PY)
 
-.PHONY: all deps system-deps python-deps build release test demo demo-cohort bench fuzz clean
+.PHONY: all deps system-deps python-deps build release install test demo demo-cohort bench fuzz clean
 
 all: build
 
@@ -36,6 +36,25 @@ build: system-deps
 
 release: system-deps
 	$(SWIFT) build -c release
+
+# `make install PREFIX=…` (default /usr/local; DESTDIR for staging): the release binaries
+# sbsync and sbsync-emulator, shell completions for bash, zsh and fish (from swift-argument-parser)
+# and the man page sbsync(1), made from the same help text (scripts/manpage.py). SBSYNC_BIN=DIR
+# installs the binaries already built in DIR instead (the tests use the debug build).
+PREFIX ?= /usr/local
+BINDIR = $(DESTDIR)$(PREFIX)/bin
+
+install: $(if $(SBSYNC_BIN),,release)
+	@bin="$(SBSYNC_BIN)"; [ -n "$$bin" ] || bin="$$($(SWIFT) build -c release --show-bin-path)"; set -e; \
+	install -d "$(BINDIR)" "$(DESTDIR)$(PREFIX)/share/bash-completion/completions" \
+	  "$(DESTDIR)$(PREFIX)/share/zsh/site-functions" "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d" \
+	  "$(DESTDIR)$(PREFIX)/share/man/man1"; \
+	install -m 755 "$$bin/sbsync" "$$bin/sbsync-emulator" "$(BINDIR)/"; \
+	"$$bin/sbsync" --generate-completion-script bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/sbsync"; \
+	"$$bin/sbsync" --generate-completion-script zsh > "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_sbsync"; \
+	"$$bin/sbsync" --generate-completion-script fish > "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/sbsync.fish"; \
+	python3 scripts/manpage.py "$$bin/sbsync" > "$(DESTDIR)$(PREFIX)/share/man/man1/sbsync.1"; \
+	echo "installed sbsync and sbsync-emulator in $(BINDIR), completions and the man page under $(DESTDIR)$(PREFIX)/share"
 
 # Tests write their scratch files under .build/test-tmp (cleared on each run), not /tmp, and
 # must remove them (TestSupport's temporary directories do): files left behind fail the run.
@@ -64,6 +83,7 @@ bench: deps release
 	@bash Benchmarks/plan-bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
 	@bash Benchmarks/apply-bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
 	@bash Benchmarks/table-bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
+	@bash Benchmarks/refresh-bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
 
 # Fuzz the manifest loader (not part of `make test`): libFuzzer + AddressSanitizer, its own
 # build folder (every target is rebuilt with the sanitizers), a corpus seeded from manifests/

@@ -21,6 +21,9 @@ public struct AsyncHTTPTransport: HTTPTransport {
     ) async throws -> R {
         var configuration = HTTPClient.Configuration()
         configuration.timeout.connect = .nanoseconds(Int64(connectTimeout.nanoseconds))
+        // A refused connection or an unknown host fails the request at once; the client's own
+        // retry policy decides what to do (a few quick attempts, each announced).
+        configuration.connectionPool.retryConnectionEstablishment = false
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .enabled(limit: .ratio(100))
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
@@ -86,6 +89,9 @@ public struct AsyncHTTPTransport: HTTPTransport {
         func scrubbed(_ text: String) -> String {
             secrets.reduce(text) { AuthToken.redact($1, in: $0) }
         }
+        if let cause = fastFailure(error) {
+            return TransportError(phase: .notSent, kind: cause.kind, message: cause.message)
+        }
         if error is NIOConnectionError {
             return TransportError(phase: .notSent, kind: .connectFailed, message: "could not connect: \(scrubbed("\(error)"))")
         }
@@ -100,6 +106,30 @@ public struct AsyncHTTPTransport: HTTPTransport {
             return TransportError(phase: .maybeSent, kind: .connectionDropped, message: "connection failed: \(scrubbed(error.description))")
         }
         return TransportError(phase: .maybeSent, kind: .other, message: scrubbed(String(describing: error)))
+    }
+}
+
+extension AsyncHTTPTransport {
+    /// A refused connection or a host name that does not resolve, in a few plain words; `nil`
+    /// for anything else. NIO reports them as `IOError` (errno ECONNREFUSED),
+    /// `SocketAddressError.UnknownHost`, or a `NIOConnectionError` holding either.
+    static func fastFailure(_ error: any Error) -> (kind: TransportError.Kind, message: String)? {
+        if let error = error as? IOError, error.errnoCode == ECONNREFUSED {
+            return (.connectionRefused, "connection refused")
+        }
+        if let error = error as? SocketAddressError.UnknownHost {
+            return (.unknownHost, "unknown host '\(error.host)'")
+        }
+        if let error = error as? NIOConnectionError {
+            let causes = error.connectionErrors.compactMap { fastFailure($0.error) }
+            if !causes.isEmpty, causes.allSatisfy({ $0.kind == .connectionRefused }) {
+                return (.connectionRefused, "connection refused")
+            }
+            if error.connectionErrors.isEmpty, error.dnsAError != nil || error.dnsAAAAError != nil {
+                return (.unknownHost, "unknown host '\(error.host)'")
+            }
+        }
+        return nil
     }
 }
 

@@ -57,13 +57,38 @@ public struct AuthToken: Sendable, Hashable, CustomStringConvertible, CustomDebu
     }
 
     /// `text` with `secret` replaced by `<redacted>`, raw and in its escaped forms.
+    ///
+    /// A secret shorter than `wholeWordBelow` characters (no real token is; a typo'd or test
+    /// token can be, e.g. `x`) is replaced only where it stands as a word of its own, not
+    /// inside a longer run of letters and digits: redacting every `x` of a message would
+    /// mangle it, and a run that merely contains the secret does not reveal it.
     static func redact(_ secret: String, in text: String) -> String {
         guard !secret.isEmpty else { return text }
         var text = text
         for form in Set([secret, String(String(reflecting: secret).dropFirst().dropLast())]) where !form.isEmpty {
-            text = text.replacingOccurrences(of: form, with: "<redacted>")
+            text = form.count >= wholeWordBelow
+                ? text.replacingOccurrences(of: form, with: "<redacted>")
+                : replacingWholeWords(form, in: text)
         }
         return text
+    }
+
+    /// Secrets shorter than this are redacted as whole words only.
+    static let wholeWordBelow = 8
+
+    private static func replacingWholeWords(_ word: String, in text: String) -> String {
+        func isWordCharacter(_ c: Character?) -> Bool { c.map { $0.isLetter || $0.isNumber } ?? false }
+        var out = "", rest = text[...]
+        while let range = rest.range(of: word) {
+            let before = range.lowerBound > text.startIndex ? text[text.index(before: range.lowerBound)] : nil
+            let after = range.upperBound < text.endIndex ? text[range.upperBound] : nil
+            out += rest[..<range.lowerBound]
+            let standsAlone = !(isWordCharacter(before) && isWordCharacter(word.first))
+                && !(isWordCharacter(after) && isWordCharacter(word.last))
+            out += standsAlone ? "<redacted>" : text[range]
+            rest = text[range.upperBound...]
+        }
+        return out + rest
     }
 }
 

@@ -96,4 +96,16 @@ extension PlatformAssumptions {
     /// limit is unknown, so the client refuses longer URLs before sending. Long `name=` filter
     /// lists must be split by the caller (`FileQuery.names`).
     public static let maxURLLength = 6000
+
+    /// §15 [UNCONFIRMED body and result]: moving a file to another folder is the async job
+    /// `POST /async/files/move` with `{"items": [{"file", "parent", "name"}]}` (≤ 100), polled at
+    /// `GET /async/files/move/{id}` until `FINISHED`, whose `result` holds one
+    /// `{"resource": file}` or `{"error": …}` per item in request order. A rename within a
+    /// folder uses `POST /bulk/files/edit` with `name` (confirmed, §15).
+    public static let asyncMovePath = "/async/files/move"
+
+    /// §15 [UNCONFIRMED per-item code]: a file id that no longer exists comes back from
+    /// `POST /bulk/files/get` as an error record with status 404 (code 5002). A refresh counts
+    /// only that as "gone"; any other error record stops the refresh.
+    public static let bulkGetMissingStatus = 404
 }

@@ -36,6 +36,11 @@ public struct RetryPolicy: Sendable {
     public var rateLimitSlack: Duration
     /// The shortest backoff after a maintenance answer (503 with platform code 0).
     public var maintenanceBackoff: Duration
+    /// Attempts per request, the first included, when the connection is refused or the host
+    /// name does not resolve (`TransportError.Kind.failsFast`): at most `maxAttempts`.
+    public var quickAttempts: Int
+    /// The wait before quick retry `n` is `n × quickBackoff` (no jitter).
+    public var quickBackoff: Duration
     /// Returns a uniform random number in `0 ... upper`. Injected so tests are deterministic.
     public var random: @Sendable (_ upper: Double) -> Double
 
@@ -47,6 +52,8 @@ public struct RetryPolicy: Sendable {
         maxRateLimitWait: Duration = .seconds(300),
         rateLimitSlack: Duration = .seconds(1),
         maintenanceBackoff: Duration = .seconds(60),
+        quickAttempts: Int = 3,
+        quickBackoff: Duration = .milliseconds(500),
         random: @escaping @Sendable (_ upper: Double) -> Double = { upper in upper > 0 ? Double.random(in: 0...upper) : 0 }
     ) {
         self.maxAttempts = max(1, maxAttempts)
@@ -56,6 +63,8 @@ public struct RetryPolicy: Sendable {
         self.maxRateLimitWait = maxRateLimitWait
         self.rateLimitSlack = rateLimitSlack
         self.maintenanceBackoff = maintenanceBackoff
+        self.quickAttempts = max(1, quickAttempts)
+        self.quickBackoff = quickBackoff
         self.random = random
     }
 

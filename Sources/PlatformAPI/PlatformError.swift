@@ -52,6 +52,9 @@ public enum PlatformError: Error, Sendable, CustomStringConvertible {
     /// No response after all retries (connection refused, dropped, timed out), for a request
     /// that is safe to repeat or that never left this machine.
     case unreachable(request: RequestSummary, attempts: Int, reason: String)
+    /// Nothing answered at the endpoint: the connection was refused or the host name does not
+    /// resolve, after a few quick attempts. The endpoint is wrong or the service is down.
+    case cannotConnect(endpoint: String, cause: String, attempts: Int)
     /// The platform answered 2xx with a body this client cannot read.
     case invalidResponse(request: RequestSummary, status: Int, reason: String)
     /// The call was refused before sending: too many bulk items, a bad limit, a pagination link
@@ -70,6 +73,8 @@ public enum PlatformError: Error, Sendable, CustomStringConvertible {
             return "\(request): outcome unknown (\(reason)); the request was not resent and must be reconciled"
         case .unreachable(let request, let attempts, let reason):
             return "\(request): no answer from the platform after \(attempts) attempt\(attempts == 1 ? "" : "s"): \(reason)"
+        case .cannotConnect(let endpoint, let cause, let attempts):
+            return "cannot reach the platform at \(endpoint): \(cause) (\(attempts) attempt\(attempts == 1 ? "" : "s"))"
         case .invalidResponse(let request, let status, let reason):
             return "\(request): unreadable answer (HTTP \(status)): \(reason)"
         case .invalidRequest(let reason):
@@ -102,11 +107,22 @@ public enum PlatformError: Error, Sendable, CustomStringConvertible {
             return "the platform is having trouble; try again later"
         case .unreachable:
             return "check the endpoint and your network connection"
+        case .cannotConnect(_, let cause, _) where cause.hasPrefix("unknown host"):
+            return "check the host name in SB_API_ENDPOINT (or the profile's api_endpoint), and your DNS and network connection"
+        case .cannotConnect:
+            return "check SB_API_ENDPOINT (or the profile's api_endpoint): nothing accepts connections at that address and port"
         case .outcomeUnknown:
             return "run apply again: it checks the destination before submitting anything twice"
         default:
             return nil
         }
+    }
+
+    /// Whether nothing answered at the endpoint (refused, unknown host): the run cannot go on,
+    /// and every further request would fail the same way.
+    public var isCannotConnect: Bool {
+        if case .cannotConnect = self { return true }
+        return false
     }
 
     /// Whether this is a create whose outcome is unknown.

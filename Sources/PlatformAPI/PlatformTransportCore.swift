@@ -18,14 +18,50 @@ public struct PlatformClientOptions: Sendable {
     public var retry: RetryPolicy
     /// `User-Agent` header.
     public var userAgent: String
+    /// Told before each retry of a failed request (what failed, which attempt, how long the
+    /// wait is), so a person sees why the run pauses. Rate-limit waits are reported by
+    /// `RequestBudget` instead.
+    public var onRetry: (@Sendable (RetryNotice) -> Void)?
 
     public init(
         requestTimeout: Duration = .seconds(60), retry: RetryPolicy = RetryPolicy(),
-        userAgent: String = "sbsync/1"
+        userAgent: String = "sbsync/1", onRetry: (@Sendable (RetryNotice) -> Void)? = nil
     ) {
         self.requestTimeout = requestTimeout
         self.retry = retry
         self.userAgent = userAgent
+        self.onRetry = onRetry
+    }
+}
+
+/// A request about to be sent again: why, which attempt comes next, after how long.
+public struct RetryNotice: Sendable, Hashable, CustomStringConvertible {
+    public var request: RequestSummary
+    /// The endpoint the request went to.
+    public var endpoint: String
+    /// What went wrong, e.g. `connection refused` or `HTTP 503`.
+    public var reason: String
+    /// The attempt that failed (1 = the first).
+    public var attempt: Int
+    /// Attempts allowed for this kind of failure, the first included.
+    public var maxAttempts: Int
+    /// The wait before the next attempt.
+    public var delay: Duration
+
+    public init(request: RequestSummary, endpoint: String, reason: String, attempt: Int, maxAttempts: Int, delay: Duration) {
+        self.request = request
+        self.endpoint = endpoint
+        self.reason = reason
+        self.attempt = attempt
+        self.maxAttempts = maxAttempts
+        self.delay = delay
+    }
+
+    /// One line for a person: `attempt 1 of 3 to reach http://…/v2 failed (connection refused); trying again in 0.5 s`.
+    public var description: String {
+        let seconds = delay.seconds
+        let wait = seconds < 10 ? String(format: "%.1f", seconds) : String(Int(seconds.rounded()))
+        return "attempt \(attempt) of \(maxAttempts) to reach \(endpoint) failed (\(reason)); trying again in \(wait) s"
     }
 }
 
@@ -172,10 +208,21 @@ final class RequestEngine: Sendable {
                 if error.phase == .maybeSent && kind == .create {
                     throw PlatformError.outcomeUnknown(request: summary, reason: error.message)
                 }
+                if error.kind.failsFast {
+                    // A wrong or stopped endpoint: a few quick attempts, then one clear sentence.
+                    let limit = min(policy.quickAttempts, policy.maxAttempts)
+                    guard attempts < limit else {
+                        throw PlatformError.cannotConnect(endpoint: endpoint.description, cause: error.message, attempts: attempts)
+                    }
+                    try await retry(summary, reason: error.message, attempt: attempts, of: limit,
+                                    after: policy.quickBackoff * attempts)
+                    continue
+                }
                 guard attempts < policy.maxAttempts else {
                     throw PlatformError.unreachable(request: summary, attempts: attempts, reason: error.message)
                 }
-                try await sleep(policy.backoff(beforeRetry: attempts), reason: "retrying \(summary) after: \(error.message)")
+                try await retry(summary, reason: error.message, attempt: attempts, of: policy.maxAttempts,
+                                after: policy.backoff(beforeRetry: attempts))
                 continue
             } catch is CancellationError {
                 throw CancellationError()
@@ -186,7 +233,8 @@ final class RequestEngine: Sendable {
                 guard attempts < policy.maxAttempts else {
                     throw PlatformError.unreachable(request: summary, attempts: attempts, reason: reason)
                 }
-                try await sleep(policy.backoff(beforeRetry: attempts), reason: "retrying \(summary) after: \(reason)")
+                try await retry(summary, reason: reason, attempt: attempts, of: policy.maxAttempts,
+                                after: policy.backoff(beforeRetry: attempts))
                 continue
             }
 
@@ -225,7 +273,7 @@ final class RequestEngine: Sendable {
                 guard attempts < policy.maxAttempts else { throw apiError(response, summary) }
                 var delay = policy.backoff(beforeRetry: attempts)
                 if response.status == 503, body?.code == 0 { delay = max(delay, policy.maintenanceBackoff) }
-                try await sleep(delay, reason: "retrying \(summary) after HTTP \(response.status)")
+                try await retry(summary, reason: "HTTP \(response.status)", attempt: attempts, of: policy.maxAttempts, after: delay)
                 continue
 
             default:
@@ -247,6 +295,13 @@ final class RequestEngine: Sendable {
         seconds = max(seconds, 0) + policy.random(policy.rateLimitSlack.seconds)
         seconds = min(seconds, policy.maxRateLimitWait.seconds)
         return .milliseconds(Int64((seconds * 1000).rounded(.up)))
+    }
+
+    /// Tells `options.onRetry`, then waits `delay` before attempt `attempt + 1`.
+    private func retry(_ summary: RequestSummary, reason: String, attempt: Int, of limit: Int, after delay: Duration) async throws {
+        options.onRetry?(RetryNotice(request: summary, endpoint: endpoint.description, reason: reason,
+                                     attempt: attempt, maxAttempts: limit, delay: delay))
+        try await sleep(delay, reason: "retrying \(summary) after: \(reason)")
     }
 
     private func sleep(_ duration: Duration, reason: String) async throws {

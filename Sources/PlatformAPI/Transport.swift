@@ -72,6 +72,15 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
 
     public enum Kind: Sendable, Hashable {
         case connectFailed, timedOut, connectionDropped, other
+        /// Nothing listens at the endpoint's address: no amount of waiting helps, so the client
+        /// gives up after a few quick attempts (`RetryPolicy.quickAttempts`).
+        case connectionRefused
+        /// The endpoint's host name does not resolve: given up on as quickly as a refused connection.
+        case unknownHost
+
+        /// Whether this failure is retried only a few times, quickly: it says the endpoint is
+        /// wrong or down, not that the platform is busy.
+        public var failsFast: Bool { self == .connectionRefused || self == .unknownHost }
     }
 
     public var phase: Phase

@@ -31,6 +31,8 @@ public enum EmulatorAssumptions {
         "§9.2/§15 POST /bulk/files/update and /bulk/files/edit take {\"items\": [{\"id\", \"name\", \"tags\", \"metadata\"}]} (≤ 100) and answer 200 with one record per item in request order: {\"resource\": file} or {\"error\": {status, code, message, more_info}}; a failed item changes nothing, the others are applied.",
         "§9.2/§15 update replaces: an omitted or null `tags`/`metadata` becomes empty, a null or omitted `name` keeps the name. Edit merges: omitted or null fields are kept, metadata keys are merged (a null value removes the key), a given tag list replaces the tags. One item may set name, tags and metadata together.",
         "§9.2 bulk edit/update item errors: unknown id 404 code 5002, a folder 400 code 5023, a taken name 409 code 5003, a bad value 400 (5024 name, 5006 metadata, 9011 tags); injected item failures (editFailureRate) 503 code 9000.",
+        "§15 POST /async/files/move takes {\"items\": [{\"file\", \"parent\", \"name\"?}]} (≤ 100, within one project) and answers 200 with a job that is already FINISHED, `result` one {\"resource\": file} or {\"error\": …} per item in request order (a taken name 409 code 5003); GET /async/files/move/{id} answers the same job.",
+        "§15 POST /bulk/files/get answers a deleted file id with an error record 404 code 5002.",
     ]
 
     static let conflictCode = 9108

@@ -60,6 +60,13 @@ public final class Emulator: Sendable {
     @discardableResult
     public func createProject(_ id: String) async throws -> Bool { try await state.createProjectChecked(id) }
 
+    /// Makes `count` random files (of `project`, or of every project) drift, chosen with
+    /// `seed`, cycling through `kinds` (all kinds when empty); see `EmulatorDrift`.
+    @discardableResult
+    public func applyDrift(count: Int, seed: UInt64, project: String? = nil, kinds: [EmulatorDrift.Kind] = []) async -> [EmulatorDrift] {
+        await state.applyDrift(count: count, seed: seed, project: project, kinds: kinds)
+    }
+
     // MARK: Admin endpoint
 
     private func admin(_ request: EmulatorRequest) async -> EmulatorResponse {
@@ -100,6 +107,13 @@ public final class Emulator: Sendable {
                 return problem(400, "\(error)")
             }
         case ("GET", ["assumptions"]): return json(EmulatorAssumptions.all)
+        case ("POST", ["drift"]):
+            struct Body: Decodable { var count: Int; var seed: UInt64?; var project: String?; var kinds: [EmulatorDrift.Kind]? }
+            guard let body = try? JSONDecoder().decode(Body.self, from: request.body) else {
+                return problem(400, "body must be {\"count\": N, \"seed\": S, \"project\": \"owner/slug\", \"kinds\": "
+                    + "[\(EmulatorDrift.Kind.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))]} (seed, project, kinds optional)")
+            }
+            return json(await applyDrift(count: body.count, seed: body.seed ?? 0, project: body.project, kinds: body.kinds ?? []))
         default:
             return problem(404, "unknown admin call \(request.method) /_admin/\(path.joined(separator: "/")); see the README, section 'The platform emulator'")
         }

@@ -5,7 +5,7 @@ extension EmulatorState {
     nonisolated static let templates: [String] = [
         "", "rate_limit", "projects/*/*",
         "files", "files/*", "files/*/list", "files/*/metadata", "files/*/tags", "bulk/files/get",
-        "bulk/files/update", "bulk/files/edit",
+        "bulk/files/update", "bulk/files/edit", "async/files/move", "async/files/move/*",
         "storage/imports", "storage/imports/*", "bulk/storage/imports/create", "bulk/storage/imports/get",
         "bulk/drs/imports/create", "bulk/drs/imports/*",
         "storage/volumes", "storage/volumes/*/*", "storage/volumes/*/*/list", "storage/volumes/*/*/object",
@@ -109,6 +109,8 @@ extension EmulatorState {
         if on("POST", "bulk/files/get") != nil { return try bulkGetFiles(body, base: base) }
         if on("POST", "bulk/files/update") != nil { return try bulkEditFiles(body, base: base, replace: true) }
         if on("POST", "bulk/files/edit") != nil { return try bulkEditFiles(body, base: base, replace: false) }
+        if on("POST", "async/files/move") != nil { return try createMoveJob(body, base: base) }
+        if let p = on("GET", "async/files/move/*") { return try getMoveJob(p[0]) }
 
         if on("POST", "storage/imports") != nil { return try createImport(body, base: base) }
         if on("GET", "storage/imports") != nil { return try listImports(request, base: base) }

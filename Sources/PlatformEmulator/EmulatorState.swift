@@ -33,6 +33,8 @@ actor EmulatorState {
     var counters = EmulatorCounters()
     var requestSerial = 0
     var fileSerial = 0
+    /// Async move jobs by id, as answered (`EmulatorState+Drift.swift`).
+    var moveJobs: [String: JSONValue] = [:]
 
     init(configuration: EmulatorConfiguration) throws {
         self.configuration = configuration

@@ -23,7 +23,10 @@ public struct ApplyCommand: AsyncParsableCommand {
             --auto-approve is required). 'sbsync apply PLANFILE' runs exactly a plan saved by \
             'sbsync plan --out', without asking, and refuses it when the manifest or the state changed \
             since. Failed items never stop the run: they are listed at the end, written to a failures \
-            file, and retried by the next apply. Ctrl-C once stops submitting and saves what is in \
+            file, and counted by what a retry can fix (platform errors, timeouts, failed jobs: the next \
+            apply retries them) and what it cannot (a missing source, a permission, a file skipped by \
+            policy: the summary says what to change). Without a terminal, a progress line is printed \
+            every --progress-interval seconds. Ctrl-C once stops submitting and saves what is in \
             flight; twice exits at once (the next apply settles the rest). \
             Credentials: SB_API_ENDPOINT and SB_AUTH_TOKEN, or a profile of ~/.sevenbridges/credentials. \
             Exit codes: \(ExitStatus.summary([.success, .error, .failedItems, .stalePlan, .locked, .usage, .interrupted])).
@@ -63,6 +66,12 @@ public struct ApplyCommand: AsyncParsableCommand {
             + "Without it, a rate-limited apply keeps going, waiting out each reset.", valueName: "seconds"))
     public var maxDuration: Double?
 
+    @OptionGroup public var refreshOptions: RefreshOptions
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Seconds between two progress lines when standard error is not a terminal (CI logs, pipes).", valueName: "seconds"))
+    public var progressInterval: Double = 5
+
     @OptionGroup public var output: OutputOptions
 
     public init() {}
@@ -72,6 +81,9 @@ public struct ApplyCommand: AsyncParsableCommand {
     /// Numeric options out of range are usage errors (exit 64).
     public func validate() throws {
         _ = try NumericOptions.checked { () throws(OptionRangeError) in try executorOptions() }
+        if !(progressInterval.isFinite && progressInterval >= 0.1 && progressInterval <= 3600) {
+            throw ValidationError("--progress-interval must be a number of seconds between 0.1 and 3600, not \(progressInterval)")
+        }
         if let maxDuration, !(maxDuration.isFinite && maxDuration > 0 && maxDuration <= 31_536_000) {
             throw ValidationError("--max-duration must be a number of seconds between 0 and 31536000, not \(maxDuration)")
         }
@@ -159,6 +171,10 @@ public struct ApplyCommand: AsyncParsableCommand {
             return ExitStatus.error.rawValue
         }
 
+        if refreshOptions.refresh, planFile != nil {
+            io.error("--refresh cannot be combined with a saved plan", hint: "a saved plan runs exactly as it was made")
+            return ExitStatus.usage.rawValue
+        }
         let request = ApplySession.Request(manifestPath: manifestPath, statePath: statePath,
                                            saved: saved.map { ($0, planFile ?? "") })
         do {
@@ -182,8 +198,14 @@ public struct ApplyCommand: AsyncParsableCommand {
                 + reasons.map { "  - \($0)" }.joined(separator: "\n"),
                 hint: "make the plan again with '\(again)', review it, then run 'sbsync apply \(shellQuoted(planPath))'")
             return ExitStatus.stalePlan.rawValue
+        } catch ApplySession.Failure.refresh(let failure) {
+            io.error(failure.description, hint: failure.hint)
+            return ExitStatus.error.rawValue
+        } catch ApplySession.Failure.driftNotConfirmed(let report) {
+            io.error(RefreshText.tooMuchDrift(report) + "; nothing was applied", hint: RefreshText.tooMuchDriftHint)
+            return ExitStatus.error.rawValue
         } catch ApplySession.Failure.listing(let error), PlanPipeline.Failure.listing(let error) {
-            io.error("cannot list the manifest's volume prefixes: \(shown: error)", hint: error.hint)
+            io.error(error, context: "cannot list the manifest's volume prefixes")
             return ExitStatus.error.rawValue
         } catch PlanPipeline.Failure.invalid(let diagnostics) {
             io.diagnostics(diagnostics, manifest: manifestPath, color: output.colored(2, environment))
@@ -192,12 +214,15 @@ public struct ApplyCommand: AsyncParsableCommand {
             io.notice("interrupted; the journal holds what was in flight: the next apply settles it")
             return ExitStatus.interrupted.rawValue
         } catch let error as ExecutorError {
-            var hint = "nothing is lost: the next 'sbsync apply' settles what was in flight"
-            if case .platform(let platform, _) = error, let more = platform.hint { hint = more + "\n" + hint }
-            io.error("\(shown: error)", hint: hint)
+            let hint = "nothing is lost: the next 'sbsync apply' settles what was in flight"
+            if case .platform(let platform, let context) = error {
+                io.error(platform, context: context, more: hint)
+            } else {
+                io.error("\(shown: error)", hint: hint)
+            }
             return ExitStatus.error.rawValue
         } catch let error as PlatformError {
-            io.error("\(shown: error)", hint: error.hint)
+            io.error(error, context: nil)
             return ExitStatus.error.rawValue
         } catch {
             io.error("\(shown: error)")
@@ -208,18 +233,25 @@ public struct ApplyCommand: AsyncParsableCommand {
     private func perform(_ request: ApplySession.Request, transport: any HTTPTransport, config: PlatformConfig,
                          io: CommandIO, environment: [String: String], environmentIO: Environment) async throws -> Int32 {
         let clock = environmentIO.clock
+        var request = request
+        if refreshOptions.refresh {
+            request.refresh = RefreshRequest(budget: refreshOptions.refreshBudget, yesDrift: refreshOptions.yesDrift,
+                                             reader: RefreshOptions.reader(config: config, transport: transport, clock: clock))
+        }
         let json = output.json
-        let reporter = ProgressReporter(io: io, json: json, live: environmentIO.errorIsTerminal && !json,
-                                        color: output.colored(2, environment))
+        let live = environmentIO.errorIsTerminal && !json
+        let reporter = ProgressReporter(io: io, json: json, live: live, color: output.colored(2, environment),
+                                        interval: live ? nil : progressInterval)
         var options = try environmentIO.executorOptions ?? NumericOptions.checked { () throws(OptionRangeError) in try executorOptions() }
         options.maxJobsInFlight = max(1, jobs)
         if let maxDuration { options.maxDuration = .milliseconds(Int64(maxDuration * 1000)) }
-        let session = ApplySession(request, client: PlatformClient(config: config, transport: transport, clock: clock),
+        let session = ApplySession(request, client: PlatformClient(config: config, transport: transport, clock: clock,
+                                                                   options: PlatformOptions.clientOptions(io: io)),
                                    options: options, clock: clock, onEvent: { reporter.handle($0) })
         let signals = environmentIO.handleSignals ? InterruptHandler(session: session, io: io) : nil
         defer { signals?.cancel() }
-        let planColor = output.colored(1, environment), autoApprove = self.autoApprove
-        let outcome = try await session.run(ApplySession.Hooks(
+        let planColor = output.colored(1, environment), autoApprove = self.autoApprove, refreshing = request.refresh != nil, statePath = request.statePath
+        let outcome = try await reporter.ticking { try await session.run(ApplySession.Hooks(
             settled: { settled in
                 guard !json else { return }
                 io.stderr("Settled \(settled.batches) unfinished batch(es) of an interrupted apply: \(settled.adopted) file(s) found and recorded, "
@@ -227,7 +259,9 @@ public struct ApplyCommand: AsyncParsableCommand {
             },
             planned: { plan in
                 guard !json else { return }
-                io.stdout(plan.text(.init(detail: false, limit: PlanCommand.groupLimit, color: planColor)))
+                var shown = plan
+                if !refreshing, let note = PlanPipeline.freshnessNote(statePath: statePath) { shown.notes.append(note) }
+                io.stdout(shown.text(.init(detail: false, limit: PlanCommand.groupLimit, color: planColor)))
             },
             confirm: { _ in
                 guard !autoApprove else { return true }
@@ -242,7 +276,18 @@ public struct ApplyCommand: AsyncParsableCommand {
                     return false
                 }
                 return true
-            }))
+            },
+            refreshing: { cost in
+                if !json { io.stderr(cost.line + "\n") }
+            },
+            refreshed: { report in
+                if !json { io.stdout(RefreshText.report(report, detail: false)) }
+            },
+            confirmDrift: { report in
+                guard environmentIO.inputIsTerminal else { return false }
+                io.stdout("\n\(RefreshText.tooMuchDrift(report)). Act on it anyway? Only 'yes' is accepted: ")
+                return environmentIO.readLine()?.trimmingCharacters(in: .whitespaces) == "yes"
+            })) }
 
         switch outcome {
         case .noChanges:
@@ -290,7 +335,14 @@ public struct ApplyCommand: AsyncParsableCommand {
                 let which = recorded == 0 ? "Those files are not recorded"
                     : unrecorded == 0 ? "Those files are recorded, but without the metadata or tags the manifest gives them"
                     : "\(unrecorded) of them are not recorded, and \(recorded) are recorded without the metadata or tags the manifest gives them"
-                io.stdout("The full list is in \(failuresPath). \(which): run 'sbsync apply' again to retry them.\n")
+                io.stdout("The full list is in \(failuresPath). \(which).\n")
+                // What a retry can fix, and what it cannot (with what to do instead).
+                var byAdvice: [RetryAdvice: Int] = [:]
+                for problem in report.problems { byAdvice[problem.retryAdvice, default: 0] += 1 }
+                for advice in RetryAdvice.allCases {
+                    guard let count = byAdvice[advice] else { continue }
+                    io.stdout("  \(count) \(advice.label): \(advice.action).\n")
+                }
             }
         }
         if interrupted { return ExitStatus.interrupted.rawValue }

@@ -44,12 +44,28 @@ public struct PlanCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Contact nothing: leave volume prefixes unexpanded (recorded files under them are kept, not compared).")
     public var offline = false
 
+    @OptionGroup public var refreshOptions: RefreshOptions
+
+    @Option(name: .long, help: ArgumentHelp(
+        "How to print the plan: text, json (as --json) or markdown (a summary for a pull-request comment).",
+        valueName: "format"))
+    public var format: PlanFormat?
+
     @OptionGroup public var output: OutputOptions
 
     /// Entries listed per project and action without `--detail`.
     public static let groupLimit = 10
 
     public init() {}
+
+    /// `--format`, or `json` for `--json`, or `text`.
+    public var chosenFormat: PlanFormat { format ?? (output.json ? .json : .text) }
+
+    public func validate() throws {
+        if output.json, let format, format != .json {
+            throw ValidationError("--json and --format \(format.rawValue) disagree; give one")
+        }
+    }
 
     public var manifest: String { manifestOption.manifest }
 
@@ -66,23 +82,36 @@ public struct PlanCommand: AsyncParsableCommand {
         let loaded = PlanPipeline.load(manifest, fingerprint: out != nil)
         let errorColor = output.colored(2, environment)
         guard let (manifestModel, desired) = loaded.valid else {
-            io.diagnostics(loaded.diagnostics, manifest: manifest, json: output.json, color: errorColor)
+            io.diagnostics(loaded.diagnostics, manifest: manifest, json: chosenFormat == .json, color: errorColor)
             return ExitStatus.error.rawValue
         }
         if !loaded.diagnostics.isEmpty {
             io.diagnostics(loaded.diagnostics, manifest: manifest, color: errorColor)  // warnings only
         }
 
+        if refreshOptions.refresh, out != nil || offline {
+            io.error("--refresh cannot be combined with \(offline ? "--offline" : "--out")",
+                     hint: "a refreshed plan is carried out by 'sbsync apply --refresh'")
+            return ExitStatus.usage.rawValue
+        }
         let result: PlanPipeline.Result
         do {
-            result = try await withPrefixes(of: manifestModel, io: io, environment: environment, transport: transport) { prefixes in
-                try await PlanPipeline.plan(manifestModel, desired, prefixes: prefixes, statePath: statePath)
+            if refreshOptions.refresh {
+                result = try await refreshedPlan(manifestModel, desired, statePath: statePath, io: io, environment: environment,
+                                                 transport: transport)
+            } else {
+                result = try await withPrefixes(of: manifestModel, io: io, environment: environment, transport: transport) { prefixes in
+                    try await PlanPipeline.plan(manifestModel, desired, prefixes: prefixes, statePath: statePath)
+                }
             }
+        } catch let failure as Refresh.Failure {
+            io.error(failure.description, hint: failure.hint)
+            return ExitStatus.error.rawValue
         } catch PlanPipeline.Failure.invalid(let diagnostics) {
             io.diagnostics(diagnostics, manifest: manifest, color: errorColor)
             return ExitStatus.error.rawValue
         } catch PlanPipeline.Failure.listing(let error) {
-            io.error("cannot list the manifest's volume prefixes: \(shown: error)", hint: error.hint)
+            io.error(error, context: "cannot list the manifest's volume prefixes")
             return ExitStatus.error.rawValue
         } catch PlanPipeline.Failure.state(let error) {
             io.error("cannot read the state '\(StateBackends.display(statePath))': \(shown: error)")
@@ -119,15 +148,27 @@ public struct PlanCommand: AsyncParsableCommand {
             }
         }
 
-        if output.json {
+        switch chosenFormat {
+        case .json:
             do {
                 io.stdout(String(decoding: try plan.json(), as: UTF8.self))
             } catch {
                 io.stderr(InternalFailure.message(for: error))
                 return ExitStatus.error.rawValue
             }
-        } else {
-            io.stdout(plan.text(.init(detail: detail, limit: Self.groupLimit, color: output.colored(1, environment))))
+        case .markdown:
+            do {
+                io.stdout(plan.markdown(detail: detail, limit: Self.groupLimit, hash: try plan.sha256()))
+                if let out { io.stderr("Saved the plan to \(out); run it with: sbsync apply \(out)\n") }
+            } catch {
+                io.stderr(InternalFailure.message(for: error))
+                return ExitStatus.error.rawValue
+            }
+        case .text:
+            // How old the state's knowledge is, unless this plan checked (text only: not a change).
+            var shown = plan
+            if !refreshOptions.refresh, let note = PlanPipeline.freshnessNote(statePath: statePath) { shown.notes.append(note) }
+            io.stdout(shown.text(.init(detail: detail, limit: Self.groupLimit, color: output.colored(1, environment))))
             if let out { io.stdout("Saved the plan to \(out); run it with: sbsync apply \(out)\n") }
         }
         return (detailedExitcode && plan.hasChanges ? ExitStatus.changesPending : .success).rawValue
@@ -150,11 +191,16 @@ public struct PlanCommand: AsyncParsableCommand {
             }
             throw PlatformCheckFailure(message: "cannot list the manifest's volume prefixes: \(shown: error)")
         }
-        if let transport { return try await body(.listed(PlatformClient(config: config, transport: transport).reader)) }
+        if let transport { return try await body(.listed(PlatformClient(config: config, transport: transport, options: PlatformOptions.clientOptions(io: io)).reader)) }
         return try await AsyncHTTPTransport.withTransport { transport in
-            try await body(.listed(PlatformClient(config: config, transport: transport).reader))
+            try await body(.listed(PlatformClient(config: config, transport: transport, options: PlatformOptions.clientOptions(io: io)).reader))
         }
     }
+}
+
+/// What `sbsync plan --format` prints.
+public enum PlanFormat: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case text, json, markdown
 }
 
 /// A problem reaching the platform that the command words itself.

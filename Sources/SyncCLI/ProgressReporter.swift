@@ -12,13 +12,20 @@ final class SignalCounter: Sendable {
 
 /// Shows the executor's progress: a live status line on a terminal (done / total, rate, ETA,
 /// jobs in flight, time waiting on the DRS pace), a plain line every few seconds otherwise, or
-/// one JSON event per line (`--json`, on standard output).
+/// one JSON event per line (`--json`, on standard output). Every line and event is written
+/// with one unbuffered `write` as it happens (`CommandIO.standard`), so a pipe or a CI log sees
+/// it at once; `ticking` prints the plain line on time even while no event arrives (a long job,
+/// a rate-limit wait).
 final class ProgressReporter: Sendable {
     private struct State {
         var counts = ExecutorCounts()
         var started = Date()
         var lastLine = Date.distantPast
         var lineShown = false
+        /// Between `.started` and `finish()`: the ticker prints lines.
+        var running = false
+        /// Whether a `.progress` event came: from then on its `jobsInFlight` is the count.
+        var progressSeen = false
     }
 
     private let io: CommandIO
@@ -47,21 +54,35 @@ final class ProgressReporter: Sendable {
             case .started(let total):
                 state.counts.total = total
                 state.started = Date()
-                state.lastLine = state.started  // the first line after one interval
-                return nil
+                state.lastLine = state.started  // the first status line after one interval
+                state.running = true
+                // Without a terminal, say at once that work started and when to expect lines.
+                return live ? nil : "Applying \(total) change(s); a progress line every \(Self.duration(interval))."
             case .progress(let counts):
+                state.progressSeen = true
                 let pacing = max(state.counts.pacingSeconds, counts.pacingSeconds)
                 state.counts = counts
                 state.counts.pacingSeconds = pacing
             case .pacing(let wait):
                 state.counts.pacingSeconds += Double(wait.components.seconds)
+                // A wait longer than 2 s is shown when it starts, whatever the interval.
+                if wait > .seconds(2) {
+                    state.lastLine = now
+                    state.lineShown = live
+                    return Self.statusLine(state.counts, elapsed: now.timeIntervalSince(state.started))
+                        + " · waiting \(Self.duration(Double(wait.components.seconds))) on the DRS pace"
+                }
             case .rateLimited(let wait):
                 // Shown at once, whatever the interval: the run is not stuck, it waits.
                 state.lastLine = now
                 state.lineShown = live
                 return Self.statusLine(state.counts, elapsed: now.timeIntervalSince(state.started))
                     + " · waiting \(Self.duration(Double(wait.components.seconds))) for the rate limit to reset"
-            case .problem, .folder, .submitted, .settled:
+            case .submitted:
+                // Before the first `.progress` (which brings the executor's own count), no job
+                // has ended: every job submitted is in flight.
+                if !state.progressSeen { state.counts.jobsInFlight += 1 }
+            case .problem, .folder, .settled:
                 break
             }
             guard now.timeIntervalSince(state.lastLine) >= interval else { return nil }
@@ -72,14 +93,47 @@ final class ProgressReporter: Sendable {
         if let line { io.stderr(live ? "\r\u{1B}[2K" + line : line + "\n") }
     }
 
-    /// Ends the live line.
+    /// Ends the live line; the ticker prints no more.
     func finish() {
         guard !json else { return }
         let shown = state.withLock { state in
+            state.running = false
             defer { state.lineShown = false }
             return state.lineShown
         }
         if shown { io.stderr("\n") }
+    }
+
+    /// Runs `body` while a ticker prints the status line every interval (text output only),
+    /// events or not: a CI log shows a line every few seconds through a long wait. Ends with `finish()`.
+    func ticking<R>(_ body: () async throws -> R) async throws -> R {
+        guard !json else { return try await body() }
+        let interval = self.interval
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                while !Task.isCancelled {
+                    do { try await Task.sleep(for: .milliseconds(Int64(interval * 1000))) } catch { return }
+                    tick()
+                }
+            }
+            defer {
+                group.cancelAll()
+                finish()  // the live line ends before whatever is printed next, an error included
+            }
+            return try await body()
+        }
+    }
+
+    /// Prints the status line when the last one is an interval old (and the run has started).
+    func tick() {
+        let line: String? = state.withLock { state in
+            let now = Date()
+            guard state.running, now.timeIntervalSince(state.lastLine) >= interval * 0.95 else { return nil }
+            state.lastLine = now
+            state.lineShown = live
+            return Self.statusLine(state.counts, elapsed: now.timeIntervalSince(state.started))
+        }
+        if let line { io.stderr(live ? "\r\u{1B}[2K" + line : line + "\n") }
     }
 
     static func statusLine(_ c: ExecutorCounts, elapsed: TimeInterval) -> String {

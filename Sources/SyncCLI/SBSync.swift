@@ -15,7 +15,7 @@ public struct SBSync: AsyncParsableCommand {
             Exit codes: \(ExitStatus.summary(ExitStatus.allCases)).
             """,
         version: SBSyncVersion.current,
-        subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, StateCommand.self, ForceUnlockCommand.self]
+        subcommands: [Validate.self, PlanCommand.self, ApplyCommand.self, RefreshCommand.self, StateCommand.self, ForceUnlockCommand.self]
     )
 
     public init() {}

@@ -22,19 +22,52 @@ public struct StateCommand: ParsableCommand {
     /// `sbsync state list`
     public struct List: ParsableCommand {
         public static let configuration = CommandConfiguration(
-            abstract: "List the addresses of the recorded files, one a line, sorted.")
+            abstract: "List the addresses of the recorded files, one a line, sorted.",
+            discussion: "--json prints {format_version, state, count, files: [...]}, each file with the keys of "
+                + "'state export' (address, source, metadata, tags, spec_digest, file_id, actual_name, job_id, created_at, updated_at).")
 
         @OptionGroup var options: StateOptions
 
+        @Option(name: .long, help: ArgumentHelp("Only the files of this project (owner/slug).", valueName: "project"))
+        var project: String?
+
+        @Option(name: .long, help: ArgumentHelp(
+            "Only the files whose path in the project matches this glob (* within a folder, ** across folders).",
+            valueName: "glob"))
+        var filter: String?
+
+        @Flag(name: .long, help: "Print the files' records as JSON on standard output.")
+        var json = false
+
         public init() {}
+
+        public func validate() throws {
+            if let filter {
+                do throws(Glob.SyntaxError) { _ = try Glob(filter) } catch {
+                    throw ValidationError("--filter '\(filter)' is not a glob: \(error)")
+                }
+            }
+        }
 
         public func run() throws {
             try finish(execute(io: .standard))
         }
 
         func execute(io: CommandIO) -> Int32 {
+            let glob = filter.flatMap { try? Glob($0) }
             do throws(StateError) {
-                let files = try options.open().loadAllFiles()
+                let files = try options.open().loadAllFiles().filter { file in
+                    (project == nil || file.address.project == project) && glob?.matches(file.address.path) != false
+                }
+                if json {
+                    do {
+                        try StateListDocument(state: StateBackends.display(options.path), files: files).writeJSON(to: io.stdout)
+                    } catch {
+                        io.stderr(InternalFailure.message(for: error))
+                        return ExitStatus.error.rawValue
+                    }
+                    return ExitStatus.success.rawValue
+                }
                 var out = ""
                 for file in files {
                     out += file.address.description.terminalEscaped
@@ -62,6 +95,9 @@ public struct StateCommand: ParsableCommand {
         @Argument(help: ArgumentHelp("The file's address, PROJECT:PATH.", valueName: "address"))
         var address: String
 
+        @Flag(name: .long, help: "Print the record as JSON on standard output: {\"format_version\", \"state\", \"file\"}.")
+        var json = false
+
         public init() {}
 
         public func validate() throws { _ = try parseAddresses([address]) }
@@ -73,18 +109,29 @@ public struct StateCommand: ParsableCommand {
         func execute(io: CommandIO) -> Int32 {
             guard let address = try? parseAddresses([address])[0] else { return ExitStatus.usage.rawValue }
             do throws(StateError) {
-                guard let file = try options.open().file(at: address) else {
+                let store = try options.open()
+                guard let file = try store.file(at: address) else {
                     io.error("'\(shown: address)' is not in the state file '\(StateBackends.display(options.path))'", hint: "'sbsync state list' shows what is")
                     return ExitStatus.error.rawValue
                 }
-                io.stdout(Self.render(file))
+                if json {
+                    do {
+                        io.stdout(try StateShowDocument(state: StateBackends.display(options.path), file: file).jsonText())
+                    } catch {
+                        io.stderr(InternalFailure.message(for: error))
+                        return ExitStatus.error.rawValue
+                    }
+                    return ExitStatus.success.rawValue
+                }
+                io.stdout(Self.render(file, verifiedAt: try store.verificationTimes()[address]))
                 return ExitStatus.success.rawValue
             } catch {
                 return io.fail(error)
             }
         }
 
-        static func render(_ file: RecordedFile) -> String {
+        /// - Parameter verifiedAt: when a refresh last found the file as recorded (a line only when it did).
+        static func render(_ file: RecordedFile, verifiedAt: Int64? = nil) -> String {
             var lines: [(String, String)] = [
                 ("address", file.address.description),
                 ("source", file.source.description),
@@ -96,6 +143,7 @@ public struct StateCommand: ParsableCommand {
                 ("created", LockInfoFormat.timestamp(file.createdAt)),
                 ("updated", LockInfoFormat.timestamp(file.updatedAt)),
             ]
+            if let verifiedAt { lines.append(("verified", LockInfoFormat.timestamp(verifiedAt))) }
             if file.metadata.isEmpty {
                 lines.append(("metadata", "(none)"))
             } else {

@@ -56,6 +56,8 @@ extension Executor {
         do {
             let folder = try await client.createFolder(named: name, in: parent)
             return (folder.id, true)
+        } catch let error as PlatformError where error.isCannotConnect {
+            throw ExecutorError.platform(error, context: "create folder '\(name)'")
         } catch let error as PlatformError {
             // Taken meanwhile (5030), or perhaps created (outcome unknown): look again.
             if error.code == 5030 || error.isOutcomeUnknown, let existing = try await existingFolder(named: name, in: parent) {

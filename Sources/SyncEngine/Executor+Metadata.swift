@@ -98,6 +98,8 @@ extension Executor {
             var callError: String?
             do {
                 records = try await client.editFiles(batch.map(Self.fileEdit(for:)))
+            } catch let error as PlatformError where error.isCannotConnect {
+                throw ExecutorError.platform(error, context: "edit files")
             } catch let error as PlatformError {
                 callError = error.description
             }

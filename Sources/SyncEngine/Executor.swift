@@ -102,12 +102,13 @@ public actor Executor {
         notStarted = 0
         onEvent(.started(total: changes.count))
 
-        var forgets: [PlannedChange] = [], updates: [PlannedChange] = []
+        var forgets: [PlannedChange] = [], updates: [PlannedChange] = [], moves: [PlannedChange] = []
         var volume: [Work] = [], drs: [Work] = []
         for change in changes {
             switch change.action {
             case .forget: forgets.append(change)
             case .update: updates.append(change)
+            case .move: moves.append(change)
             case .import, .replace:
                 guard let desired = change.after else { continue }
                 let replacing = change.action == .replace
@@ -156,6 +157,9 @@ public actor Executor {
 
         // Metadata and tags, no re-import.
         try await runUpdates(updates)
+
+        // Files renamed or moved on the platform, back to their address (a refreshed plan).
+        try await runMoves(moves)
 
         return ExecutionReport(counts: counts, outcomes: outcomes, problems: problems, interrupted: notStarted > 0)
     }
@@ -240,6 +244,9 @@ public actor Executor {
                 // Unknown: look at the platform before anything is sent again.
                 try await settleUnknown(journal, desired: desired, replacing: replacing)
                 return
+            } catch let error as PlatformError where error.isCannotConnect {
+                // Never sent: the batch stays in the journal, and the next apply settles it.
+                throw ExecutorError.platform(error, context: "import")
             } catch let error as PlatformError {
                 try failWhole(journal, message: error.description)
                 return
@@ -267,6 +274,9 @@ public actor Executor {
             } catch let error as PlatformError where error.isOutcomeUnknown {
                 try await settleUnknown(journal, desired: desired, replacing: replacing)
                 return
+            } catch let error as PlatformError where error.isCannotConnect {
+                // Never sent: the batch stays in the journal, and the next apply settles it.
+                throw ExecutorError.platform(error, context: "import")
             } catch let error as PlatformError {
                 try failWhole(journal, message: error.description)
                 return

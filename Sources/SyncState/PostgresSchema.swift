@@ -42,9 +42,15 @@ enum PostgresSchema {
             job_id       TEXT,
             created_at   BIGINT NOT NULL,
             updated_at   BIGINT NOT NULL,
-            verified_at  BIGINT,
             PRIMARY KEY (workspace_id, project, path),
             CHECK ((source_kind = 'volume') = (location IS NOT NULL))
+        );
+        CREATE TABLE sbsync_verifications (
+            workspace_id BIGINT NOT NULL REFERENCES sbsync_workspaces (id) ON DELETE CASCADE,
+            project      TEXT COLLATE "C" NOT NULL,
+            path         TEXT COLLATE "C" NOT NULL,
+            verified_at  BIGINT NOT NULL,
+            PRIMARY KEY (workspace_id, project, path)
         );
         CREATE TABLE sbsync_folders (
             workspace_id BIGINT NOT NULL REFERENCES sbsync_workspaces (id) ON DELETE CASCADE,

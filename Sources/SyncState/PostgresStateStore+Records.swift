@@ -54,7 +54,7 @@ extension PostgresStateStore {
                  ON CONFLICT (workspace_id, project, path) DO UPDATE SET source_kind = EXCLUDED.source_kind, source = EXCLUDED.source,
                  location = EXCLUDED.location, metadata = EXCLUDED.metadata, tags = EXCLUDED.tags, spec_digest = EXCLUDED.spec_digest,
                  file_id = EXCLUDED.file_id, actual_name = EXCLUDED.actual_name, job_id = EXCLUDED.job_id,
-                 created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, verified_at = NULL
+                 created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at
                 """
             _ = try run(sql, values)
         }

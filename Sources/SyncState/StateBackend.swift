@@ -81,6 +81,20 @@ public protocol StateBackend: AnyObject, Sendable {
     @discardableResult
     func pruneDoneBatches(keeping: Int) throws(StateError) -> Int
 
+    // MARK: Verification (refresh)
+
+    /// Records that the files at `addresses` were found on the platform as recorded at `time`
+    /// (Unix seconds), in one write (the caller holds the lock). Kept apart from the records:
+    /// recording a file again keeps its time; a forgotten file's time is ignored by every read.
+    func recordVerification(addresses: [Address], at time: Int64) throws(StateError)
+    /// Recorded files, least recently verified first (never verified first of all, then by
+    /// address), at most `limit` of them.
+    func leastRecentlyVerifiedFiles(limit: Int?) throws(StateError) -> [RecordedFile]
+    /// The verification time of each recorded file that has one.
+    func verificationTimes() throws(StateError) -> [Address: Int64]
+    /// How many recorded files were ever verified, and the range of their times.
+    func verificationSummary() throws(StateError) -> VerificationSummary
+
     // MARK: Whole state
 
     /// Everything, read at one instant.
@@ -92,6 +106,11 @@ public protocol StateBackend: AnyObject, Sendable {
 }
 
 extension StateBackend {
+    /// Every recorded file, least recently verified first.
+    public func leastRecentlyVerifiedFiles() throws(StateError) -> [RecordedFile] {
+        try leastRecentlyVerifiedFiles(limit: nil)
+    }
+
     public func record(_ files: [RecordedFile]) throws(StateError) {
         try record(files, removing: [])
     }
@@ -131,3 +150,21 @@ extension StateBackend {
 }
 
 extension StateStore: StateBackend {}
+
+/// How much of a state a refresh has confirmed, and how long ago (`verificationSummary()`).
+public struct VerificationSummary: Sendable, Hashable {
+    /// Recorded files.
+    public var files: Int
+    /// Of those, files with a verification time.
+    public var verified: Int
+    /// The oldest and newest verification time of a recorded file (Unix seconds).
+    public var oldest: Int64?
+    public var newest: Int64?
+
+    public init(files: Int, verified: Int, oldest: Int64?, newest: Int64?) {
+        self.files = files
+        self.verified = verified
+        self.oldest = oldest
+        self.newest = newest
+    }
+}

@@ -279,24 +279,47 @@ struct NetworkFailureTests {
         }
     }
 
-    @Test("a refused connection never reached the server: a create is retried, then reported unreachable")
+    @Test("a refused connection never reached the server: a create is retried quickly, each retry announced, then one sentence")
     func refused() async throws {
         // A port that was just free: an emulator listened there and has stopped.
         let port = try await withRunningEmulator(EmulatorConfiguration(tokens: [emulatorToken])) { $0.port }
         try await AsyncHTTPTransport.withTransport(connectTimeout: .milliseconds(200)) { transport in
             let clock = TestClock(1_700_000_000)
+            let notices = RetryNotices()
             let client = PlatformClient(
                 config: PlatformConfig(endpoint: try PlatformEndpoint(parsing: "http://127.0.0.1:\(port)/v2"), token: AuthToken(emulatorToken)),
                 transport: transport, budget: RequestBudget(clock: clock), clock: clock,
-                options: PlatformClientOptions(requestTimeout: .seconds(2), retry: RetryPolicy(maxAttempts: 3, random: { $0 })))
+                options: PlatformClientOptions(requestTimeout: .seconds(2), retry: RetryPolicy(random: { $0 }),
+                                               onRetry: { notices.append($0) }))
             let error = await #expect(throws: PlatformError.self) { try await client.startImport(importRequest("runs/a.bam")) }
-            guard case .unreachable(let request, let attempts, _)? = error else {
-                Issue.record("expected unreachable, got \(String(describing: error))")
+            guard case .cannotConnect(let endpoint, let cause, let attempts)? = error else {
+                Issue.record("expected cannotConnect, got \(String(describing: error))")
                 return
             }
-            #expect(request.description == "POST /storage/imports")
+            #expect(endpoint == "http://127.0.0.1:\(port)/v2")
+            #expect(cause == "connection refused")
             #expect(attempts == 3)
-            #expect(clock.sleeps == [.seconds(1), .seconds(2)])
+            #expect(error?.description == "cannot reach the platform at http://127.0.0.1:\(port)/v2: connection refused (3 attempts)")
+            #expect(clock.sleeps == [.milliseconds(500), .seconds(1)])
+            #expect(notices.all.map(\.description) == [
+                "attempt 1 of 3 to reach http://127.0.0.1:\(port)/v2 failed (connection refused); trying again in 0.5 s",
+                "attempt 2 of 3 to reach http://127.0.0.1:\(port)/v2 failed (connection refused); trying again in 1.0 s",
+            ])
+        }
+    }
+
+    @Test("a host name that does not resolve (.invalid never does) is given up on as quickly, named in the sentence")
+    func unknownHost() async throws {
+        try await AsyncHTTPTransport.withTransport(connectTimeout: .seconds(5)) { transport in
+            let clock = TestClock(1_700_000_000)
+            let client = PlatformClient(
+                config: PlatformConfig(endpoint: try PlatformEndpoint(parsing: "https://sbsync-test.invalid/v2"), token: AuthToken(emulatorToken)),
+                transport: transport, budget: RequestBudget(clock: clock), clock: clock,
+                options: PlatformClientOptions(requestTimeout: .seconds(5), retry: RetryPolicy(random: { $0 })))
+            let error = await #expect(throws: PlatformError.self) { try await client.reader.volume(id: volumeID) }
+            #expect(error?.description == "cannot reach the platform at https://sbsync-test.invalid/v2: unknown host 'sbsync-test.invalid' (3 attempts)")
+            #expect(error?.hint?.contains("host name") == true)
+            #expect(clock.sleeps == [.milliseconds(500), .seconds(1)])
         }
     }
 }

@@ -23,6 +23,15 @@ struct RedactionTests {
         #expect("\(token)" == "<redacted>")
     }
 
+    @Test("a very short token is redacted where it stands alone, not inside every word")
+    func shortToken() {
+        #expect(AuthToken.redact("x", in: "exit x: token x failed (x)") == "exit <redacted>: token <redacted> failed (<redacted>)")
+        #expect(AuthToken.redact("ab1", in: "tab1 ab1 ab12 'ab1'") == "tab1 <redacted> ab12 '<redacted>'")
+        #expect(AuthToken.redact("-", in: "a-b") == "a<redacted>b")
+        // A real-length token is removed wherever it appears, even inside a longer word.
+        #expect(AuthToken.redact(testToken, in: "x\(testToken)y and \(testToken)") == "x<redacted>y and <redacted>")
+    }
+
     @Test("trace logs, errors and descriptions of a failing run never contain the token")
     func logsAndErrors() async throws {
         let logs = LogCapture()

@@ -43,7 +43,7 @@ struct PostgresStateTests {
         try PostgresStateStore.open(try PostgresLocation.parse(url, environment: [:]), create: false)
     }
 
-    @Test("two applies on one workspace: one wins, the other exits 5 naming the holder; another workspace is not blocked")
+    @Test("two applies on one workspace: one wins, the other exits 5 naming the holder; another workspace is not blocked; refresh and state list/show --json on it")
     func aSecondApplyIsToldWhoHoldsTheLock() throws {
         let server = try PostgresTestServer.shared()
         let (directory, listing) = try CrashRig.directory("pglock", volumeObjects: 400)
@@ -90,6 +90,41 @@ struct PostgresStateTests {
         #expect(first.terminationStatus == 0)
         #expect(try Self.open(url).fileCount() == 400)
         #expect(try Self.open(url).currentLock() == nil)
+
+        // Refresh against the workspace: plan --refresh checks, refresh records what it found.
+        let manifest = ["-f", rig.manifest, "--state", url]
+        let checked = try run(sbsync, ["plan", "--refresh"] + manifest, environment: rig.environment)
+        #expect(checked.status == 0 && checked.stdout.contains("No changes"), "\(checked.stdout)\(checked.stderr)")
+        #expect(checked.stderr.contains("refreshing 400 files"), "\(checked.stderr)")
+        // Three deletions (one may be the other workspace's file: not this state's).
+        let drifts = rig.emulator.drift(#"{"count": 3, "seed": 7, "project": "pglock/p", "kinds": ["delete"]}"#)
+        let gone = drifts.filter { $0["name"] as? String != "other.cram" }.count
+        #expect(drifts.count == 3)
+        let refreshed = try run(sbsync, ["refresh", "--auto-approve"] + manifest, environment: rig.environment)
+        #expect(refreshed.status == 0, "\(refreshed.stdout)\(refreshed.stderr)")
+        #expect(refreshed.stdout.contains("Recorded: 400 file(s) verified or corrected, \(gone) gone file(s) forgotten"), "\(refreshed.stdout)")
+        let summary = try Self.open(url).verificationSummary()
+        #expect(summary.files == 400 - gone && summary.verified == 400 - gone)
+        let replan = try run(sbsync, ["plan"] + manifest, environment: rig.environment)
+        #expect(replan.stdout.contains("last verified against the platform: ") && replan.stdout.contains(", all files"), "\(replan.stdout)")
+        #expect(replan.stdout.contains("\(gone) to import"), "\(replan.stdout)")
+
+        // state list/show --json read the workspace; a password in the URL stays out of them.
+        func json(_ text: String) -> [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+        }
+        let secret = url.replacingOccurrences(of: "://sbsync@", with: "://sbsync:Sup3rSecret@")
+        let listed = try run(sbsync, ["state", "list", "--json", "-f", rig.manifest, "--state", secret], environment: rig.environment)
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(json(listed.stdout)["count"] as? Int == 400 - gone && json(listed.stdout)["state"] as? String == url, "\(listed.stdout.prefix(300))")
+        #expect(!(listed.stdout + listed.stderr).contains("Sup3rSecret"))
+        let address = try #require(try Self.open(url).loadAllFiles().first?.address.description)
+        let shown = try run(sbsync, ["state", "show", address, "--json", "-f", rig.manifest, "--state", secret], environment: rig.environment)
+        #expect(shown.status == 0, "\(shown.stderr)")
+        #expect((json(shown.stdout)["file"] as? [String: Any])?["address"] as? String == address, "\(shown.stdout)")
+        #expect(!(shown.stdout + shown.stderr).contains("Sup3rSecret"))
+        let text = try run(sbsync, ["state", "show", address] + manifest, environment: rig.environment)
+        #expect(text.stdout.contains("verified:"), "\(text.stdout)")
     }
 
     @Test("800 files on PostgreSQL: 20+ SIGKILLs and 3+ server restarts mid-apply converge with no duplicates")

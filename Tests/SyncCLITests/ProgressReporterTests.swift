@@ -64,6 +64,50 @@ import Testing
         counts.done = 5
         reporter.handle(.progress(counts))
         reporter.finish()
+        // Only the line that says the work started (and when to expect the next).
+        #expect(captured.stderr == "Applying 10 change(s); a progress line every 1h0m.\n")
+    }
+
+    @Test("the ticker's line: only while the run goes, with counts, rate and ETA, never N/0")
+    func tickerLine() {
+        let captured = Captured()
+        let reporter = ProgressReporter(io: captured.io, json: false, live: false, color: false, interval: 0)
+        reporter.tick()
+        #expect(captured.stderr.isEmpty)  // not started yet: the plan or the prompt may be on screen
+        reporter.handle(.started(total: 10))
+        reporter.handle(.submitted(batch: 1, kind: .volume, items: 5))
+        reporter.handle(.submitted(batch: 2, kind: .volume, items: 5))
+        reporter.tick()
+        #expect(captured.stderr.hasSuffix("0/10 done · 0.0 files/s · ETA ? · 2 job(s) in flight\n"), "\(captured.stderr)")
+        var counts = ExecutorCounts()
+        counts.total = 10
+        counts.done = 4
+        counts.jobsInFlight = 2
+        counts.rateLimitSeconds = 30
+        reporter.handle(.progress(counts))
+        captured.stderr = ""
+        reporter.tick()
+        #expect(captured.stderr.hasPrefix("4/10 done · "), "\(captured.stderr)")
+        #expect(captured.stderr.contains(" files/s · ETA ") && captured.stderr.contains("2 job(s) in flight · waited 30s on rate limits\n"))
+        // After a progress event, the executor's count is the count: a new submission does not add to it.
+        reporter.handle(.submitted(batch: 3, kind: .volume, items: 5))
+        captured.stderr = ""
+        reporter.tick()
+        #expect(captured.stderr.contains(" 2 job(s) in flight"))
+        reporter.finish()
+        captured.stderr = ""
+        reporter.tick()
         #expect(captured.stderr.isEmpty)
+    }
+
+    @Test("a wait on the DRS pace over 2 s is shown when it starts")
+    func pacingShown() {
+        let captured = Captured()
+        let reporter = ProgressReporter(io: captured.io, json: false, live: false, color: false, interval: 3600)
+        reporter.handle(.started(total: 600))
+        reporter.handle(.pacing(.seconds(1)))
+        #expect(!captured.stderr.contains("DRS pace"))
+        reporter.handle(.pacing(.seconds(120)))
+        #expect(captured.stderr.contains("waiting 2m0s on the DRS pace\n"), "\(captured.stderr)")
     }
 }

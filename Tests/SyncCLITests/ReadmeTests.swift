@@ -79,11 +79,42 @@ struct ReadmeTests {
         return found
     }
 
-    @Test("every '$ sbsync' example is run by a test, or says why not")
+    /// A line of a fenced block that is a command to run: `$ …`, or a bare `sbsync …`, `make …`,
+    /// `swift …` or `.build/…` line.
+    static func isCommand(_ line: String) -> Bool {
+        ["$ ", "sbsync ", "make ", "swift ", ".build/"].contains { line.hasPrefix($0) }
+    }
+
+    /// A synopsis (`sbsync plan [MANIFEST | …]`), checked against the tool by `synopsis`.
+    static func isSynopsis(_ block: Block) -> Bool {
+        guard let first = block.lines.first else { return false }
+        return first.hasPrefix("sbsync ") && first.contains(" [") && !block.lines.contains { $0.hasPrefix("$ ") }
+    }
+
+    @Test("every command example in the README is run by a test, or its note says precisely why not")
     func everyExampleIsAccountedFor() {
-        for block in Self.blocks where block.lines.contains(where: { $0.hasPrefix("$ sbsync") }) {
-            #expect(block.note != nil, "a README example without an '<!-- example: … -->' note: \(block.lines[0])")
+        var accounted = 0
+        for block in Self.blocks where block.lines.contains(where: Self.isCommand) && !Self.isSynopsis(block) {
+            guard let note = block.note else {
+                Issue.record("a README command example without an '<!-- example: … -->' note: \(block.lines[0])")
+                continue
+            }
+            // "run by/against …" names the test; "not run …" gives the reason after it.
+            #expect(note.contains("run by") || note.contains("run against") || note.contains("commands of")
+                        || (note.contains("not run") && note.count > 40), "\(note)")
+            accounted += 1
         }
+        #expect(accounted >= 6)
+    }
+
+    @Test("the markdown plan example is what plan --format markdown prints for the drifted state")
+    func markdownPlanExample() async throws {
+        let block = try #require(Self.blocks.first { $0.lines.first == "$ sbsync plan -f manifests/examples/small.yaml --format markdown" })
+        let sandbox = try PlanSandbox()
+        try sandbox.writeState(try sandbox.driftedFiles())
+        let result = try await sandbox.run(["--format", "markdown"])
+        #expect(result.code == 0)
+        #expect(block.lines.dropFirst().joined(separator: "\n") + "\n" == result.stdout)
     }
 
     @Test("the plan example is what plan prints for the drifted state")

@@ -86,15 +86,23 @@ import Testing
 
     @Test(arguments: [1, 2, 3, 4, 5, 6])
     func aTableAndTheSameEntriesInYAMLAreOneDesiredStateAndOnePlan(seed: Int) async throws {
-        let (csv, yaml, _) = Self.generated(seed: UInt64(seed), rows: seed == 6 ? 20_000 : 60)
+        let rows = seed == 6 ? 20_000 : 60
+        let (csv, yaml, _) = Self.generated(seed: UInt64(seed), rows: rows)
+        try await Self.expectSame(table: (csv, "rows.csv"), manifest: Self.tableManifest, yaml: yaml, files: rows)
+    }
+
+    /// The manifest using `table` and the `yaml` manifest give the same `files` desired files and
+    /// the same plan.
+    static func expectSame(table: (text: String, name: String), manifest: String, yaml: String, files: Int) async throws {
         try await Self.inFolderAsync { folder in
-            _ = try Self.write(csv, "rows.csv", in: folder)
-            let tablePath = try Self.write(Self.tableManifest, "table.yaml", in: folder)
+            _ = try Self.write(table.text, table.name, in: folder)
+            let tablePath = try Self.write(manifest, "table.yaml", in: folder)
             let yamlPath = try Self.write(yaml, "plain.yaml", in: folder)
             let table = PlanPipeline.load(tablePath), plain = PlanPipeline.load(yamlPath)
             #expect(table.diagnostics.isEmpty, "\(table.diagnostics.prefix(3))")
             #expect(plain.diagnostics.isEmpty, "\(plain.diagnostics.prefix(3))")
             let (tm, td) = try #require(table.valid), (pm, pd) = try #require(plain.valid)
+            #expect(td.count == files)
             #expect(td.files.map(Spec.init) == pd.files.map(Spec.init))
             let state = folder.appendingPathComponent("none.state").path
             let p1 = try await PlanPipeline.plan(tm, td, prefixes: .unexpanded(reason: "test"), statePath: state).plan
@@ -103,6 +111,60 @@ import Testing
             #expect(p1.changes.map { ($0.address, $0.action, $0.after.map(Spec.init)) }.elementsEqual(
                 p2.changes.map { ($0.address, $0.action, $0.after.map(Spec.init)) }) { $0 == $1 })
         }
+    }
+
+    static func tsvField(_ s: String) -> String {
+        s.contains("\t") || s.contains("\"") || s.contains("\n") || s.contains("\r")
+            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+
+    /// Generated volume rows (locations with spaces and Unicode, blank or present `name` and
+    /// `folder` cells, quoted cells, empty metadata cells) as a TSV and as the same `files:` in YAML.
+    static func generatedVolumeRows(seed: UInt64, rows: Int) -> (tsv: String, yaml: String) {
+        var rng = Seeded(seed: seed)
+        let words = ["alpha", "Ω", "ünï", "a\tb", "say \"x\"", "two\nlines", "日本", " sp ", "1.5", "007", "true", "x,y"]
+        let folders = ["", "a", "a/b", "x_1/y-2.z"]
+        var tsv = "location\tname\tfolder\tSample Id\tNotes\tReads\n"
+        var yaml = "version: 1\nproject: alice/p1\ndefaults: {tags: [t], metadata: {origin: table}}\n"
+            + "volumes:\n  - volume: alice/input\n    folder: raw\n    files:\n"
+        for i in 0..<rows {
+            let location = ["runs/r\(i % 7)/s\(i).bam", "Ω dir/\(i) file.fq", "deep/a/b/c/\(i).cram"][i % 3]
+            let name = rng.next() % 3 == 0 ? "" : "n\(i)-" + words[Int(rng.next() % 3)] + ".bam"
+            let folder = folders[Int(rng.next() % UInt64(folders.count))]
+            let sample = rng.next() % 4 == 0 ? "" : words[Int(rng.next() % UInt64(words.count))]
+            let notes = rng.next() % 3 == 0 ? "" : words[Int(rng.next() % UInt64(words.count))] + words[Int(rng.next() % UInt64(words.count))]
+            let reads = rng.next() % 5 == 0 ? "" : String(rng.next() % 100_000)
+            tsv += [location, name, folder, sample, notes, reads].map(tsvField).joined(separator: "\t") + "\n"
+            yaml += "      - location: \(yamlString(location))\n"
+            if !name.isEmpty { yaml += "        name: \(yamlString(name))\n" }
+            if !folder.isEmpty { yaml += "        folder: \(yamlString(folder))\n" }
+            var metadata: [String] = []
+            if !sample.isEmpty { metadata.append("Sample Id: \(yamlString(sample))") }
+            if !notes.isEmpty { metadata.append("notes: \(yamlString(notes))") }
+            if !reads.isEmpty { metadata.append("Reads: \(reads)") }
+            if !metadata.isEmpty { yaml += "        metadata: {\(metadata.joined(separator: ", "))}\n" }
+        }
+        return (tsv, yaml)
+    }
+
+    static let volumeTableManifest = """
+        version: 1
+        project: alice/p1
+        defaults: {tags: [t], metadata: {origin: table}}
+        volumes:
+          - volume: alice/input
+            folder: raw
+            files_from: objects.tsv
+            columns:
+              rename: {Notes: notes}
+              types: {Reads: integer}
+        """
+
+    @Test(arguments: [11, 12, 13, 14])
+    func aVolumeTableAndTheSameFilesInYAMLAreOneDesiredStateAndOnePlan(seed: Int) async throws {
+        let rows = seed == 14 ? 10_000 : 80
+        let (tsv, yaml) = Self.generatedVolumeRows(seed: UInt64(seed), rows: rows)
+        try await Self.expectSame(table: (tsv, "objects.tsv"), manifest: Self.volumeTableManifest, yaml: yaml, files: rows)
     }
 
     static func inFolderAsync(_ body: (URL) async throws -> Void) async throws {

@@ -32,6 +32,13 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
             }
             return try StateStore.open(at: location, create: create, options: options)
         }
+
+        /// A new store holding `files` (recorded in one write, the lock released).
+        func open(holding files: [RecordedFile]) throws -> any StateBackend {
+            let store = try open()
+            try store.withLock(operation: "test") { try store.record(files) }
+            return store
+        }
     }
 }
 
@@ -156,9 +163,8 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
     @Test(arguments: Backend.allCases)
     func theDiffScanCountsUnchangedRowsWithoutDecodingThem(_ backend: Backend) throws {
         let fixture = try Backend.Fixture(backend, clock: TestClock())
-        let store = try fixture.open()
         let files = (0..<50).map { sampleFile($0) }
-        try store.withLock(operation: "test") { try store.record(files) }
+        let store = try fixture.open(holding: files)
         var index = AddressIndex()
         let wanted = files.prefix(40).enumerated().map { position, file in
             _ = index.insert(file.address, at: position)
@@ -173,6 +179,54 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
         #expect(serial == 1)
         #expect(unchanged.withLock { $0 } == 40)
         #expect(Set(others.withLock { $0 }) == Set(files.suffix(10).map(\.address)))
+    }
+
+    @Test(arguments: Backend.allCases)
+    func verificationTimesOrderTheRefreshAndOutliveARecordButNotAForget(_ backend: Backend) throws {
+        let fixture = try Backend.Fixture(backend, clock: TestClock())
+        let files = (0..<6).map { sampleFile($0) }
+        let store = try fixture.open(holding: files)
+        // Nothing verified yet: address order.
+        #expect(try store.leastRecentlyVerifiedFiles().map(\.address) == files.map(\.address))
+        #expect(try store.verificationSummary() == VerificationSummary(files: 6, verified: 0, oldest: nil, newest: nil))
+        #expect(try store.verificationTimes() == [:])
+        // Recording needs the lock.
+        #expect(throws: StateError.notLocked(path: store.path)) { try store.recordVerification(addresses: [files[0].address], at: 1) }
+
+        try store.acquireLock(operation: "refresh")
+        let unknown = Address(project: "a/b", path: "never-recorded")
+        // An address given twice, and one that is not recorded (kept aside, never read).
+        try store.recordVerification(addresses: [files[0].address, files[1].address, files[0].address, unknown], at: 100)
+        try store.recordVerification(addresses: [files[2].address], at: 50)
+        try store.recordVerification(addresses: [], at: 999)  // nothing to write: no write
+        #expect(try store.serial() == 3)
+        #expect(try store.leastRecentlyVerifiedFiles().map(\.address) == [files[3], files[4], files[5], files[2], files[0], files[1]].map(\.address))
+        #expect(try store.leastRecentlyVerifiedFiles(limit: 2).map(\.address) == [files[3], files[4]].map(\.address))
+        #expect(try store.leastRecentlyVerifiedFiles(limit: 0) == [])
+        #expect(try store.verificationSummary() == VerificationSummary(files: 6, verified: 3, oldest: 50, newest: 100))
+        #expect(try store.verificationTimes() == [files[0].address: 100, files[1].address: 100, files[2].address: 50])
+        // A later time replaces the earlier one.
+        try store.recordVerification(addresses: [files[2].address], at: 150)
+        #expect(try store.verificationTimes()[files[2].address] == 150)
+
+        // Recording a file again (an apply updating it) keeps its time.
+        var updated = files[0]
+        updated.fileID = "updated"
+        try store.record([updated])
+        #expect(try store.verificationTimes()[files[0].address] == 100)
+        // A forgotten file's time counts no more...
+        try store.forget([files[1].address])
+        #expect(try store.verificationSummary() == VerificationSummary(files: 5, verified: 2, oldest: 100, newest: 150))
+        #expect(try store.verificationTimes()[files[1].address] == nil)
+        // ...until the address is recorded again: the row was kept aside.
+        try store.record([files[1]])
+        #expect(try store.verificationTimes()[files[1].address] == 100)
+        try store.releaseLock()
+        // The records are untouched: the store still verifies, and another opening sees the same.
+        try store.verify()
+        let again = try fixture.open(create: false)
+        #expect(try again.verificationSummary() == VerificationSummary(files: 6, verified: 3, oldest: 100, newest: 150))
+        #expect(try again.leastRecentlyVerifiedFiles().map(\.address) == [files[3], files[4], files[5], files[0], files[1], files[2]].map(\.address))
     }
 
     @Test(arguments: Backend.allCases)

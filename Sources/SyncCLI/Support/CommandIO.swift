@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PlatformAPI
 import SyncCore
 import SyncState
 import SyncYAML
@@ -36,6 +37,18 @@ extension CommandIO {
     /// `sbsync: MESSAGE` on standard error: what the tool is doing, not a problem.
     func notice(_ message: String) {
         stderr("sbsync: \(message)\n")
+    }
+
+    /// A platform error met while doing `context` (e.g. "cannot list the manifest's volume
+    /// prefixes"), with its hint and `more` after it. An endpoint that cannot be reached is
+    /// reported in its own one sentence, which names the endpoint and the cause.
+    func error(_ error: PlatformError, context: String?, more: String? = nil) {
+        let hint = [error.hint, more].compactMap { $0 }.joined(separator: "\n")
+        if case .cannotConnect = error {
+            self.error("\(shown: error)", hint: hint.isEmpty ? nil : hint)
+        } else {
+            self.error((context.map { $0 + ": " } ?? "") + "\(shown: error)", hint: hint.isEmpty ? nil : hint)
+        }
     }
 
     /// Reports `error` and returns its status: `.locked` when another run holds the state, else `.error`.

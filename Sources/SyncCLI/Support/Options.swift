@@ -93,6 +93,13 @@ public struct PlatformOptions: ParsableArguments, Sendable {
 
     /// Whether the user named a platform on the command line (then missing credentials are an error).
     public var named: Bool { profile != nil || endpoint != nil }
+
+    /// The client options of every command: each retry of a failed request is announced on
+    /// standard error (`sbsync: attempt 1 of 3 to reach … failed (connection refused); …`), so no
+    /// wait passes in silence.
+    static func clientOptions(io: CommandIO) -> PlatformClientOptions {
+        PlatformClientOptions(onRetry: { io.notice("\(shown: $0.description)") })
+    }
 }
 
 /// When diagnostics and progress use colour.

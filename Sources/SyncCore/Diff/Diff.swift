@@ -109,12 +109,16 @@ public enum Diff {
     }
 
     static func importing(_ file: DesiredFile) -> PlannedChange {
-        PlannedChange(address: file.address, action: .import, reasons: [.notInState], before: nil, after: file)
+        PlannedChange(address: file.address, action: .import, reasons: notInState, before: nil, after: file)
     }
 
     static func forget(_ file: RecordedFile) -> PlannedChange {
-        PlannedChange(address: file.address, action: .forget, reasons: [.noLongerInManifest], before: file, after: nil)
+        PlannedChange(address: file.address, action: .forget, reasons: noLongerInManifest, before: file, after: nil)
     }
+
+    // One shared buffer each: a first plan of a million imports allocates no reason array.
+    private static let notInState: [ChangeReason] = [.notInState]
+    private static let noLongerInManifest: [ChangeReason] = [.noLongerInManifest]
 
     /// Binary search in files sorted by address.
     static func contains(_ files: [RecordedFile], _ address: Address) -> Bool {
@@ -278,6 +282,13 @@ struct PlanBuilder {
         groups[enter(project)].counts.unchanged += 1
     }
 
+    /// Makes room for `count` more changes of `action` in `project` (one allocation, no growth
+    /// copies, for a bucket whose size is known, such as a first plan's imports).
+    mutating func reserve(_ count: Int, _ action: PlanAction, in project: String) {
+        let group = enter(project)
+        groups[group].buckets[action.rank].reserveCapacity(groups[group].buckets[action.rank].count + count)
+    }
+
     /// Adds everything `other` holds (buckets are sorted at `finish`, so order does not matter).
     mutating func merge(_ other: PlanBuilder) {
         for (position, name) in other.names.enumerated() {
@@ -291,17 +302,32 @@ struct PlanBuilder {
         }
     }
 
-    func finish() -> Plan {
+    /// The plan. Buckets are sorted in place and moved, never copied: a project whose changes
+    /// are all one action (a first plan) hands its bucket over as it is.
+    consuming func finish() -> Plan {
         let order = names.indices.sorted { names[$0] < names[$1] }
-        return Plan(projects: order.map { position in
-            var changes: [PlannedChange] = []
-            changes.reserveCapacity(groups[position].counts.changes)
-            for var bucket in groups[position].buckets {
-                if !Diff.isSorted(bucket, by: \.address) { bucket.sort { $0.address < $1.address } }
-                changes += bucket
+        var projects: [ProjectPlan] = []
+        projects.reserveCapacity(order.count)
+        for position in order {
+            var buckets: [[PlannedChange]] = []
+            swap(&buckets, &groups[position].buckets)
+            for rank in buckets.indices where !Diff.isSorted(buckets[rank], by: \.address) {
+                buckets[rank].sort { Diff.compare($0.address, $1.address) < 0 }
             }
-            return ProjectPlan(project: names[position], counts: groups[position].counts, changes: changes)
-        })
+            var changes: [PlannedChange]
+            if buckets.count(where: { !$0.isEmpty }) <= 1 {
+                changes = buckets.first(where: { !$0.isEmpty }) ?? []
+            } else {
+                changes = []
+                changes.reserveCapacity(groups[position].counts.changes)
+                for rank in buckets.indices {
+                    changes += buckets[rank]
+                    buckets[rank] = []
+                }
+            }
+            projects.append(ProjectPlan(project: names[position], counts: groups[position].counts, changes: changes))
+        }
+        return Plan(projects: projects)
     }
 
     private mutating func enter(_ project: String) -> Int {
@@ -396,11 +422,33 @@ public struct StreamingDiff {
     }
 
     /// The plan: the changes so far, plus an import for every desired file never seen.
+    /// Imports are added in address order (positions sorted, not the changes: a first plan of
+    /// a million files sorts eight-byte positions instead of moving its changes), into buckets
+    /// sized up front, so their plan order costs no second pass and no growth copies.
     public consuming func finish() -> Plan {
         if matched < desired.count {
-            for (position, file) in desired.files.enumerated() where !seen[position] {
-                builder.add(Diff.importing(file))
+            let files = desired.files
+            var missing: [Int] = []
+            missing.reserveCapacity(files.count - matched)
+            var perProject: [String: Int] = [:]
+            var last: (project: String, count: Int)?
+            for position in files.indices where !seen[position] {
+                missing.append(position)
+                let project = files[position].address.project
+                if let current = last, current.project == project {
+                    last = (project, current.count + 1)
+                } else {
+                    if let current = last { perProject[current.project, default: 0] += current.count }
+                    last = (project, 1)
+                }
             }
+            if let current = last { perProject[current.project, default: 0] += current.count }
+            for (project, count) in perProject { builder.reserve(count, .import, in: project) }
+            if !Diff.isSorted(missing, by: { files[$0].address }) {
+                // Addresses are unique here (the desired state's index keeps one per address).
+                Parallel.sort(&missing, minChunk: 50_000) { Diff.compare(files[$0].address, files[$1].address) < 0 }
+            }
+            for position in missing { builder.add(Diff.importing(files[position])) }
         }
         return builder.finish()
     }

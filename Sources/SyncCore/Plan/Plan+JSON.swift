@@ -49,6 +49,8 @@ public struct PlanDocument: JSONDocument, Codable {
         public var update: Int
         public var forget: Int
         public var unchanged: Int
+        /// Renamed or moved on the platform (a refreshed plan); absent when none.
+        public var move: Int?
 
         public init(_ counts: PlanCounts) {
             self.import = counts.imports
@@ -56,6 +58,20 @@ public struct PlanDocument: JSONDocument, Codable {
             update = counts.updates
             forget = counts.forgets
             unchanged = counts.unchanged
+            move = counts.moves > 0 ? counts.moves : nil
+        }
+
+        enum CodingKeys: String, CodingKey { case `import`, replace, update, forget, unchanged, move }
+
+        /// `move` is left out when there is none (plans without a refresh never have one).
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(self.import, forKey: .import)
+            try c.encode(replace, forKey: .replace)
+            try c.encode(update, forKey: .update)
+            try c.encode(forget, forKey: .forget)
+            try c.encode(unchanged, forKey: .unchanged)
+            if let move { try c.encode(move, forKey: .move) }
         }
     }
 

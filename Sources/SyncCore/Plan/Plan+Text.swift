@@ -40,7 +40,8 @@ extension Plan {
                     continue
                 }
                 out += "\(style.bold(project.project.terminalEscaped)): \(c.imports) to import, \(c.replaces) to replace, "
-                    + "\(c.updates) to update, \(c.forgets) to forget, \(c.unchanged) unchanged\n"
+                    + "\(c.updates) to update, \(c.moves > 0 ? "\(c.moves) to move back, " : "")\(c.forgets) to forget, "
+                    + "\(c.unchanged) unchanged\n"
                 var start = 0
                 while start < project.changes.count {
                     let action = project.changes[start].action
@@ -81,7 +82,7 @@ struct TextStyle {
         let code = switch action {
         case .import: "32"   // green
         case .replace: "35"  // magenta
-        case .update: "33"   // yellow
+        case .update, .move: "33"   // yellow
         case .forget: "31"   // red
         }
         return "\u{1B}[\(code)m\(text)\u{1B}[0m"

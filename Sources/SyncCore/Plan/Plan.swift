@@ -8,6 +8,8 @@ public enum PlanAction: String, Sendable, Hashable, Codable, CaseIterable, Compa
     case replace
     /// In the state, same source, metadata or tags changed: metadata/tags calls, no re-import.
     case update
+    /// In the state, but renamed or moved on the platform (found by a refresh): moved back.
+    case move
     /// In the state, no longer desired: removed from the state; the file stays on the platform.
     case forget
 
@@ -17,6 +19,7 @@ public enum PlanAction: String, Sendable, Hashable, Codable, CaseIterable, Compa
         case .import: "+"
         case .replace: "-/+"
         case .update: "~"
+        case .move: ">"
         case .forget: "-"
         }
     }
@@ -25,13 +28,24 @@ public enum PlanAction: String, Sendable, Hashable, Codable, CaseIterable, Compa
         a.rank < b.rank
     }
 
-    /// 0…3 in listing order.
+    /// Whether summaries show this action's count even when it is 0. Actions only some runs can
+    /// plan (`move`, found by a refresh) are shown when there are some, so the usual plan reads
+    /// as it always has.
+    public var alwaysCounted: Bool {
+        switch self {
+        case .import, .replace, .update, .forget: true
+        case .move: false
+        }
+    }
+
+    /// 0…4 in listing order.
     var rank: Int {
         switch self {
         case .import: 0
         case .replace: 1
         case .update: 2
-        case .forget: 3
+        case .move: 3
+        case .forget: 4
         }
     }
 }
@@ -49,6 +63,8 @@ public enum ChangeReason: Hashable, Sendable, CustomStringConvertible {
     case tagsChanged(added: [String], removed: [String])
     /// Forget: the manifest no longer declares the address.
     case noLongerInManifest
+    /// Found by a refresh (`FileDrift`): what the platform holds differs from the record.
+    case drift(FileDrift)
 
     public var description: String {
         switch self {
@@ -71,6 +87,8 @@ public enum ChangeReason: Hashable, Sendable, CustomStringConvertible {
             }
         case .noLongerInManifest:
             "no longer in the manifest"
+        case .drift(let drift):
+            drift.description
         }
     }
 
@@ -111,6 +129,8 @@ public struct PlanCounts: Hashable, Sendable {
     public var replaces = 0
     public var updates = 0
     public var forgets = 0
+    /// Renamed or moved on the platform, found by a refresh.
+    public var moves = 0
     /// No-op: in the state and unchanged.
     public var unchanged = 0
 
@@ -130,6 +150,7 @@ public struct PlanCounts: Hashable, Sendable {
             case .import: imports
             case .replace: replaces
             case .update: updates
+            case .move: moves
             case .forget: forgets
             }
         }
@@ -138,17 +159,20 @@ public struct PlanCounts: Hashable, Sendable {
             case .import: imports = newValue
             case .replace: replaces = newValue
             case .update: updates = newValue
+            case .move: moves = newValue
             case .forget: forgets = newValue
             }
         }
     }
 
     /// Addresses with an action (no-ops excluded).
-    public var changes: Int { imports + replaces + updates + forgets }
+    public var changes: Int { imports + replaces + updates + moves + forgets }
 
     static func + (a: PlanCounts, b: PlanCounts) -> PlanCounts {
-        PlanCounts(imports: a.imports + b.imports, replaces: a.replaces + b.replaces, updates: a.updates + b.updates,
-                   forgets: a.forgets + b.forgets, unchanged: a.unchanged + b.unchanged)
+        var sum = PlanCounts(imports: a.imports + b.imports, replaces: a.replaces + b.replaces, updates: a.updates + b.updates,
+                             forgets: a.forgets + b.forgets, unchanged: a.unchanged + b.unchanged)
+        sum.moves = a.moves + b.moves
+        return sum
     }
 }
 
@@ -198,6 +222,7 @@ public struct Plan: Hashable, Sendable {
     public var summaryLine: String {
         let c = counts
         guard c.changes > 0 else { return "No changes. The projects match the manifest." }
-        return "Plan: \(c.imports) to import, \(c.replaces) to replace, \(c.updates) to update, \(c.forgets) to forget."
+        let moves = c.moves > 0 ? ", \(c.moves) to move back" : ""
+        return "Plan: \(c.imports) to import, \(c.replaces) to replace, \(c.updates) to update\(moves), \(c.forgets) to forget."
     }
 }

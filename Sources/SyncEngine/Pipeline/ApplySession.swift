@@ -18,11 +18,15 @@ public final class ApplySession: Sendable {
         public var statePath: String
         /// A plan saved by `plan --out`, to run exactly; and the file it came from.
         public var saved: (plan: SavedPlan, file: String)?
+        /// `apply --refresh`: check recorded files on the platform first (`Refresh`).
+        public var refresh: RefreshRequest?
 
-        public init(manifestPath: String, statePath: String, saved: (plan: SavedPlan, file: String)? = nil) {
+        public init(manifestPath: String, statePath: String, saved: (plan: SavedPlan, file: String)? = nil,
+                    refresh: RefreshRequest? = nil) {
             self.manifestPath = manifestPath
             self.statePath = statePath
             self.saved = saved
+            self.refresh = refresh
         }
     }
 
@@ -36,6 +40,11 @@ public final class ApplySession: Sendable {
         case stale([String])
         /// Listing volume prefixes failed.
         case listing(PlatformError)
+        /// The refresh failed; the state is unchanged.
+        case refresh(Refresh.Failure)
+        /// The refresh found drift on more than the threshold's share of checked files, and it
+        /// was not confirmed (`--yes-drift`, or on a terminal).
+        case driftNotConfirmed(Refresh.Report)
     }
 
     /// How a run ended.
@@ -56,13 +65,24 @@ public final class ApplySession: Sendable {
         public var planned: @Sendable (Plan) -> Void
         /// Whether to go ahead with a plan that has changes (not asked for a saved plan).
         public var confirm: @Sendable (Plan) async -> Bool
+        /// `--refresh`: the refresh is about to start (its cost), and what it found.
+        public var refreshing: @Sendable (Refresh.Cost) -> Void
+        public var refreshed: @Sendable (Refresh.Report) -> Void
+        /// Whether to act on drift above the threshold (not asked with `yesDrift`).
+        public var confirmDrift: @Sendable (Refresh.Report) async -> Bool
 
         public init(settled: @escaping @Sendable (SettleReport) -> Void = { _ in },
                     planned: @escaping @Sendable (Plan) -> Void = { _ in },
-                    confirm: @escaping @Sendable (Plan) async -> Bool) {
+                    confirm: @escaping @Sendable (Plan) async -> Bool,
+                    refreshing: @escaping @Sendable (Refresh.Cost) -> Void = { _ in },
+                    refreshed: @escaping @Sendable (Refresh.Report) -> Void = { _ in },
+                    confirmDrift: @escaping @Sendable (Refresh.Report) async -> Bool = { _ in false }) {
             self.settled = settled
             self.planned = planned
             self.confirm = confirm
+            self.refreshing = refreshing
+            self.refreshed = refreshed
+            self.confirmDrift = confirmDrift
         }
     }
 
@@ -155,7 +175,7 @@ public final class ApplySession: Sendable {
         let settled = try await executor.settle(desired: byAddress)
         if settled.batches > 0 { hooks.settled(settled) }
 
-        let plan: Plan
+        var plan: Plan
         if let saved = request.saved {
             plan = try saved.plan.plan()
         } else {
@@ -165,11 +185,52 @@ public final class ApplySession: Sendable {
                 throw Failure.state(error)
             }
         }
+        var refreshed: Refresh.Report?
+        if request.saved == nil {
+            (plan, refreshed) = try await refresh(plan, store: store, desired: byAddress, hooks: hooks)
+        }
         hooks.planned(plan)
-        guard plan.hasChanges else { return .noChanges(plan) }
+        guard plan.hasChanges else {
+            try recordVerification(refreshed, store: store)
+            return .noChanges(plan)
+        }
         if request.saved == nil, await !hooks.confirm(plan) { return .declined(plan) }
+        try recordVerification(refreshed, store: store)
         let report = try await executor.execute(plan.changes)
         return .executed(plan, report)
+    }
+
+    /// `--refresh`: the plan with the way back for every drift (`Refresh`), once drift above the
+    /// threshold is confirmed.
+    private func refresh(_ plan: Plan, store: any StateBackend, desired: [Address: DesiredFile],
+                         hooks: Hooks) async throws -> (Plan, Refresh.Report?) {
+        guard let refresh = request.refresh else { return (plan, nil) }
+        do {
+            hooks.refreshing(try Refresh.cost(store: store, budget: refresh.budget))
+        } catch {
+            throw Failure.state(error)
+        }
+        let report: Refresh.Report
+        do {
+            report = try await Refresh.run(store: store, reader: refresh.reader ?? client.reader, budget: refresh.budget)
+        } catch let failure as Refresh.Failure {
+            throw Failure.refresh(failure)
+        }
+        hooks.refreshed(report)
+        if report.driftShare > refresh.driftThreshold, !refresh.yesDrift, await !hooks.confirmDrift(report) {
+            throw Failure.driftNotConfirmed(report)
+        }
+        return (plan.reconciled(with: report.drifts) { desired[$0] }, report)
+    }
+
+    /// Records the verification of the files a refresh found as recorded.
+    private func recordVerification(_ report: Refresh.Report?, store: any StateBackend) throws {
+        guard let report else { return }
+        do {
+            try Refresh.recordVerification(report.verified, in: store, at: Int64(clock.now()))
+        } catch {
+            throw Failure.state(error)
+        }
     }
 
     /// Why the saved plan no longer fits the manifest and the state (empty: it fits).
@@ -184,5 +245,25 @@ public final class ApplySession: Sendable {
                 + "run 'sbsync apply' without a plan file to settle them, then plan again")
         }
         return reasons
+    }
+}
+
+/// `apply --refresh`: what to check and how drift is confirmed.
+public struct RefreshRequest: Sendable {
+    /// The most requests the refresh makes (`nil`: every recorded file).
+    public var budget: Int?
+    /// Act on drift above the threshold without asking.
+    public var yesDrift: Bool
+    /// The share of checked files that may drift before confirmation is needed (default 0.5).
+    public var driftThreshold: Double
+    /// The reader to check with (`nil`: the session's client). The CLI gives one that does not
+    /// retry, so a 5xx stops the refresh.
+    public var reader: PlatformReader?
+
+    public init(budget: Int? = nil, yesDrift: Bool = false, driftThreshold: Double = 0.5, reader: PlatformReader? = nil) {
+        self.budget = budget
+        self.yesDrift = yesDrift
+        self.driftThreshold = driftThreshold
+        self.reader = reader
     }
 }

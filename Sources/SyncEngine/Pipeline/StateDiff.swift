@@ -77,15 +77,21 @@ public enum StateDiff {
             setAside.initialize(repeating: 0)
         }
 
+        private var finished = false
+
         deinit {
-            diffs.deinitialize()
+            if !finished { diffs.deinitialize() }
             diffs.deallocate()
             setAside.deallocate()
         }
 
+        /// The one plan; called once. The parts are moved out, not copied, so the changes they
+        /// collected stay uniquely referenced (no copy-on-write of a million changes).
         func finish() -> (Plan, Int) {
-            var diff = diffs[0]
-            for part in diffs.indices.dropFirst() { diff.merge(diffs[part]) }
+            precondition(!finished, "DiffParts.finish is called once")
+            finished = true
+            var diff = diffs.moveElement(from: 0)
+            for part in diffs.indices.dropFirst() { diff.merge(diffs.moveElement(from: part)) }
             return (diff.finish(), setAside.reduce(0, +))
         }
     }
