@@ -5,7 +5,7 @@ SHELL := /bin/bash
 SWIFT ?= swift
 VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := libyaml-dev libsqlite3-dev pkg-config python3-venv
+APT_PACKAGES := libyaml-dev libsqlite3-dev pkg-config python3-venv postgresql
 PY_PACKAGES := jsonschema==4.26.0 sevenbridges-python==2.11.2
 # Tests find the Python tools through this variable (see Tests/README.md).
 export SBSYNC_PYTHON := $(PY)

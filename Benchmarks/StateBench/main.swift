@@ -2,7 +2,8 @@
 //
 //   sbsync-state-bench fill N PATH   records N files (the entries `Benchmarks/gen-manifest.py N`
 //                                    writes, so a later no-op plan finds each one unchanged) in a
-//                                    fresh state file at PATH, in one transaction
+//                                    fresh state file at PATH (or a new PostgreSQL workspace, PATH
+//                                    a postgres:// URL), in one transaction
 //   sbsync-state-bench load PATH     loads every recorded file, as a plan does
 //   sbsync-state-bench N             both, in a temporary directory
 //   sbsync-state-bench fill-manifest MANIFEST PATH
@@ -47,7 +48,8 @@ func seconds(_ body: () throws -> Void) rethrows -> (wall: Double, cpu: Double) 
 func fill(count: Int, path: String) throws {
     let files = CohortGenerator(count: count).recordedFiles(now: Int64(Date().timeIntervalSince1970))
     try? FileManager.default.removeItem(atPath: path)
-    let store = try StateStore.open(at: path, create: true)
+    // PATH may be a PostgreSQL workspace (`postgres://…?workspace=NAME`; give a new one).
+    let store = try StateBackends.open(path, create: true).store
     let time = try seconds {
         try store.withLock(operation: "bench") { try store.record(files) }
     }

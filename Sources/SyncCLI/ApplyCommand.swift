@@ -160,7 +160,8 @@ public struct ApplyCommand: AsyncParsableCommand {
             }
         }
         let manifestPath = saved?.manifest.path ?? manifest
-        let statePath = stateOption.state ?? saved?.state.path ?? StatePath.defaultPath(forManifest: manifestPath)
+        let statePath = stateOption.given(forManifest: manifestPath, environment: environment) ?? saved?.state.path
+            ?? StatePath.defaultPath(forManifest: manifestPath)
 
         guard let config = platform.resolved(environment: environment, io: io) else { return ExitStatus.error.rawValue }
 
@@ -186,7 +187,7 @@ public struct ApplyCommand: AsyncParsableCommand {
             return io.fail(error)
         } catch ApplySession.Failure.stale(let reasons) {
             let planPath = planFile ?? "PLAN"
-            let again = ["sbsync", "plan", "-f", manifestPath, "--state", statePath, "--out", planPath].map(shellQuoted).joined(separator: " ")
+            let again = ["sbsync", "plan", "-f", manifestPath, "--state", StateBackends.display(statePath), "--out", planPath].map(shellQuoted).joined(separator: " ")
             io.error("the saved plan '\(planPath)' is stale and was not applied:\n"
                 + reasons.map { "  - \($0)" }.joined(separator: "\n"),
                 hint: "make the plan again with '\(again)', review it, then run 'sbsync apply \(shellQuoted(planPath))'")
@@ -310,7 +311,9 @@ public struct ApplyCommand: AsyncParsableCommand {
         if interrupted {
             summary += "\nWhat was done is saved in the state; run 'sbsync apply' again to do the rest."
         }
-        let failuresPath = failures ?? statePath + ".failures.json"
+        // A PostgreSQL state has no folder of its own here: its failures file goes beside the manifest's default state.
+        let failuresPath = failures ?? (PostgresLocation.isPostgres(statePath) ? StatePath.defaultPath(forManifest: manifest) : statePath)
+            + ".failures.json"
         if !report.problems.isEmpty {
             if let data = try? FailuresDocument(report.problems).jsonData() { try? PrivateFile.write(data, to: failuresPath) }
         } else {

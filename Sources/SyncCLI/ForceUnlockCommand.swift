@@ -28,8 +28,8 @@ public struct ForceUnlockCommand: ParsableCommand {
     func execute(io: CommandIO) -> Int32 {
         do throws(StateError) {
             let store = try options.open()
-            guard let current = try store.currentLock() else { throw StateError.noLock(path: options.path) }
-            io.stdout("state file '\(options.path)' is locked:\n" + LockInfoFormat.describe(current, expired: store.isExpired(current)))
+            guard let current = try store.currentLock() else { throw StateError.noLock(path: store.path) }
+            io.stdout("state '\(store.path)' is locked:\n" + LockInfoFormat.describe(current, expired: store.isExpired(current)))
             let removed = try store.forceUnlock(holderID: id)
             io.stdout("removed lock \(removed.holder)\n")
             return ExitStatus.success.rawValue

@@ -78,7 +78,7 @@ public struct PlanCommand: AsyncParsableCommand {
     /// Runs the command, writing through `io`; returns the exit code.
     /// - Parameter transport: how to reach the platform for prefix listings (`nil`: AsyncHTTPClient).
     public func execute(io: CommandIO, environment: [String: String], transport: (any HTTPTransport)? = nil) async -> Int32 {
-        let statePath = stateOption.path(forManifest: manifest)
+        let statePath = stateOption.path(forManifest: manifest, environment: environment)
         let loaded = PlanPipeline.load(manifest, fingerprint: out != nil)
         let errorColor = output.colored(2, environment)
         guard let (manifestModel, desired) = loaded.valid else {
@@ -117,7 +117,7 @@ public struct PlanCommand: AsyncParsableCommand {
             io.error(error, context: "cannot check the manifest's destinations on the platform")
             return ExitStatus.error.rawValue
         } catch PlanPipeline.Failure.state(let error) {
-            io.error("cannot read the state '\(statePath)': \(shown: error)")
+            io.error("cannot read the state '\(StateBackends.display(statePath))': \(shown: error)")
             return ExitStatus.error.rawValue
         } catch let failure as PlatformCheckFailure {
             io.error(failure.message)
@@ -139,7 +139,7 @@ public struct PlanCommand: AsyncParsableCommand {
             }
             let saved = SavedPlan(plan: plan, manifest: .init(path: manifest, sha256: digest,
                                                                   sources: loaded.sources.isEmpty ? nil : loaded.sources),
-                                  state: .init(path: statePath, lineage: result.lineage, serial: result.serial))
+                                  state: .init(path: StateBackends.display(statePath), lineage: result.lineage, serial: result.serial))
             do {
                 try PrivateFile.write(try saved.encoded(), to: out)
             } catch let error as PrivateFileError {

@@ -120,11 +120,11 @@ public struct RefreshCommand: AsyncParsableCommand {
             io.error("\(error)")
             return ExitStatus.usage.rawValue
         }
-        let statePath = stateOption.path(forManifest: manifestOption.manifest)
+        let statePath = stateOption.path(forManifest: manifestOption.manifest, environment: environment)
         guard let config = platform.resolved(environment: environment, io: io) else { return ExitStatus.error.rawValue }
-        let store: StateStore
+        let store: any StateBackend
         do throws(StateError) {
-            store = try StateStore.open(at: statePath, create: false)
+            store = try StateBackends.open(statePath)
             try store.verify()
             _ = try store.acquireLock(operation: "refresh")
         } catch {
@@ -152,7 +152,7 @@ public struct RefreshCommand: AsyncParsableCommand {
         }
     }
 
-    private func perform(_ store: StateStore, transport: any HTTPTransport, config: PlatformConfig, io: CommandIO,
+    private func perform(_ store: any StateBackend, transport: any HTTPTransport, config: PlatformConfig, io: CommandIO,
                          environmentIO: ApplyCommand.Environment) async throws -> Int32 {
         let clock = environmentIO.clock
         io.stderr(try Refresh.cost(store: store, budget: refreshBudget).line + "\n")

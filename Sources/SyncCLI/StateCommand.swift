@@ -14,7 +14,7 @@ public struct StateCommand: ParsableCommand {
             manifest (or at --state). Do not edit it by hand; use these commands. \
             Exit codes: \(ExitStatus.summary([.success, .error, .locked, .usage])).
             """,
-        subcommands: [List.self, Show.self, Remove.self, Export.self, Rebuild.self]
+        subcommands: [List.self, Show.self, Remove.self, Export.self, Rebuild.self, Push.self, Pull.self]
     )
 
     public init() {}
@@ -61,7 +61,7 @@ public struct StateCommand: ParsableCommand {
                 }
                 if json {
                     do {
-                        try StateListDocument(state: options.path, files: files).writeJSON(to: io.stdout)
+                        try StateListDocument(state: StateBackends.display(options.path), files: files).writeJSON(to: io.stdout)
                     } catch {
                         io.stderr(InternalFailure.message(for: error))
                         return ExitStatus.error.rawValue
@@ -111,12 +111,12 @@ public struct StateCommand: ParsableCommand {
             do throws(StateError) {
                 let store = try options.open()
                 guard let file = try store.file(at: address) else {
-                    io.error("'\(shown: address)' is not in the state file '\(options.path)'", hint: "'sbsync state list' shows what is")
+                    io.error("'\(shown: address)' is not in the state file '\(StateBackends.display(options.path))'", hint: "'sbsync state list' shows what is")
                     return ExitStatus.error.rawValue
                 }
                 if json {
                     do {
-                        io.stdout(try StateShowDocument(state: options.path, file: file).jsonText())
+                        io.stdout(try StateShowDocument(state: StateBackends.display(options.path), file: file).jsonText())
                     } catch {
                         io.stderr(InternalFailure.message(for: error))
                         return ExitStatus.error.rawValue
@@ -205,7 +205,7 @@ public struct StateCommand: ParsableCommand {
                 let missing = try unique.filter { try store.file(at: $0) == nil }
                 if !missing.isEmpty {
                     let list = missing.map { "  \(shown: $0)\n" }.joined()
-                    io.error("not in the state file '\(options.path)'; nothing was forgotten:\n" + list.dropLast())
+                    io.error("not in the state file '\(StateBackends.display(options.path))'; nothing was forgotten:\n" + list.dropLast())
                     return ExitStatus.error.rawValue
                 }
                 if dryRun {

@@ -16,7 +16,7 @@ import Synchronization
 /// The store must hold its lock (`StateStore.acquireLock`) for as long as the executor runs.
 public actor Executor {
     let client: PlatformClient
-    let store: StateStore
+    let store: any StateBackend
     let options: ExecutorOptions
     let clock: any PlatformClock
     let onEvent: @Sendable (ExecutorEvent) -> Void
@@ -43,7 +43,7 @@ public actor Executor {
     ///   - options: batching, concurrency, pace and polling.
     ///   - clock: for poll intervals and the DRS pace.
     ///   - onEvent: progress events (called from the executor's tasks).
-    public init(client: PlatformClient, store: StateStore, options: ExecutorOptions = ExecutorOptions(),
+    public init(client: PlatformClient, store: any StateBackend, options: ExecutorOptions = ExecutorOptions(),
                 clock: any PlatformClock = SystemPlatformClock(),
                 onEvent: @escaping @Sendable (ExecutorEvent) -> Void = { _ in }) {
         self.client = client

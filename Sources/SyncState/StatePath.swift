@@ -19,4 +19,19 @@ public enum StatePath {
         let file = "\(directoryName)/\(name).state"
         return parent.isEmpty ? file : "\(parent)/\(file)"
     }
+
+    /// The default PostgreSQL workspace of `manifest`: its path in its git repository (the
+    /// folder holding `.git` above it), e.g. `cohorts/tcga.yaml`, so every clone of one repository
+    /// shares one workspace per manifest; just its file name outside a repository.
+    public static func workspaceName(forManifest manifest: String) -> String {
+        let absolute = URL(fileURLWithPath: manifest).standardizedFileURL.path
+        var directory = (absolute as NSString).deletingLastPathComponent
+        while !directory.isEmpty, directory != "/" {
+            if FileManager.default.fileExists(atPath: directory + "/.git") {
+                return String(absolute.dropFirst(directory.count + 1))
+            }
+            directory = (directory as NSString).deletingLastPathComponent
+        }
+        return (absolute as NSString).lastPathComponent
+    }
 }

@@ -14,7 +14,7 @@ public struct StateListDocument: JSONDocument, Codable, Sendable {
     public static let currentFormatVersion = 1
 
     public var formatVersion = Self.currentFormatVersion
-    /// The state file's path, as given.
+    /// The state: a file's path as given, or a PostgreSQL URL without its password.
     public var state: String
     public var count: Int
     public var files: [StateExportDocument.File]

@@ -27,19 +27,6 @@ extension StateStore {
             }
         }
     }
-
-    /// Writes the whole state as one JSON document (`StateExportDocument`), in pieces through
-    /// `write` (a million files make hundreds of megabytes), each valid UTF-8 on its own.
-    public func exportJSON(write: (String) -> Void) throws(StateError) {
-        let document = StateExportDocument(try snapshot())
-        do {
-            try document.writeJSON(to: write)
-        } catch let error as EncodingError {
-            throw .io(path: path, detail: "cannot be written as JSON: \(JSONWriter.describe(error))")
-        } catch {
-            throw .io(path: path, detail: "cannot be written as JSON: \(error)")
-        }
-    }
 }
 
 /// `sbsync state export`: everything in a state file, for reading and backups (sbsync never reads

@@ -11,7 +11,7 @@ extension StateStore {
 
     /// Records `files` (insert or replace by address) and forgets `removing`, in one transaction.
     /// - Throws: `StateError`; on error nothing of the batch is stored.
-    public func record(_ files: [RecordedFile], removing: [Address] = []) throws(StateError) {
+    public func record(_ files: [RecordedFile], removing: [Address]) throws(StateError) {
         try write { db, _ in
             try Self.upsert(files, db)
             _ = try Self.delete(removing, db)

@@ -91,15 +91,7 @@ extension StateStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)
                 """)
             for (position, item) in items.enumerated() {
-                insert.reset()
-                try insert.bind(.int(id), at: 1)
-                try insert.bind(.int(Int64(position)), at: 2)
-                try insert.bind(.text(item.address.project), at: 3)
-                try insert.bind(.text(item.address.path), at: 4)
-                try Self.bindSource(item.source, insert, at: 5)
-                try insert.bind(.text(item.requestedName), at: 8)
-                try insert.bind(.text(item.destinationProject), at: 9)
-                try insert.bind(.optionalText(item.destinationParent), at: 10)
+                try Self.bindItem(item, batch: id, position: position, insert)
                 try insert.step()
             }
             insert.reset()
@@ -118,7 +110,7 @@ extension StateStore {
     ///   - jobID: the bulk job id (DRS), if any.
     ///   - importIDs: per-item import ids (volume) in item order; empty when there are none.
     ///   - results: items the response already settled (e.g. rejected at once), by position.
-    public func markSubmitted(batch id: Int64, jobID: String?, importIDs: [String?] = [], results: [Int: JournalItemResult] = [:]) throws(StateError) {
+    public func markSubmitted(batch id: Int64, jobID: String?, importIDs: [String?], results: [Int: JournalItemResult]) throws(StateError) {
         try write { db, now in
             let batch = try Self.loadBatch(id, db)
             guard batch.state == .submitting else { throw StateError.journal("batch \(id) is \(batch.state.rawValue), not submitting") }
@@ -143,7 +135,7 @@ extension StateStore {
     ///   - files: the recorded files the results produce.
     ///   - removing: addresses to forget (rarely needed).
     public func completeBatch(_ id: Int64, results: [Int: JournalItemResult], recording files: [RecordedFile],
-                              removing: [Address] = []) throws(StateError) {
+                              removing: [Address]) throws(StateError) {
         try write { db, now in
             let batch = try Self.loadBatch(id, db)
             guard batch.state != .done else { throw StateError.journal("batch \(id) is already done") }
@@ -185,6 +177,20 @@ extension StateStore {
     }
 
     // MARK: Helpers
+
+    /// Resets `statement` and binds batch id, position, address, source, requested name and
+    /// destination at 1 to 10 (the columns of `batch_items` before `import_id`).
+    static func bindItem(_ item: JournalItem, batch id: Int64, position: Int, _ statement: SQLiteStatement) throws {
+        statement.reset()
+        try statement.bind(.int(id), at: 1)
+        try statement.bind(.int(Int64(position)), at: 2)
+        try statement.bind(.text(item.address.project), at: 3)
+        try statement.bind(.text(item.address.path), at: 4)
+        try bindSource(item.source, statement, at: 5)
+        try statement.bind(.text(item.requestedName), at: 8)
+        try statement.bind(.text(item.destinationProject), at: 9)
+        try statement.bind(.optionalText(item.destinationParent), at: 10)
+    }
 
     private func batches(where condition: String) throws(StateError) -> [JournalBatch] {
         try read { db in try Self.loadBatches(db, where: condition) }

@@ -60,19 +60,6 @@ extension StateStore {
         }
     }
 
-    /// Runs `body` holding the lock for `operation`, releasing it afterwards (also on error).
-    public func withLock<T>(operation: String, _ body: () throws -> T) throws -> T {
-        try acquireLock(operation: operation)
-        do {
-            let result = try body()
-            try releaseLock()
-            return result
-        } catch {
-            try? releaseLock()
-            throw error
-        }
-    }
-
     /// The lock this store holds, if any.
     public var heldLock: LockInfo? { inner.withLock { $0.held } }
 

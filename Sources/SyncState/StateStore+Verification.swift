@@ -18,24 +18,6 @@ extension StateStore {
         ) WITHOUT ROWID
         """
 
-    /// How much of the state a refresh has confirmed, and how long ago.
-    public struct VerificationSummary: Sendable, Hashable {
-        /// Recorded files.
-        public var files: Int
-        /// Of those, files with a verification time.
-        public var verified: Int
-        /// The oldest and newest verification time of a recorded file (Unix seconds).
-        public var oldest: Int64?
-        public var newest: Int64?
-
-        public init(files: Int, verified: Int, oldest: Int64?, newest: Int64?) {
-            self.files = files
-            self.verified = verified
-            self.oldest = oldest
-            self.newest = newest
-        }
-    }
-
     /// Records that the files at `addresses` were found as recorded at `time` (Unix seconds),
     /// in one transaction (the caller holds the lock).
     public func recordVerification(addresses: [Address], at time: Int64) throws(StateError) {
@@ -50,7 +32,7 @@ extension StateStore {
     /// Recorded files, least recently verified first (never verified first of all, then by
     /// address), at most `limit` of them: the order a budgeted refresh checks them in, so
     /// repeated runs cover the state round-robin.
-    public func leastRecentlyVerifiedFiles(limit: Int? = nil) throws(StateError) -> [RecordedFile] {
+    public func leastRecentlyVerifiedFiles(limit: Int?) throws(StateError) -> [RecordedFile] {
         try read { db in
             let columns = Self.fileColumns.split(separator: ",").map { "f.\($0.trimmingCharacters(in: .whitespaces))" }
                 .joined(separator: ", ")

@@ -86,7 +86,7 @@ public final class StateStore: Sendable {
         if stat(path, &info) != 0 {
             guard errno == ENOENT else { throw .io(path: path, detail: String(cString: strerror(errno))) }
             guard create else { throw .notFound(path: path) }
-            try createInitialized(path, now: options.now())
+            try createComplete(path, options: options)
             guard stat(path, &info) == 0 else { throw .io(path: path, detail: String(cString: strerror(errno))) }
         }
         guard (info.st_mode & 0o170000) == 0o100000 else { throw .io(path: path, detail: "not a regular file") }
@@ -109,29 +109,31 @@ public final class StateStore: Sendable {
         }
     }
 
-    /// Creates a new state file at `path` all at once: it is built and initialised under a
-    /// hidden temporary name beside it, closed, then linked into place, so a process killed at
-    /// any instant leaves either no state or a whole one (never an empty or table-less file that
-    /// every later run would refuse). A file someone else linked there first wins.
-    private static func createInitialized(_ path: String, now: Int64) throws(StateError) {
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).creating-\(UUID().uuidString.lowercased())").path
+    /// Creates a complete, empty state at `path` atomically: it is built under a temporary name
+    /// beside it and linked into place only once whole, so a process killed on the way leaves
+    /// no half-made file at `path` (at worst a `PATH.creating-*` file nothing reads). When
+    /// another process created `path` meanwhile, theirs is kept.
+    private static func createComplete(_ path: String, options: Options) throws(StateError) {
+        let temporary = "\(path).creating-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
         try createEmptyFile(temporary)
-        defer { for suffix in ["", "-wal", "-shm", "-journal"] { unlink(temporary + suffix) } }
-        func build() throws(StateError) {
-            do {
-                let db = try SQLiteConnection(path: temporary, create: false)
-                _ = try initialize(db, now: now)
-            } catch let error as SQLiteError {
-                throw mapped(error, path: path)
-            } catch {
-                throw stateError(error, path: path)
-            }
+        defer {
+            for suffix in ["", "-wal", "-shm", "-journal"] { unlink(temporary + suffix) }
         }
-        try build()  // the connection is closed on return: the WAL is checkpointed into the file
-        if link(temporary, path) != 0 && errno != EEXIST {
-            throw .io(path: path, detail: "cannot create: \(String(cString: strerror(errno)))")
+        do {
+            // The connection is closed (its WAL checkpointed into the file) at the end of this block.
+            let db = try SQLiteConnection(path: temporary, create: false)
+            db.setBusyTimeout(milliseconds: options.busyTimeoutMilliseconds)
+            _ = try initialize(db, now: options.now())
+            try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        } catch {
+            throw stateError(error, path: path)
+        }
+        // link(2) never replaces an existing file: of two processes creating at once, one wins.
+        // Where hard links are not supported, rename(2) (which would replace a file made meanwhile).
+        if link(temporary, path) != 0, errno != EEXIST {
+            guard errno == EPERM || errno == ENOTSUP, rename(temporary, path) == 0 else {
+                throw .io(path: path, detail: "cannot create: \(String(cString: strerror(errno)))")
+            }
         }
     }
 

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import SyncCore
 import SyncState
 import Testing
@@ -45,6 +48,26 @@ final class EmulatorProcess {
     func state() throws -> [String: Any] {
         let data = try Data(contentsOf: URL(string: admin + "/state")!)
         return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+    }
+
+    /// Makes files drift on the platform: `POST /_admin/drift` with `body`
+    /// (`{"count": N, "seed": S, "project": P, "kinds": [...]}`).
+    /// - Returns: the drifts made (`EmulatorDrift` as JSON: kind, file_id, project, name, …).
+    @discardableResult
+    func drift(_ body: String) -> [[String: Any]] {
+        var request = URLRequest(url: URL(string: admin + "/drift")!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(body.utf8)
+        let done = DispatchSemaphore(value: 0)
+        // Unchecked: written by the task before `signal()`, read after `wait()`.
+        final class Answer: @unchecked Sendable { var data = Data() }
+        let answer = Answer()
+        URLSession.shared.dataTask(with: request) { data, _, _ in
+            answer.data = data ?? Data()
+            done.signal()
+        }.resume()
+        done.wait()
+        return (try? JSONSerialization.jsonObject(with: answer.data)) as? [[String: Any]] ?? []
     }
 
     func stop() {

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import SyncCore
 import SyncState
 import Testing
@@ -40,12 +37,7 @@ struct RefreshCrashTests {
         #expect(expected == volumeFiles + drsFiles)
 
         // Drift on the platform, then refreshes killed at random moments.
-        var request = URLRequest(url: URL(string: rig.emulator.admin + "/drift")!)
-        request.httpMethod = "POST"
-        request.httpBody = Data(#"{"count": 60, "seed": \#(seed % 1000), "project": "rc/p"}"#.utf8)
-        let done = DispatchSemaphore(value: 0)
-        URLSession.shared.dataTask(with: request) { _, _, _ in done.signal() }.resume()
-        done.wait()
+        rig.emulator.drift(#"{"count": 60, "seed": \#(seed % 1000), "project": "rc/p"}"#)
 
         let refresh = ["refresh", "-f", rig.manifest, "--state", rig.state, "--auto-approve", "--refresh-budget", "12"]
         let (refreshKills, refreshRuns) = try killRepeatedly(sbsync, refresh, environment: rig.environment, random: &random,

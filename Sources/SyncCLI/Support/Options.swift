@@ -42,17 +42,32 @@ public struct PositionalManifest: ParsableArguments, Sendable {
     }
 }
 
-/// `--state`: where the state file is, when not at its default place beside the manifest.
+/// `--state`: where the state is, when not in its default file beside the manifest: another
+/// file, or a PostgreSQL workspace (`postgres://USER@HOST:PORT/DATABASE?workspace=NAME`).
 public struct StatePathOption: ParsableArguments, Sendable {
     @Option(name: .customLong("state"), help: ArgumentHelp(
-        "The state file (default: .sbsync/<manifest name>.state beside the manifest).", valueName: "path"))
+        "The state: a file (default: .sbsync/<manifest name>.state beside the manifest), or "
+            + "postgres://USER@HOST:PORT/DATABASE?workspace=NAME (default workspace: the manifest's path in its repository). "
+            + "Also SBSYNC_STATE.", valueName: "path-or-url"))
     public var state: String?
 
     public init() {}
 
-    /// The state file of `manifest`: `--state`, or the default beside it.
+    /// The state the user named for `manifest`: `--state`, else `SBSYNC_STATE`; a PostgreSQL
+    /// URL without a workspace gets the default one. `nil` when neither is set.
+    public func given(forManifest manifest: String, environment: [String: String]) -> String? {
+        guard let given = state ?? environment["SBSYNC_STATE"].flatMap({ $0.isEmpty ? nil : $0 }) else { return nil }
+        return PostgresLocation.withDefaultWorkspace(given, workspace: StatePath.workspaceName(forManifest: manifest))
+    }
+
+    /// The state of `manifest`: as given (`--state`, `SBSYNC_STATE`), or the file beside it.
+    public func path(forManifest manifest: String, environment: [String: String]) -> String {
+        given(forManifest: manifest, environment: environment) ?? StatePath.defaultPath(forManifest: manifest)
+    }
+
+    /// `path(forManifest:environment:)` with this process's environment.
     public func path(forManifest manifest: String) -> String {
-        state ?? StatePath.defaultPath(forManifest: manifest)
+        path(forManifest: manifest, environment: ProcessInfo.processInfo.environment)
     }
 }
 
@@ -141,9 +156,12 @@ struct StateOptions: ParsableArguments {
     /// The state file's path: `--state`, or the default beside the manifest.
     var path: String { stateOption.path(forManifest: manifest) }
 
+    /// The state's location, `SBSYNC_STATE` read from `environment`.
+    func path(environment: [String: String]) -> String { stateOption.path(forManifest: manifest, environment: environment) }
+
     /// Opens the existing state file.
-    func open() throws(StateError) -> StateStore {
-        try StateStore.open(at: path, create: false)
+    func open() throws(StateError) -> any StateBackend {
+        try StateBackends.open(path)
     }
 }
 

@@ -130,10 +130,12 @@ public final class ApplySession: Sendable {
         if request.saved == nil { try await PlanPipeline.preflight(manifest, desired, using: client.reader) }
 
         // The state, locked for the whole run.
-        let stateExisted = FileManager.default.fileExists(atPath: request.statePath)
-        let store: StateStore
+        let store: any StateBackend
+        let stateExisted: Bool
         do throws(StateError) {
-            store = try StateStore.open(at: request.statePath, create: true)
+            let opened = try StateBackends.open(request.statePath, create: true)
+            store = opened.store
+            stateExisted = !opened.created
             // Every record read (and checked) before the lock row is the first thing written.
             if stateExisted { try store.verify() }
             _ = try store.acquireLock(operation: "apply")
@@ -211,7 +213,7 @@ public final class ApplySession: Sendable {
 
     /// `--refresh`: the plan with the way back for every drift (`Refresh`), once drift above the
     /// threshold is confirmed.
-    private func refresh(_ plan: Plan, store: StateStore, desired: [Address: DesiredFile],
+    private func refresh(_ plan: Plan, store: any StateBackend, desired: [Address: DesiredFile],
                          hooks: Hooks) async throws -> (Plan, Refresh.Report?) {
         guard let refresh = request.refresh else { return (plan, nil) }
         do {
@@ -233,7 +235,7 @@ public final class ApplySession: Sendable {
     }
 
     /// Records the verification of the files a refresh found as recorded.
-    private func recordVerification(_ report: Refresh.Report?, store: StateStore) throws {
+    private func recordVerification(_ report: Refresh.Report?, store: any StateBackend) throws {
         guard let report else { return }
         do {
             try Refresh.recordVerification(report.verified, in: store, at: Int64(clock.now()))
@@ -243,14 +245,14 @@ public final class ApplySession: Sendable {
     }
 
     /// Why the saved plan no longer fits the manifest and the state (empty: it fits).
-    private func staleness(of saved: SavedPlan, store: StateStore, stateExisted: Bool, manifestSHA256: String,
+    private func staleness(of saved: SavedPlan, store: any StateBackend, stateExisted: Bool, manifestSHA256: String,
                            sources: [SavedPlan.SourceRef]) -> [String] {
         // A plan made before the first apply was made against no state file at all.
         var reasons = saved.staleness(manifestSHA256: manifestSHA256, sources: sources,
                                       lineage: stateExisted ? store.lineage : nil,
                                       serial: stateExisted ? (try? store.serial()) ?? -1 : 0)
         if reasons.isEmpty, let unfinished = try? store.unfinishedBatches(), !unfinished.isEmpty {
-            reasons.append("the state '\(request.statePath)' has \(unfinished.count) unfinished batch(es) of an interrupted apply; "
+            reasons.append("the state '\(StateBackends.display(request.statePath))' has \(unfinished.count) unfinished batch(es) of an interrupted apply; "
                 + "run 'sbsync apply' without a plan file to settle them, then plan again")
         }
         return reasons

@@ -149,7 +149,7 @@ public enum PlanPipeline {
     }
 
     /// Stage 3 against an open (locked) store, for `apply`: every prefix is listed by then.
-    static func plan(_ manifest: Manifest, _ desired: DesiredState, store: StateStore) throws(StateError) -> Plan {
+    static func plan(_ manifest: Manifest, _ desired: DesiredState, store: any StateBackend) throws(StateError) -> Plan {
         try StateDiff.compare(desired, manifest: manifest, store: store).plan
     }
 

@@ -124,7 +124,7 @@ public enum Refresh {
     }
 
     /// The files a refresh with `budget` would check, and what that costs (before it starts).
-    public static func cost(store: StateStore, budget: Int?) throws(StateError) -> Cost {
+    public static func cost(store: any StateBackend, budget: Int?) throws(StateError) -> Cost {
         let files = try store.leastRecentlyVerifiedFiles().filter { $0.fileID != nil }
         let selected = select(files, budget: budget)
         return Cost(files: selected.files.count, projects: selected.projects.count)
@@ -134,7 +134,7 @@ public enum Refresh {
     /// - Parameters:
     ///   - budget: the most requests to make (`nil`: check every recorded file).
     /// - Throws: `Failure`, or `CancellationError`.
-    public static func run(store: StateStore, reader: PlatformReader, budget: Int?) async throws -> Report {
+    public static func run(store: any StateBackend, reader: PlatformReader, budget: Int?) async throws -> Report {
         let all: [RecordedFile]
         let folders: [FolderRecord]
         do throws(StateError) {
@@ -319,7 +319,7 @@ public enum Refresh {
     /// platform's metadata and tags, so the next plan updates it back. A renamed or moved file
     /// stays as recorded (the state holds no place but its address): `apply --refresh` moves it
     /// back. Verification is written in parts; a run stopped between them keeps what was written.
-    public static func record(_ report: Report, in store: StateStore, at time: Int64) throws(StateError) {
+    public static func record(_ report: Report, in store: any StateBackend, at time: Int64) throws(StateError) {
         let gone = report.drifts.filter { $0.gone != nil }.map(\.address)
         let edited = report.drifts.filter { $0.gone == nil && $0.displaced == nil }.map(\.current)
         if !gone.isEmpty || !edited.isEmpty { try store.record(edited, removing: gone) }
@@ -327,7 +327,7 @@ public enum Refresh {
     }
 
     /// Verification times, 10,000 addresses per transaction.
-    public static func recordVerification(_ addresses: [Address], in store: StateStore, at time: Int64) throws(StateError) {
+    public static func recordVerification(_ addresses: [Address], in store: any StateBackend, at time: Int64) throws(StateError) {
         for chunk in addresses.chunked(10_000) { try store.recordVerification(addresses: Array(chunk), at: time) }
     }
 
@@ -335,7 +335,7 @@ public enum Refresh {
 
     /// The plan note that says how old the state's knowledge is, or `nil` with no recorded file:
     /// `last verified against the platform: never (…)` or `…: 3 days ago, 40% of files`.
-    public static func freshnessNote(_ summary: StateStore.VerificationSummary, now: Int64) -> String? {
+    public static func freshnessNote(_ summary: VerificationSummary, now: Int64) -> String? {
         guard summary.files > 0 else { return nil }
         guard summary.verified > 0, let newest = summary.newest else {
             return "last verified against the platform: never (the plan trusts the state; 'sbsync plan --refresh' checks)"
@@ -360,7 +360,7 @@ public enum Refresh {
 extension PlanPipeline {
     /// The freshness note for the state at `statePath` (nothing without a state or recorded files).
     public static func freshnessNote(statePath: String, now: Int64 = StateStore.systemNow()) -> String? {
-        guard let store = try? StateStore.open(at: statePath, create: false),
+        guard let store = try? StateBackends.open(statePath),
               let summary = try? store.verificationSummary() else { return nil }
         return Refresh.freshnessNote(summary, now: now)
     }
@@ -376,9 +376,9 @@ extension PlanPipeline {
                                      onCost: (Refresh.Cost) -> Void) async throws -> (result: Result, report: Refresh.Report?) {
         let expanded = try await expand(manifest, desired, using: prefixReader)
         var result = try await plan(manifest, expanded, prefixes: .unexpanded(reason: "listed"), statePath: statePath)
-        let store: StateStore
+        let store: any StateBackend
         do throws(StateError) {
-            store = try StateStore.open(at: statePath, create: false)
+            store = try StateBackends.open(statePath)
         } catch {
             if case .notFound = error { return (result, nil) }
             throw Failure.state(error)

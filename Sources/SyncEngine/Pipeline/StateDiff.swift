@@ -28,9 +28,9 @@ public enum StateDiff {
     /// - Throws: `StateError` for a state that cannot be read.
     public static func compare(_ desired: DesiredState, manifest: Manifest, statePath path: String,
                                parts: Int? = nil) throws(StateError) -> Outcome {
-        let store: StateStore
+        let store: any StateBackend
         do throws(StateError) {
-            store = try StateStore.open(at: path, create: false)
+            store = try StateBackends.open(path)
         } catch {
             if case .notFound = error {
                 return Outcome(plan: StreamingDiff(desired: desired).finish(), lineage: nil, serial: 0, setAside: 0)
@@ -43,7 +43,7 @@ public enum StateDiff {
     /// Compares `desired` with what `store` records, from one snapshot of it.
     /// - Parameter parts: threads to read and compare on; by default one per core (up to 4)
     ///   for a large manifest, else one.
-    public static func compare(_ desired: DesiredState, manifest: Manifest, store: StateStore,
+    public static func compare(_ desired: DesiredState, manifest: Manifest, store: any StateBackend,
                                parts: Int? = nil) throws(StateError) -> Outcome {
         let prefixes = desired.unexpandedPrefixes.map { (reference: $0, prefix: manifest.volumes[$0.group].prefixes[$0.index]) }
         let parts = parts ?? (desired.count >= parallelMinimum ? min(4, ProcessInfo.processInfo.activeProcessorCount) : 1)
