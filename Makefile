@@ -5,19 +5,27 @@ SHELL := /bin/bash
 SWIFT ?= swift
 VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
-APT_PACKAGES := libyaml-dev libsqlite3-dev pkg-config python3-venv postgresql
+APT_PACKAGES := libyaml-dev libsqlite3-dev pkg-config python3-venv
+# Only the tests need a PostgreSQL server (a throwaway cluster each run); building and the demo do not.
+TEST_APT_PACKAGES := postgresql
 PY_PACKAGES := jsonschema==4.26.0 sevenbridges-python==2.11.2
 # Tests find the Python tools through this variable (see Tests/README.md).
 export SBSYNC_PYTHON := $(PY)
 
-.PHONY: all deps system-deps python-deps build release install test demo demo-cohort bench fuzz clean
+.PHONY: all deps system-deps test-system-deps apt-install python-deps build release install test demo demo-cohort bench fuzz clean
 
 all: build
 
 deps: system-deps python-deps
 
 system-deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
+
+test-system-deps:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(TEST_APT_PACKAGES)"
+
+apt-install:
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi; \
@@ -60,7 +68,7 @@ install: $(if $(SBSYNC_BIN),,release)
 # must remove them (TestSupport's temporary directories do): files left behind fail the run.
 TEST_TMP := $(CURDIR)/.build/test-tmp
 
-test: deps
+test: deps test-system-deps
 	$(SWIFT) build --build-tests
 	rm -rf $(TEST_TMP) && mkdir -p $(TEST_TMP)
 	TMPDIR=$(TEST_TMP) $(SWIFT) test --skip-build
