@@ -6,7 +6,7 @@ SWIFT ?= swift
 VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
 APT_PACKAGES := libyaml-dev libsqlite3-dev pkg-config python3-venv
-# Only the tests need a PostgreSQL server (a throwaway cluster each run); building and the demo do not.
+# Only the tests and `make bench` need a PostgreSQL server (a throwaway cluster each run); building and the demo do not.
 TEST_APT_PACKAGES := postgresql
 PY_PACKAGES := jsonschema==4.26.0 sevenbridges-python==2.11.2
 # Tests find the Python tools through this variable (see Tests/README.md).
@@ -86,13 +86,15 @@ demo: deps build
 demo-cohort: deps build
 	@bash scripts/demo-cohort.sh "$$($(SWIFT) build --show-bin-path)"
 
-bench: deps release
+# pg-bench.sh needs a PostgreSQL server, the one `make test` installs (test-system-deps).
+bench: deps test-system-deps release
 	@bash Benchmarks/run.sh "$$($(SWIFT) build -c release --show-bin-path)"
 	@bash Benchmarks/plan-bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
 	@bash Benchmarks/apply-bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
 	@bash Benchmarks/table-bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
 	@bash Benchmarks/refresh-bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
 	@bash Benchmarks/adopt-bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
+	@bash Benchmarks/pg-bench.sh "$$($(SWIFT) build -c release --show-bin-path)"
 
 # Fuzz the manifest loader (not part of `make test`): libFuzzer + AddressSanitizer, its own
 # build folder (every target is rebuilt with the sanitizers), a corpus seeded from manifests/

@@ -4,7 +4,18 @@ import PlatformEmulator
 import SyncCore
 import SyncEngine
 import SyncState
+import Testing
 import TestSupport
+
+/// Which state backend a `Harness` records into.
+enum StateKind: String, CaseIterable, CustomTestStringConvertible {
+    /// A state file in the harness's temporary directory.
+    case sqlite
+    /// A workspace of its own on the test process's throwaway cluster (`PostgresTestServer.shared()`).
+    case postgres
+
+    var testDescription: String { rawValue }
+}
 
 /// An emulator answered in process (no sockets), a client on it, and a fresh state store.
 struct Harness {
@@ -18,12 +29,12 @@ struct Harness {
     let clock: TestClock
     var emulatorClock: TestClock { clock }
     let client: PlatformClient
-    let store: StateStore
+    let store: any StateBackend
     let scratch = TemporaryDirectory()
     var directory: URL { scratch.url }
 
     init(objects: [String: Int], jobDuration: TimeInterval = 4, faults: EmulatorFaults = .none, drsPace: Int = 500,
-         start: Date = Date(timeIntervalSince1970: 1_780_000_000)) throws {
+         start: Date = Date(timeIntervalSince1970: 1_780_000_000), state: StateKind = .sqlite) throws {
         clock = TestClock(start.timeIntervalSince1970)
         emulator = try Emulator(configuration: EmulatorConfiguration(
             tokens: [Self.token], projects: [Self.project], volumes: [Self.volume: .objects(objects)],
@@ -46,7 +57,13 @@ struct Harness {
         client = PlatformClient(
             config: PlatformConfig(endpoint: try PlatformEndpoint(parsing: "http://127.0.0.1/v2"), token: AuthToken(Self.token)),
             transport: transport, clock: clock, options: PlatformClientOptions(retry: retry))
-        store = try StateStore.open(at: scratch.file("test.state"), create: true)
+        switch state {
+        case .sqlite:
+            store = try StateStore.open(at: scratch.file("test.state"), create: true)
+        case .postgres:
+            let url = try PostgresTestServer.shared().url(workspace: "engine-\(UUID().uuidString.lowercased())")
+            store = try PostgresStateStore.open(try PostgresLocation.parse(url, environment: [:]), create: true)
+        }
         try store.acquireLock(operation: "apply")
     }
 
