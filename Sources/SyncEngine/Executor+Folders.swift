@@ -49,14 +49,9 @@ extension Executor {
 
     /// Takes in folders a destination check found on the platform (ids known): recorded like
     /// folders found here, so the folders of adopted files cost no second lookup.
-    func knowFolders(_ folders: [DestinationCheck.FoundFolder]) throws {
-        var records: [FolderRecord] = []
-        for folder in folders {
-            let key = FolderKey(project: folder.project, path: folder.path)
-            guard folderIDs[key] == nil else { continue }
-            folderIDs[key] = folder.id
-            records.append(FolderRecord(project: folder.project, path: folder.path, id: folder.id, createdBySbsync: false))
-        }
+    func knowFolders(_ folders: [FolderRecord]) throws {
+        let records = folders.filter { folderIDs[FolderKey(project: $0.project, path: $0.path)] == nil }
+        for folder in records { folderIDs[FolderKey(project: folder.project, path: folder.path)] = folder.id }
         guard !records.isEmpty else { return }
         try stateCall { try store.record(folders: records) }
     }

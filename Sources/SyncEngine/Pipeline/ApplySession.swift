@@ -180,7 +180,7 @@ public final class ApplySession: Sendable {
         if settled.batches > 0 { hooks.settled(settled) }
 
         var plan: Plan
-        var foundFolders: [DestinationCheck.FoundFolder] = []
+        var foundFolders: [FolderRecord] = []
         if let saved = request.saved {
             plan = try saved.plan.plan()
         } else {

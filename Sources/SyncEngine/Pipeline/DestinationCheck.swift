@@ -1,6 +1,7 @@
 import Foundation
 public import PlatformAPI
 public import SyncCore
+public import SyncState
 
 /// Before an import is planned for a destination the state does not know, the platform is asked
 /// what it holds there (DESIGN.md "Truth from the platform"): a file from the same source is
@@ -24,19 +25,11 @@ public enum DestinationCheck {
         public var conflicts = 0
         /// Listing requests made.
         public var requests = 0
-        /// The destination folders found on the platform, with their ids (rebuild records them,
-        /// so a later refresh can tell a moved file by its folder).
-        public var folders: [FoundFolder] = []
+        /// The destination folders found on the platform, with their ids, as the state records
+        /// them (apply and rebuild do, so a later refresh can tell a moved file by its folder).
+        public var folders: [FolderRecord] = []
 
         public init() {}
-    }
-
-    /// A folder found on the platform during the walk.
-    public struct FoundFolder: Sendable, Hashable {
-        public var project: String
-        /// Its path in the project ("a/b").
-        public var path: String
-        public var id: String
     }
 
     /// The imports of `plan` (desired, not in the state) checked against the platform: some
@@ -57,7 +50,9 @@ public enum DestinationCheck {
             summary.adopted += walk.adopted
             summary.adoptedByName += walk.adoptedByName
             summary.conflicts += walk.conflicts
-            summary.folders += walk.folderIDs.map { FoundFolder(project: projects[index].project, path: $0.key, id: $0.value) }
+            summary.folders += walk.folderIDs.map {
+                FolderRecord(project: projects[index].project, path: $0.key, id: $0.value, createdBySbsync: false)
+            }
                 .sorted { $0.path < $1.path }
             var counts = projects[index].counts
             counts.imports -= walk.adopted

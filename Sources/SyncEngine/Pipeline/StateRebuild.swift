@@ -92,8 +92,10 @@ public enum StateRebuild {
             _ = try store.acquireLock(operation: "rebuild")
             defer { try? store.releaseLock() }
             // The folders too, so a later refresh tells a moved file by its folder's id.
-            try store.record(folders: checked.summary.folders.map {
-                FolderRecord(project: $0.project, path: $0.path, id: $0.id, createdBySbsync: false, recordedAt: now)
+            try store.record(folders: checked.summary.folders.map { folder in
+                var folder = folder
+                folder.recordedAt = now
+                return folder
             })
             for chunk in files.chunked(5_000) { try store.record(Array(chunk)) }
             return Result(recorded: files.count, missing: checked.plan.counts.imports - checked.summary.conflicts,
