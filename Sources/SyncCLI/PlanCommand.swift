@@ -170,11 +170,13 @@ public struct PlanCommand: AsyncParsableCommand {
         case .text:
             // How old the state's knowledge is, unless this plan checked (text only: not a change).
             var shown = plan
-            if !refreshOptions.refresh, let note = PlanPipeline.freshnessNote(statePath: statePath) { shown.notes.append(note) }
+            if !refreshOptions.refresh, let note = PlanPipeline.freshnessNote(statePath: statePath, recordedFiles: result.recordedFiles) { shown.notes.append(note) }
             io.stdout(shown.text(.init(detail: detail, limit: Self.groupLimit, color: output.colored(1, environment))))
             if let out { io.stdout("Saved the plan to \(out); run it with: sbsync apply \(out)\n") }
         }
-        return (detailedExitcode && plan.hasChanges ? ExitStatus.changesPending : .success).rawValue
+        let status = detailedExitcode && plan.hasChanges ? ExitStatus.changesPending : .success
+        releaseInBackground((result, plan))  // a first plan's million changes: the process is about to end
+        return status.rawValue
     }
 
     /// Runs `body` with the way to expand the manifest's volume prefixes: listed through the

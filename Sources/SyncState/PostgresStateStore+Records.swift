@@ -149,7 +149,7 @@ extension PostgresStateStore {
     /// Streams the files in address order from one snapshot. One part: the server does the
     /// reading; `parts` only says how many the caller is ready for (part 0 gets every file).
     public func forEachFile(parts: Int, comparingWith desired: DesiredState?,
-                            unchanged: @escaping @Sendable (Int, Int, Address) -> Void,
+                            unchanged: @escaping @Sendable (Int, Int) -> Void,
                             _ body: @escaping @Sendable (Int, RecordedFile, () -> RecordedFile) -> Void) throws(StateError) -> Int64 {
         let shown = path
         return try readTransaction { _ in
@@ -167,14 +167,20 @@ extension PostgresStateStore {
                     let address = Address(project: try cells[0].decode(String.self), path: try cells[1].decode(String.self))
                     if let position = desired.position(of: address) {
                         let digest = try cells[7].decode(String.self)
-                        let same = desired.files.withUnsafeBufferPointer { files in
-                            Array(digest.utf8).withUnsafeBufferPointer { digest in
-                                Diff.digestShowsUnchanged(desired: files[position], storedDigest: digest,
-                                                          storesSource: { Self.stores($0, cells) }, scratch: &scratch.bytes)
+                        var kind = try cells[2].decode(String.self), source = try cells[3].decode(String.self)
+                        var location = try cells[4].decode(String?.self)
+                        let same = Array(digest.utf8).withUnsafeBufferPointer { digest in
+                            kind.withUTF8 { kind in
+                                source.withUTF8 { source in
+                                    Self.withUTF8(&location) { location in
+                                        Diff.digestShowsUnchanged(desired, at: position, storedDigest: digest,
+                                                                  storedSource: (kind, source, location), scratch: &scratch.bytes)
+                                    }
+                                }
                             }
                         }
                         if same {
-                            unchanged(0, position, address)
+                            unchanged(0, position)
                             return
                         }
                     }
@@ -186,15 +192,10 @@ extension PostgresStateStore {
         }
     }
 
-    /// Whether the source columns (2 to 4) of a row of `fileColumns` hold exactly `source`.
-    static func stores(_ source: FileSource, _ cells: [PostgresCell]) -> Bool {
-        guard let kind = try? cells[2].decode(String.self), let stored = try? cells[3].decode(String.self) else { return false }
-        let location: String?
-        do { location = try cells[4].decode(String?.self) } catch { return false }
-        switch source {
-        case .volume(let volume, let wanted): return kind == "volume" && stored == volume && location == wanted
-        case .drs(let uri): return kind == "drs" && stored == uri && location == nil
-        }
+    /// `body` with the UTF-8 of `text`, `nil` for `nil`.
+    private static func withUTF8<R>(_ text: inout String?, _ body: (UnsafeBufferPointer<UInt8>?) -> R) -> R {
+        guard text != nil else { return body(nil) }
+        return text!.withUTF8 { body($0) }
     }
 
     // MARK: Folders

@@ -50,7 +50,8 @@ extension PostgresStateStore {
         }
     }
 
-    public func verificationSummary() throws(StateError) -> VerificationSummary {
+    /// One query counts the files with their verifications; `fileCount` saves nothing here.
+    public func verificationSummary(fileCount: Int?) throws(StateError) -> VerificationSummary {
         try locked { _ in
             let row = try run("""
                 SELECT count(*), count(v.verified_at), min(v.verified_at), max(v.verified_at) FROM sbsync_files f

@@ -329,7 +329,7 @@ public final class PostgresStateStore: StateBackend {
     }
 
     public func verify() throws(StateError) {
-        _ = try forEachFile(parts: 1, comparingWith: nil, unchanged: { _, _, _ in }, { _, _, _ in })
+        _ = try forEachFile(parts: 1, comparingWith: nil, unchanged: { _, _ in }, { _, _, _ in })
         _ = try allFolders()
         _ = try allBatches()
     }

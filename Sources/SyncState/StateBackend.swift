@@ -59,7 +59,7 @@ public protocol StateBackend: AnyObject, Sendable {
     /// Streams every recorded file in address order from one snapshot (see
     /// `StateStore.forEachFile(parts:comparingWith:unchanged:_:)`); returns the serial read.
     func forEachFile(parts: Int, comparingWith desired: DesiredState?,
-                     unchanged: @escaping @Sendable (Int, Int, Address) -> Void,
+                     unchanged: @escaping @Sendable (Int, Int) -> Void,
                      _ body: @escaping @Sendable (Int, RecordedFile, () -> RecordedFile) -> Void) throws(StateError) -> Int64
 
     // MARK: Journal
@@ -93,7 +93,9 @@ public protocol StateBackend: AnyObject, Sendable {
     /// The verification time of each recorded file that has one.
     func verificationTimes() throws(StateError) -> [Address: Int64]
     /// How many recorded files were ever verified, and the range of their times.
-    func verificationSummary() throws(StateError) -> VerificationSummary
+    /// - Parameter fileCount: how many files the state records, when the caller just counted
+    ///   them (a plan's scan); a backend may use it instead of counting again.
+    func verificationSummary(fileCount: Int?) throws(StateError) -> VerificationSummary
 
     // MARK: Whole state
 
@@ -166,5 +168,12 @@ public struct VerificationSummary: Sendable, Hashable {
         self.verified = verified
         self.oldest = oldest
         self.newest = newest
+    }
+}
+
+extension StateBackend {
+    /// `verificationSummary(fileCount:)`, counting the files.
+    public func verificationSummary() throws(StateError) -> VerificationSummary {
+        try verificationSummary(fileCount: nil)
     }
 }

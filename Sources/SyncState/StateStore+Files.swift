@@ -241,32 +241,10 @@ struct RowDecoder {
     /// Whether the current row is unchanged against `desired`, judged without decoding it by
     /// SyncCore's rule (`Diff.digestShowsUnchanged`: the stored spec digest and source);
     /// `false` means only "decode it and compare".
-    mutating func isUnchanged(_ desired: DesiredFile, _ row: SQLiteStatement) -> Bool {
+    mutating func isUnchanged(_ desired: DesiredState, at position: Int, _ row: SQLiteStatement) -> Bool {
         guard let digest = row.rawText(7) else { return false }
-        return Diff.digestShowsUnchanged(desired: desired, storedDigest: digest,
-                                         storesSource: { Self.stores($0, row) }, scratch: &scratch)
-    }
-
-    /// Whether the current row's source columns hold exactly `source`'s bytes.
-    private static func stores(_ source: FileSource, _ row: SQLiteStatement) -> Bool {
-        guard let kind = row.rawText(2) else { return false }
-        switch source {
-        case .volume(let volume, let location):
-            return same(kind, "volume") && same(row.rawText(3), volume) && same(row.rawText(4), location)
-        case .drs(let uri):
-            return same(kind, "drs") && same(row.rawText(3), uri) && row.rawText(4) == nil
-        }
-    }
-
-    /// Whether `bytes` (a text column, `nil` for NULL) holds exactly `text`'s UTF-8.
-    private static func same(_ bytes: UnsafeBufferPointer<UInt8>?, _ text: String) -> Bool {
-        guard let bytes else { return false }
-        if let equal = text.utf8.withContiguousStorageIfAvailable({ utf8 in
-            utf8.count == bytes.count && (utf8.isEmpty || memcmp(utf8.baseAddress!, bytes.baseAddress!, utf8.count) == 0)
-        }) {
-            return equal
-        }
-        return text.utf8.elementsEqual(bytes)
+        return Diff.digestShowsUnchanged(desired, at: position, storedDigest: digest,
+                                         storedSource: (row.rawText(2), row.rawText(3), row.rawText(4)), scratch: &scratch)
     }
 
     /// The recorded file of the current row; `light` leaves out what comparing with the manifest

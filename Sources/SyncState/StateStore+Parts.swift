@@ -18,13 +18,13 @@ extension StateStore {
     ///     same row, and may be called only during that call of `body`.
     ///   - desired: when given, each row whose address the desired state holds is first
     ///     compared, undecoded, with that desired file (`Diff.digestShowsUnchanged`: its
-    ///     stored spec digest and source): an unchanged row goes to `unchanged` (with the part,
-    ///     the desired file's position and the row's address) instead of `body`. Most rows of a
-    ///     no-op plan decode no value at all.
+    ///     stored spec digest and source): an unchanged row goes to `unchanged` (with the part
+    ///     and the desired file's position, whose address is the row's) instead of `body`. Most
+    ///     rows of a no-op plan decode no value and make no string at all.
     /// - Returns: the serial the files were read at.
     /// - Throws: `StateError`, as `forEachFile`.
     public func forEachFile(parts: Int, comparingWith desired: DesiredState? = nil,
-                            unchanged: @escaping @Sendable (Int, Int, Address) -> Void = { _, _, _ in },
+                            unchanged: @escaping @Sendable (Int, Int) -> Void = { _, _ in },
                             _ body: @escaping @Sendable (Int, RecordedFile, () -> RecordedFile) -> Void) throws(StateError) -> Int64 {
         let parts = max(1, parts)
         let outcomes = UnsafeMutableBufferPointer<Result<Int64, StateError>?>.allocate(capacity: parts)
@@ -65,21 +65,19 @@ extension StateStore {
                             started.leave()
                             agreed.wait()
                             guard verdict.value.pointee else { return -1 }
-                            let select = try Self.partSelect(db, part: part, of: parts)
+                            // A plan's state holds about as many rows as the manifest has files:
+                            // reason enough to split there without counting (the bounds stay exact).
+                            let select = try Self.partSelect(db, part: part, of: parts, expectedRows: desired?.count)
                             defer { select.reset() }
                             var decoder = RowDecoder()
                             while try select.step() {
-                                if let desired {
-                                    let address = decoder.address(select)
-                                    if let position = desired.position(of: address),
-                                       desired.files.withUnsafeBufferPointer({ files in
-                                           decoder.isUnchanged(files[position], select)
-                                       }) {
-                                        // Undecoded, but checked: `file` below checks every other row.
-                                        try RowDecoder.verify(select, path: path)
-                                        unchanged(part, position, address)
-                                        continue
-                                    }
+                                if let desired, let project = select.rawText(0), let filePath = select.rawText(1),
+                                   let position = desired.position(project: project, path: filePath),
+                                   decoder.isUnchanged(desired, at: position, select) {
+                                    // Undecoded, but checked: `file` below checks every other row.
+                                    try RowDecoder.verify(select, path: path)
+                                    unchanged(part, position)
+                                    continue
                                 }
                                 let light = try decoder.file(select, path: path, light: true)
                                 body(part, light) {
@@ -130,8 +128,10 @@ extension StateStore {
     /// `count * part / parts` of the whole order up to (not including) the next part's first.
     /// Bounds are addresses, not row counts, so the parts cover every row exactly once.
     /// Finding a bound walks the b-tree's leaves without reading the rows.
-    fileprivate static func partSelect(_ db: SQLiteConnection, part: Int, of parts: Int) throws -> SQLiteStatement {
-        let count = parts > 1 ? Int(try db.scalarInt("SELECT count(*) FROM files") ?? 0) : 0
+    /// - Parameter expectedRows: how many rows there are about to be, if known: the parts are
+    ///   then cut there instead of counting (a wrong guess only makes the parts uneven).
+    fileprivate static func partSelect(_ db: SQLiteConnection, part: Int, of parts: Int, expectedRows: Int? = nil) throws -> SQLiteStatement {
+        let count = parts > 1 ? try expectedRows ?? Int(db.scalarInt("SELECT count(*) FROM files") ?? 0) : 0
         func bound(_ k: Int) throws -> (project: String, path: String)? {
             guard k > 0, k < parts, count * k / parts < count else { return nil }
             let at = try db.prepare("SELECT project, path FROM files ORDER BY project, path LIMIT 1 OFFSET ?")

@@ -66,9 +66,9 @@ extension StateStore {
     }
 
     /// How many recorded files were ever verified, and the range of their times.
-    public func verificationSummary() throws(StateError) -> VerificationSummary {
+    public func verificationSummary(fileCount: Int?) throws(StateError) -> VerificationSummary {
         try read { db in
-            let files = Int(try db.scalarInt("SELECT count(*) FROM files") ?? 0)
+            let files = try fileCount ?? Int(db.scalarInt("SELECT count(*) FROM files") ?? 0)
             guard try Self.hasVerifications(db) else { return VerificationSummary(files: files, verified: 0, oldest: nil, newest: nil) }
             let select = try db.prepare("SELECT count(*), min(v.verified_at), max(v.verified_at) FROM verifications v "
                 + "JOIN files f ON f.project = v.project AND f.path = v.path")

@@ -165,15 +165,13 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
         let fixture = try Backend.Fixture(backend, clock: TestClock())
         let files = (0..<50).map { sampleFile($0) }
         let store = try fixture.open(holding: files)
-        var index = AddressIndex()
-        let wanted = files.prefix(40).enumerated().map { position, file in
-            _ = index.insert(file.address, at: position)
-            return DesiredFile(address: file.address, source: file.source, metadata: file.metadata, tags: file.tags,
+        let wanted = files.prefix(40).map { file in
+            DesiredFile(address: file.address, source: file.source, metadata: file.metadata, tags: file.tags,
                                policy: .skip, mark: nil)
         }
-        let desired = DesiredState(files: wanted, index: index, unexpandedPrefixes: [])
+        let desired = DesiredState(files: wanted)
         let unchanged = Locked(0), others = Locked<[Address]>([])
-        let serial = try store.forEachFile(parts: 2, comparingWith: desired, unchanged: { _, _, _ in unchanged.withLock { $0 += 1 } }) { _, file, _ in
+        let serial = try store.forEachFile(parts: 2, comparingWith: desired, unchanged: { _, _ in unchanged.withLock { $0 += 1 } }) { _, file, _ in
             others.withLock { $0.append(file.address) }
         }
         #expect(serial == 1)

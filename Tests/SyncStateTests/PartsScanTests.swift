@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-import SyncCore
+@testable import SyncCore
 @testable import SyncState
 import Testing
 import TestSupport
@@ -77,8 +77,12 @@ import TestSupport
                 defer { select.reset() }
                 try select.bind(.text(file.address.project), .text(file.address.path))
                 guard try select.step() else { return false }
+                // Both ways: the digest worked out for the row, and worked out ahead for the state.
+                let state = DesiredState(files: [desired])
                 var decoder = RowDecoder()
-                return decoder.isUnchanged(desired, select)
+                let now = decoder.isUnchanged(state, at: 0, select)
+                #expect(decoder.isUnchanged(state.withSpecDigests(), at: 0, select) == now)
+                return now
             }
         }
         for file in [sampleFile(0), sampleFile(1, drs: true), bare, accented] { #expect(try unchanged(file), "\(file.address)") }

@@ -11,6 +11,8 @@ public struct DesiredState: Sendable {
     /// Prefixes that were not expanded because no listing was given for them (offline runs).
     public private(set) var unexpandedPrefixes: [PrefixReference]
     private var index: AddressIndex
+    /// Each file's spec digest, when `withSpecDigests()` worked them out ahead.
+    private(set) var specDigests: SpecDigests?
 
     init(files: [DesiredFile], index: AddressIndex, unexpandedPrefixes: [PrefixReference]) {
         self.files = files
@@ -26,14 +28,41 @@ public struct DesiredState: Sendable {
     public var count: Int { files.count }
     public var isEmpty: Bool { files.isEmpty }
 
+    /// A state of `files`, each at its own address (a later file on an address already
+    /// taken is left out of the index, as expansion reports it).
+    init(files: [DesiredFile], unexpandedPrefixes: [PrefixReference] = []) {
+        var index = AddressIndex()
+        for (position, file) in files.enumerated() {
+            _ = index.insert(AddressHash.of(file.address), at: position) { files[$0].address == file.address }
+        }
+        self.init(files: files, index: index, unexpandedPrefixes: unexpandedPrefixes)
+    }
+
     /// The desired file at `address`, if any.
     public subscript(address: Address) -> DesiredFile? {
-        index[address].map { files[$0] }
+        position(of: address).map { files[$0] }
     }
 
     /// The position in `files` of the desired file at `address`, if any.
     public func position(of address: Address) -> Int? {
-        index[address]
+        index.find(AddressHash.of(address)) { files[$0].address == address }
+    }
+
+    /// The position in `files` of the desired file at the address spelled by `project` and
+    /// `path` (UTF-8, e.g. a state row's columns), found without making a `String`.
+    public func position(project: UnsafeBufferPointer<UInt8>, path: UnsafeBufferPointer<UInt8>) -> Int? {
+        let hash = AddressHash.of(project: project, path: path)
+        return files.withUnsafeBufferPointer { files in
+            index.find(hash) { AddressHash.equal(files[$0].address, project: project, path: path) }
+        }
+    }
+
+    /// The same state with every file's spec digest worked out ahead, on every core: for
+    /// comparing it with many recorded files (`Diff.digestShowsUnchanged(_:at:…)`).
+    public func withSpecDigests() -> DesiredState {
+        var state = self
+        state.specDigests = SpecDigests(files)
+        return state
     }
 
     /// Whether every prefix was expanded, so the state is the manifest's whole wish.
@@ -231,7 +260,7 @@ struct Expander {
                 }
             }
         }
-        var hashes = [Int](repeating: 0, count: total)
+        var hashes = [UInt64](repeating: 0, count: total)
         // The file each entry is declared in (tables, included manifests), for messages.
         var originOf = [Int32](repeating: 0, count: manifest.sourceFiles.count > 1 ? total : 0)
         let built = originOf.withUnsafeMutableBufferPointer { originOf in hashes.withUnsafeMutableBufferPointer { hashes in
@@ -244,7 +273,7 @@ struct Expander {
                         for entry in manifest.drs[job.range] {
                             guard let project = entry.project ?? manifest.project else { continue }
                             let address = Address(project: project, path: Self.path(entry.folder, entry.name))
-                            hashes[out] = address.hashValue
+                            hashes[out] = AddressHash.of(address)
                             if !originOf.isEmpty { originOf[out] = Int32(truncatingIfNeeded: entry.origin) }
                             (base + out).initialize(to: DesiredFile(
                                 address: address, source: .drs(uri: entry.uri),
@@ -259,7 +288,7 @@ struct Expander {
                             guard let project = file.project ?? manifest.project else { continue }
                             let name = file.name.map { $0[...] } ?? Manifest.lastSegmentSlice(of: file.location)
                             let address = Address(project: project, path: Self.path(file.folder ?? group.folder, name))
-                            hashes[out] = address.hashValue
+                            hashes[out] = AddressHash.of(address)
                             if !originOf.isEmpty { originOf[out] = Int32(truncatingIfNeeded: file.origin) }
                             (base + out).initialize(to: DesiredFile(
                                 address: address, source: .volume(volume: group.volume, location: file.location),
@@ -278,24 +307,24 @@ struct Expander {
         let shardCount = AddressIndex.shardCount
         var members = [[Int32]](repeating: [], count: shardCount)
         for shard in members.indices { members[shard].reserveCapacity(total / shardCount + total / 32 + 16) }
-        for (g, hash) in hashes.enumerated() { members[AddressIndex.shard(ofHash: hash)].append(Int32(truncatingIfNeeded: g)) }
-        var shards = [[HashedAddress: Int]](repeating: [:], count: shardCount)
+        for (g, hash) in hashes.enumerated() { members[AddressIndex.shard(of: hash)].append(Int32(truncatingIfNeeded: g)) }
+        var shards = [AddressIndex.Shard](repeating: AddressIndex.Shard(capacity: 0), count: shardCount)
         var shardTwins = [[(duplicate: Int, first: Int)]](repeating: [], count: shardCount)
-        shards.withUnsafeMutableBufferPointer { shards in
-            shardTwins.withUnsafeMutableBufferPointer { shardTwins in
-                Parallel.forEach(shardCount) { shard in
-                    var index = [HashedAddress: Int](minimumCapacity: members[shard].count)
-                    var twins: [(duplicate: Int, first: Int)] = []
-                    for member in members[shard] {
-                        let g = Int(member)
-                        let key = HashedAddress(built[g].address, hash: hashes[g])
-                        if let first = index.updateValue(g, forKey: key) {
-                            index[key] = first
-                            twins.append((g, first))
+        built.withUnsafeBufferPointer { built in
+            shards.withUnsafeMutableBufferPointer { shards in
+                shardTwins.withUnsafeMutableBufferPointer { shardTwins in
+                    Parallel.forEach(shardCount) { shard in
+                        var index = AddressIndex.Shard(capacity: members[shard].count)
+                        var twins: [(duplicate: Int, first: Int)] = []
+                        for member in members[shard] {
+                            let g = Int(member)
+                            if let first = index.insert(hashes[g], at: g, { built[$0].address == built[g].address }) {
+                                twins.append((g, first))
+                            }
                         }
+                        shards[shard] = index
+                        shardTwins[shard] = twins
                     }
-                    shards[shard] = index
-                    shardTwins[shard] = twins
                 }
             }
         }
@@ -331,14 +360,17 @@ struct Expander {
                 position[g] = files.count
                 files.append(file)
             }
-            index = AddressIndex(shards: shards.map { $0.mapValues { position[$0] } })
+            index = AddressIndex(shards: shards).mapPositions { position[$0] }
         }
         origins = files.map { $0.mark ?? SourceMark(line: 0, column: 0) }
     }
 
     private mutating func add(_ file: DesiredFile, origin: SourceMark, fromListing: Bool) {
         let position = files.count
-        if let existing = index.insert(file.address, at: position) {
+        let hash = AddressHash.of(file.address)
+        if let existing = files.withUnsafeBufferPointer({ files in
+            index.insert(hash, at: position) { files[$0].address == file.address }
+        }) {
             let first = files[existing]
             // The same object reached twice (an explicit entry and a prefix, or two prefixes):
             // the first wins, and that is not a conflict.
@@ -375,56 +407,5 @@ struct Expander {
         path += "/"
         path += name
         return path
-    }
-}
-
-/// Desired files' positions by address, split into shards by the address's hash so the shards
-/// can be filled on separate cores (see `Expander.addExplicitEntries`). Each address is hashed
-/// once: the hash is kept beside it in the key.
-struct AddressIndex: Sendable {
-    /// A power of two.
-    static let shardCount = 16
-    private var shards: [[HashedAddress: Int]]
-
-    init() {
-        shards = Array(repeating: [:], count: Self.shardCount)
-    }
-
-    init(shards: [[HashedAddress: Int]]) {
-        precondition(shards.count == Self.shardCount)
-        self.shards = shards
-    }
-
-    static func shard(ofHash hash: Int) -> Int { hash & (shardCount - 1) }
-
-    subscript(address: Address) -> Int? {
-        let key = HashedAddress(address, hash: address.hashValue)
-        return shards[Self.shard(ofHash: key.hash)][key]
-    }
-
-    /// Records `position` for `address` unless it has one already; returns that one if so.
-    mutating func insert(_ address: Address, at position: Int) -> Int? {
-        let key = HashedAddress(address, hash: address.hashValue)
-        let shard = Self.shard(ofHash: key.hash)
-        guard let existing = shards[shard].updateValue(position, forKey: key) else { return nil }
-        shards[shard][key] = existing
-        return existing
-    }
-}
-
-/// An address with its `hashValue`, worked out once.
-struct HashedAddress: Hashable, Sendable {
-    let address: Address
-    let hash: Int
-
-    init(_ address: Address, hash: Int) {
-        self.address = address
-        self.hash = hash
-    }
-
-    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
-
-    static func == (a: HashedAddress, b: HashedAddress) -> Bool {
-        a.hash == b.hash && a.address == b.address
     }
 }

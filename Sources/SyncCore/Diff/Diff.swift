@@ -1,3 +1,5 @@
+import Foundation
+
 /// Desired state × recorded state → plan. Pure: no I/O, no clock, same input same plan.
 ///
 /// Rules (DESIGN.md "Plan actions"):
@@ -178,17 +180,34 @@ public enum Diff {
         return sameFields(desired: desired, recorded: recorded)
     }
 
+    /// A recorded row's source columns as stored (UTF-8, `nil` for NULL): the kind (`volume` or
+    /// `drs`), the volume id or DRS URI, and the object's location (NULL for DRS).
+    public typealias StoredSource = (kind: UnsafeBufferPointer<UInt8>?, source: UnsafeBufferPointer<UInt8>?,
+                                     location: UnsafeBufferPointer<UInt8>?)
+
     /// Step 1 of `isUnchanged(desired:recorded:)` for a recorded row not decoded yet: `true`
     /// when the stored digest (hex, as the state stores it) equals the desired file's and the
-    /// row stores its source (`storesSource`, asked only after the digests matched);
-    /// `false` means "decode the row and ask `isUnchanged`".
+    /// row's source columns hold the desired source byte for byte; `false` means "decode the
+    /// row and ask `isUnchanged`".
     /// - Parameter scratch: a buffer reused between calls (no allocation per row).
+    public static func digestShowsUnchanged(_ desired: DesiredState, at position: Int, storedDigest: UnsafeBufferPointer<UInt8>,
+                                            storedSource: StoredSource, scratch: inout [UInt8]) -> Bool {
+        desired.files.withUnsafeBufferPointer { files in
+            guard let digests = desired.specDigests else {
+                return digestShowsUnchanged(desired: files[position], storedDigest: storedDigest, storedSource: storedSource,
+                                            scratch: &scratch)
+            }
+            return digests.matches(position, hex: storedDigest) && files[position].source.isStored(as: storedSource)
+        }
+    }
+
+    /// `digestShowsUnchanged(_:at:…)` for one desired file.
     public static func digestShowsUnchanged(desired: DesiredFile, storedDigest: UnsafeBufferPointer<UInt8>,
-                                            storesSource: (FileSource) -> Bool, scratch: inout [UInt8]) -> Bool {
+                                            storedSource: StoredSource, scratch: inout [UInt8]) -> Bool {
         guard storedDigest.count == 64 else { return false }
         let same = SpecDigest.withHex(source: desired.source, metadata: desired.metadata, tags: desired.tags,
-                                      scratch: &scratch) { $0.elementsEqual(storedDigest) }
-        return same && storesSource(desired.source)
+                                      scratch: &scratch) { memcmp($0.baseAddress!, storedDigest.baseAddress!, 64) == 0 }
+        return same && desired.source.isStored(as: storedSource)
     }
 
     /// Step 2 of `isUnchanged(desired:recorded:)`: the fields compared as values.
@@ -265,6 +284,8 @@ struct PlanBuilder {
     private struct Group {
         var counts = PlanCounts()
         var buckets: [[PlannedChange]] = Array(repeating: [], count: PlanAction.allCases.count)
+        /// Bit `rank` set: that bucket was handed over whole and sorted, and nothing came since.
+        var sortedBuckets: UInt32 = 0
     }
 
     private var groups: [Group] = []
@@ -276,17 +297,25 @@ struct PlanBuilder {
         let group = enter(change.address.project)
         groups[group].counts[change.action] += 1
         groups[group].buckets[change.action.rank].append(change)
+        groups[group].sortedBuckets &= ~(1 << change.action.rank)
+    }
+
+    /// Adds `changes`, all of `action` in `project` and sorted by address; into an empty
+    /// bucket they go as they are, and are not sorted again.
+    mutating func add(sorted changes: [PlannedChange], _ action: PlanAction, in project: String) {
+        let group = enter(project)
+        groups[group].counts[action] += changes.count
+        if groups[group].buckets[action.rank].isEmpty {
+            groups[group].buckets[action.rank] = changes
+            groups[group].sortedBuckets |= 1 << action.rank
+        } else {
+            groups[group].buckets[action.rank] += changes
+            groups[group].sortedBuckets &= ~(1 << action.rank)
+        }
     }
 
     mutating func addUnchanged(project: String) {
         groups[enter(project)].counts.unchanged += 1
-    }
-
-    /// Makes room for `count` more changes of `action` in `project` (one allocation, no growth
-    /// copies, for a bucket whose size is known, such as a first plan's imports).
-    mutating func reserve(_ count: Int, _ action: PlanAction, in project: String) {
-        let group = enter(project)
-        groups[group].buckets[action.rank].reserveCapacity(groups[group].buckets[action.rank].count + count)
     }
 
     /// Adds everything `other` holds (buckets are sorted at `finish`, so order does not matter).
@@ -298,6 +327,7 @@ struct PlanBuilder {
             for (rank, bucket) in theirs.buckets.enumerated() where !bucket.isEmpty {
                 for change in bucket { groups[group].counts[change.action] += 1 }
                 groups[group].buckets[rank] += bucket
+                groups[group].sortedBuckets &= ~(1 << rank)
             }
         }
     }
@@ -311,7 +341,8 @@ struct PlanBuilder {
         for position in order {
             var buckets: [[PlannedChange]] = []
             swap(&buckets, &groups[position].buckets)
-            for rank in buckets.indices where !Diff.isSorted(buckets[rank], by: \.address) {
+            let known = groups[position].sortedBuckets
+            for rank in buckets.indices where known & (1 << rank) == 0 && !Diff.isSorted(buckets[rank], by: \.address) {
                 buckets[rank].sort { Diff.compare($0.address, $1.address) < 0 }
             }
             var changes: [PlannedChange]
@@ -425,31 +456,65 @@ public struct StreamingDiff {
     /// Imports are added in address order (positions sorted, not the changes: a first plan of
     /// a million files sorts eight-byte positions instead of moving its changes), into buckets
     /// sized up front, so their plan order costs no second pass and no growth copies.
+    /// An import for each of `positions` of `files`, in that order, built on every core.
+    private static func imports(of positions: ArraySlice<Int>, in files: [DesiredFile]) -> [PlannedChange] {
+        [PlannedChange](unsafeUninitializedCapacity: positions.count) { buffer, initialized in
+            guard let base = buffer.baseAddress else { return }
+            let chunks = Parallel.chunks(count: positions.count, minChunk: 16_384)
+            files.withUnsafeBufferPointer { files in
+                positions.withUnsafeBufferPointer { positions in
+                    Parallel.forEach(chunks.count) { c in
+                        for i in chunks[c] { (base + i).initialize(to: Diff.importing(files[positions[i]])) }
+                    }
+                }
+            }
+            initialized = positions.count
+        }
+    }
+
     public consuming func finish() -> Plan {
         if matched < desired.count {
             let files = desired.files
             var missing: [Int] = []
             missing.reserveCapacity(files.count - matched)
-            var perProject: [String: Int] = [:]
-            var last: (project: String, count: Int)?
-            for position in files.indices where !seen[position] {
-                missing.append(position)
-                let project = files[position].address.project
-                if let current = last, current.project == project {
-                    last = (project, current.count + 1)
-                } else {
-                    if let current = last { perProject[current.project, default: 0] += current.count }
-                    last = (project, 1)
-                }
-            }
-            if let current = last { perProject[current.project, default: 0] += current.count }
-            for (project, count) in perProject { builder.reserve(count, .import, in: project) }
+            for position in files.indices where !seen[position] { missing.append(position) }
             if !Diff.isSorted(missing, by: { files[$0].address }) {
                 // Addresses are unique here (the desired state's index keeps one per address).
                 Parallel.sort(&missing, minChunk: 50_000) { Diff.compare(files[$0].address, files[$1].address) < 0 }
             }
-            for position in missing { builder.add(Diff.importing(files[position])) }
+            // Sorted by address, so each project's imports are one run: built on every core,
+            // straight into the bucket the plan keeps.
+            var start = 0
+            while start < missing.count {
+                let project = files[missing[start]].address.project
+                var end = start + 1
+                while end < missing.count, files[missing[end]].address.project == project { end += 1 }
+                builder.add(sorted: Self.imports(of: missing[start..<end], in: files), .import, in: project)
+                start = end
+            }
         }
         return builder.finish()
+    }
+}
+
+extension FileSource {
+    /// Whether `stored` (a row's source columns) holds exactly this source's bytes.
+    func isStored(as stored: Diff.StoredSource) -> Bool {
+        switch self {
+        case .volume(let volume, let location):
+            return Self.same(stored.kind, "volume") && Self.same(stored.source, volume) && Self.same(stored.location, location)
+        case .drs(let uri):
+            return Self.same(stored.kind, "drs") && Self.same(stored.source, uri) && stored.location == nil
+        }
+    }
+
+    private static func same(_ bytes: UnsafeBufferPointer<UInt8>?, _ text: String) -> Bool {
+        guard let bytes else { return false }
+        if let equal = text.utf8.withContiguousStorageIfAvailable({ utf8 in
+            utf8.count == bytes.count && (utf8.isEmpty || memcmp(utf8.baseAddress!, bytes.baseAddress!, utf8.count) == 0)
+        }) {
+            return equal
+        }
+        return text.utf8.elementsEqual(bytes)
     }
 }

@@ -24,10 +24,10 @@ public enum SpecDigest {
     /// (reused across calls, so a scan of a million rows allocates nothing per row).
     public static func withHex<R>(source: FileSource, metadata: Metadata, tags: [String], scratch: inout [UInt8],
                                   _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        scratch.removeAll(keepingCapacity: true)
-        encode(source: source, metadata: metadata, tags: tags, into: &scratch)
-        let digest = scratch.withUnsafeBytes { SHA256.hash(data: $0) }
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { hex in
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 96) { buffer in
+            let digest = UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[64...])
+            bytes(source: source, metadata: metadata, tags: tags, scratch: &scratch, into: digest)
+            let hex = UnsafeMutableBufferPointer(rebasing: buffer[..<64])
             var i = 0
             for byte in digest {
                 hex[i] = hexDigits[Int(byte >> 4)]
@@ -38,53 +38,103 @@ public enum SpecDigest {
         }
     }
 
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
-    /// The canonical bytes the digest is taken over.
-    static func encode(source: FileSource, metadata: Metadata, tags: [String], into bytes: inout [UInt8]) {
-        bytes.append(contentsOf: "sbsync-spec-1".utf8)
-        switch source {
-        case .volume(let volume, let location):
-            bytes.append(UInt8(ascii: "V"))
-            append(volume, to: &bytes)
-            append(location, to: &bytes)
-        case .drs(let uri):
-            bytes.append(UInt8(ascii: "D"))
-            append(uri, to: &bytes)
+    /// The digest's 32 bytes.
+    static func bytes(source: FileSource, metadata: Metadata, tags: [String], scratch: inout [UInt8],
+                      into digest: UnsafeMutableRawBufferPointer) {
+        let count = encodedCount(source: source, metadata: metadata, tags: tags)
+        if scratch.count < count { scratch = [UInt8](repeating: 0, count: max(count, 2 * scratch.count)) }
+        let hash = scratch.withUnsafeMutableBytes { buffer in
+            var writer = Writer(base: buffer.baseAddress!)
+            writer.encode(source: source, metadata: metadata, tags: tags)
+            precondition(writer.offset == count, "SpecDigest: encodedCount and Writer disagree")
+            var hasher = SHA256()
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            return hasher.finalize()
         }
-        bytes.append(UInt8(ascii: "M"))
-        append(UInt64(metadata.count), to: &bytes)
-        for entry in metadata {
-            append(entry.key, to: &bytes)
-            switch entry.value {
-            case .string(let s):
-                bytes.append(UInt8(ascii: "s"))
-                append(s, to: &bytes)
-            case .int(let i):
-                bytes.append(UInt8(ascii: "i"))
-                append(UInt64(bitPattern: Int64(i)), to: &bytes)
-            case .float(let d):
-                bytes.append(UInt8(ascii: "f"))
-                // -0.0 and 0.0 are the same value to a person.
-                append((d == 0 ? 0.0 : d).bitPattern, to: &bytes)
-            case .bool(let b):
-                bytes.append(UInt8(ascii: b ? "t" : "F"))
-            case .null:
-                bytes.append(UInt8(ascii: "n"))
+        hash.withUnsafeBytes { digest.copyMemory(from: $0) }
+    }
+
+    /// The length of the canonical bytes (`Writer`).
+    private static func encodedCount(source: FileSource, metadata: Metadata, tags: [String]) -> Int {
+        var count = version.count + 1 + 1 + 8 + 1 + 8
+        switch source {
+        case .volume(let volume, let location): count += 16 + volume.utf8.count + location.utf8.count
+        case .drs(let uri): count += 8 + uri.utf8.count
+        }
+        metadata.entries.withUnsafeBufferPointer { entries in
+            for entry in entries {
+                count += 8 + entry.key.utf8.count + 1
+                switch entry.value {
+                case .string(let s): count += 8 + s.utf8.count
+                case .int, .float: count += 8
+                case .bool, .null: break
+                }
             }
         }
-        bytes.append(UInt8(ascii: "T"))
-        append(UInt64(tags.count), to: &bytes)
-        for tag in tags { append(tag, to: &bytes) }
+        tags.withUnsafeBufferPointer { tags in
+            for tag in tags { count += 8 + tag.utf8.count }
+        }
+        return count
     }
 
-    private static func append(_ s: String, to bytes: inout [UInt8]) {
-        append(UInt64(s.utf8.count), to: &bytes)
-        bytes.append(contentsOf: s.utf8)
-    }
+    private static let version = Array("sbsync-spec-1".utf8)
 
-    private static func append(_ v: UInt64, to bytes: inout [UInt8]) {
-        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
+    /// Writes the canonical bytes the digest is taken over into memory sized by `encodedCount`.
+    private struct Writer {
+        let base: UnsafeMutableRawPointer
+        var offset = 0
+
+        mutating func encode(source: FileSource, metadata: Metadata, tags: [String]) {
+            SpecDigest.version.withUnsafeBytes { raw($0) }
+            switch source {
+            case .volume(let volume, let location):
+                byte("V"); text(volume); text(location)
+            case .drs(let uri):
+                byte("D"); text(uri)
+            }
+            byte("M")
+            number(UInt64(metadata.count))
+            metadata.entries.withUnsafeBufferPointer { entries in
+                for entry in entries {
+                    text(entry.key)
+                    switch entry.value {
+                    case .string(let s): byte("s"); text(s)
+                    case .int(let i): byte("i"); number(UInt64(bitPattern: Int64(i)))
+                    case .float(let d): byte("f"); number((d == 0 ? 0.0 : d).bitPattern)
+                    case .bool(let b): byte(b ? "t" : "F")
+                    case .null: byte("n")
+                    }
+                }
+            }
+            byte("T")
+            number(UInt64(tags.count))
+            tags.withUnsafeBufferPointer { tags in
+                for tag in tags { text(tag) }
+            }
+        }
+
+        private mutating func byte(_ ascii: Unicode.Scalar) {
+            base.storeBytes(of: UInt8(ascii: ascii), toByteOffset: offset, as: UInt8.self)
+            offset += 1
+        }
+
+        private mutating func number(_ v: UInt64) {
+            base.storeBytes(of: v.littleEndian, toByteOffset: offset, as: UInt64.self)
+            offset += 8
+        }
+
+        private mutating func raw(_ bytes: UnsafeRawBufferPointer) {
+            if !bytes.isEmpty { (base + offset).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+            offset += bytes.count
+        }
+
+        private mutating func text(_ s: String) {
+            var s = s
+            number(UInt64(s.utf8.count))
+            s.withUTF8 { raw(UnsafeRawBufferPointer($0)) }
+        }
     }
 }
 
@@ -96,4 +146,46 @@ extension DesiredFile {
 extension RecordedFile {
     /// The digest of the spec this record holds (source, metadata, tags).
     public var computedSpecDigest: String { SpecDigest.compute(source: source, metadata: metadata, tags: tags) }
+}
+
+/// The spec digests of a desired state's files, 32 bytes each by position, worked out on every
+/// core before a scan compares a million recorded rows with them.
+struct SpecDigests: Sendable {
+    private var bytes: [UInt8]
+
+    init(_ files: [DesiredFile]) {
+        let size = 32
+        bytes = [UInt8](unsafeUninitializedCapacity: files.count * size) { buffer, initialized in
+            let chunks = Parallel.chunks(count: files.count, minChunk: 4096)
+            files.withUnsafeBufferPointer { files in
+                Parallel.forEach(chunks.count) { c in
+                    var scratch: [UInt8] = []
+                    scratch.reserveCapacity(256)
+                    for i in chunks[c] {
+                        let file = files.baseAddress! + i
+                        SpecDigest.bytes(source: file.pointee.source, metadata: file.pointee.metadata, tags: file.pointee.tags,
+                                         scratch: &scratch,
+                                         into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[(i * size)..<(i * size + size)]))
+                    }
+                }
+            }
+            initialized = files.count * size
+        }
+    }
+
+    /// Whether `hex` (64 lower-case hex digits, as the state stores a digest) is the digest of
+    /// the file at `position`.
+    func matches(_ position: Int, hex: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard hex.count == 64 else { return false }
+        return bytes.withUnsafeBufferPointer { bytes in
+            SpecDigest.hexDigits.withUnsafeBufferPointer { digits in
+                var i = 0, differ: UInt8 = 0
+                for byte in bytes[(position * 32)..<(position * 32 + 32)] {
+                    differ |= (digits[Int(byte >> 4)] ^ hex[i]) | (digits[Int(byte & 0xF)] ^ hex[i + 1])
+                    i += 2
+                }
+                return differ == 0
+            }
+        }
+    }
 }

@@ -39,8 +39,10 @@ public enum DestinationCheck {
         var summary = Summary()
         var projects = plan.projects
         for index in projects.indices {
-            let imports = projects[index].changes.indices.filter {
-                projects[index].changes[$0].action == .import && projects[index].changes[$0].after != nil
+            // Every import carries its desired file (`settle` reads it); the action alone picks them,
+            // without copying a million desired files to look.
+            let imports = projects[index].changes.withUnsafeBufferPointer { changes in
+                changes.indices.filter { changes[$0].action == .import }
             }
             guard !imports.isEmpty else { continue }
             summary.checked += imports.count
@@ -126,9 +128,16 @@ public enum DestinationCheck {
             // The root first: in a new (or unrelated) project nothing wanted is there, and the
             // million-file plan is spared building the folder maps.
             var rootNames = Set<String>()
-            for index in imports {
-                let path = changes[index].address.path
-                rootNames.insert(path.firstIndex(of: "/").map { String(path[..<$0]) } ?? path)
+            changes.withUnsafeBufferPointer { changes in
+                // Sorted by address, so the first segments come in runs: one string per run.
+                var last: Substring.UTF8View?
+                for index in imports {
+                    let path = changes[index].address.path
+                    let first = path.utf8.firstIndex(of: UInt8(ascii: "/")).map { path.utf8[..<$0] } ?? path.utf8[...]
+                    if let last, last.elementsEqual(first) { continue }
+                    rootNames.insert(String(Substring(first)))
+                    last = first
+                }
             }
             let root = try await list(.project(project), wanted: rootNames)
             guard !root.isEmpty else { return }

@@ -54,6 +54,8 @@ public enum PlanPipeline {
         public var plan: Plan
         public var lineage: String?
         public var serial: Int64
+        /// How many files the state recorded when it was read (`nil` when not counted).
+        public var recordedFiles: Int?
     }
 
     // MARK: Stages
@@ -122,7 +124,7 @@ public enum PlanPipeline {
             if plan.counts.imports > 0 { extra = [DestinationCheck.uncheckedNote(imports: plan.counts.imports, reason: why)] }
         }
         plan.notes = notes(manifest: manifest.file, desired: desired, setAside: outcome.setAside, reason: reason) + extra
-        return Result(plan: plan, lineage: outcome.lineage, serial: outcome.serial)
+        return Result(plan: plan, lineage: outcome.lineage, serial: outcome.serial, recordedFiles: outcome.recordedFiles)
     }
 
     /// Stage 0 with credentials: the token, the projects and the volumes (`PlatformPreflight`).

@@ -18,9 +18,21 @@ public enum PlatformPreflight {
         for group in manifest.volumes where seenVolumes.insert(group.volume).inserted {
             volumes.append((group.volume, group.mark))
         }
-        for file in desired.files {
-            if seenProjects.insert(file.address.project).inserted { projects.append((file.address.project, file.mark)) }
-            if case .volume(let volume, _) = file.source, seenVolumes.insert(volume).inserted { volumes.append((volume, file.mark)) }
+        // Neighbours mostly share both (one string each, compared first), so a million files
+        // cost a million comparisons, not a million set insertions.
+        var lastProject = "", lastVolume = ""
+        desired.files.withUnsafeBufferPointer { files in
+            for file in files {
+                let project = file.address.project
+                if project != lastProject {
+                    if seenProjects.insert(project).inserted { projects.append((project, file.mark)) }
+                    lastProject = project
+                }
+                if case .volume(let volume, _) = file.source, volume != lastVolume {
+                    if seenVolumes.insert(volume).inserted { volumes.append((volume, file.mark)) }
+                    lastVolume = volume
+                }
+            }
         }
         if let project = manifest.project, seenProjects.insert(project).inserted { projects.append((project, nil)) }
 

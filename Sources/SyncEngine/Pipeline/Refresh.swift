@@ -359,9 +359,10 @@ public enum Refresh {
 
 extension PlanPipeline {
     /// The freshness note for the state at `statePath` (nothing without a state or recorded files).
-    public static func freshnessNote(statePath: String, now: Int64 = StateStore.systemNow()) -> String? {
+    /// - Parameter recordedFiles: how many files the plan's scan found, if it just counted them.
+    public static func freshnessNote(statePath: String, recordedFiles: Int? = nil, now: Int64 = StateStore.systemNow()) -> String? {
         guard let store = try? StateBackends.open(statePath),
-              let summary = try? store.verificationSummary() else { return nil }
+              let summary = try? store.verificationSummary(fileCount: recordedFiles) else { return nil }
         return Refresh.freshnessNote(summary, now: now)
     }
 

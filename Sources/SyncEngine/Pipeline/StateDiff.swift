@@ -18,6 +18,8 @@ public enum StateDiff {
         public var serial: Int64
         /// Recorded files left out because an unexpanded prefix may still want them.
         public var setAside: Int
+        /// How many files the state recorded (every row the scan read).
+        public var recordedFiles: Int
     }
 
     /// Desired files from which the state is compared on every core.
@@ -33,7 +35,7 @@ public enum StateDiff {
             store = try StateBackends.open(path)
         } catch {
             if case .notFound = error {
-                return Outcome(plan: StreamingDiff(desired: desired).finish(), lineage: nil, serial: 0, setAside: 0)
+                return Outcome(plan: StreamingDiff(desired: desired).finish(), lineage: nil, serial: 0, setAside: 0, recordedFiles: 0)
             }
             throw error
         }
@@ -47,10 +49,14 @@ public enum StateDiff {
                                parts: Int? = nil) throws(StateError) -> Outcome {
         let prefixes = desired.unexpandedPrefixes.map { (reference: $0, prefix: manifest.volumes[$0.group].prefixes[$0.index]) }
         let parts = parts ?? (desired.count >= parallelMinimum ? min(4, ProcessInfo.processInfo.activeProcessorCount) : 1)
+        // Worked out once, on every core, rather than row by row in the scan.
+        let desired = desired.count >= parallelMinimum ? desired.withSpecDigests() : desired
         let diffs = DiffParts(count: parts, desired: desired)
-        let serial = try store.forEachFile(parts: parts, comparingWith: desired, unchanged: { part, position, address in
-            diffs.diffs[part].addUnchanged(position: position, project: address.project)
+        let serial = try store.forEachFile(parts: parts, comparingWith: desired, unchanged: { part, position in
+            diffs.scanned[part] += 1
+            diffs.diffs[part].addUnchanged(position: position, project: desired.files[position].address.project)
         }) { part, file, complete in
+            diffs.scanned[part] += 1
             // A recorded file that an unexpanded prefix may still want is not forgotten:
             // without the listing, nobody can know.
             if !prefixes.isEmpty, case .volume(let volume, let location) = file.source, desired[file.address] == nil,
@@ -60,8 +66,8 @@ public enum StateDiff {
                 diffs.diffs[part].add(file, complete: complete)
             }
         }
-        let (plan, setAside) = diffs.finish()
-        return Outcome(plan: plan, lineage: store.lineage, serial: serial, setAside: setAside)
+        let (plan, setAside, scanned) = diffs.finish()
+        return Outcome(plan: plan, lineage: store.lineage, serial: serial, setAside: setAside, recordedFiles: scanned)
     }
 
     /// One streaming diff (and set-aside count) per part of a state read in parts; each part's
@@ -69,12 +75,16 @@ public enum StateDiff {
     private final class DiffParts: @unchecked Sendable {  // Unchecked: disjoint per-part elements, read after the join.
         let diffs: UnsafeMutableBufferPointer<StreamingDiff>
         let setAside: UnsafeMutableBufferPointer<Int>
+        /// Rows read, per part.
+        let scanned: UnsafeMutableBufferPointer<Int>
 
         init(count: Int, desired: DesiredState) {
             diffs = .allocate(capacity: count)
             diffs.initialize(repeating: StreamingDiff(desired: desired))
             setAside = .allocate(capacity: count)
             setAside.initialize(repeating: 0)
+            scanned = .allocate(capacity: count)
+            scanned.initialize(repeating: 0)
         }
 
         private var finished = false
@@ -83,16 +93,17 @@ public enum StateDiff {
             if !finished { diffs.deinitialize() }
             diffs.deallocate()
             setAside.deallocate()
+            scanned.deallocate()
         }
 
         /// The one plan; called once. The parts are moved out, not copied, so the changes they
         /// collected stay uniquely referenced (no copy-on-write of a million changes).
-        func finish() -> (Plan, Int) {
+        func finish() -> (Plan, Int, Int) {
             precondition(!finished, "DiffParts.finish is called once")
             finished = true
             var diff = diffs.moveElement(from: 0)
             for part in diffs.indices.dropFirst() { diff.merge(diffs.moveElement(from: part)) }
-            return (diff.finish(), setAside.reduce(0, +))
+            return (diff.finish(), setAside.reduce(0, +), scanned.reduce(0, +))
         }
     }
 }

@@ -1,0 +1,75 @@
+@testable import SyncCore
+import Testing
+import TestSupport
+
+/// The desired state's address index against a plain dictionary keyed by `Address` (Swift's
+/// string equality: Unicode canonical equivalence), for lookups by address and by UTF-8 bytes.
+@Suite("address index: open addressing by UTF-8 bytes, equal to the dictionary's answers")
+struct AddressIndexTests {
+    /// Spellings that are one address to Swift and other bytes on disk, plus plain ASCII.
+    static let segments = ["a", "raw", "caf\u{E9}", "cafe\u{301}", "K", "\u{212A}", ";x", "\u{37E}x", "r\u{E9}sum\u{E9}.bam",
+                           "re\u{301}sume\u{301}.bam", "longer-segment-name-over-sixteen-bytes", "s1_R1.fastq.gz", "\u{1F600}"]
+
+    static func address(_ random: inout SeededRandom) -> Address {
+        let project = ["alice/p1", "alice/p2", "bob/caf\u{E9}"][Int(random.next() % 3)]
+        let depth = 1 + Int(random.next() % 3)
+        let path = (0..<depth).map { _ in segments[Int(random.next() % UInt64(segments.count))] }.joined(separator: "/")
+        return Address(project: project, path: path)
+    }
+
+    @Test("lookups by address and by bytes find what a dictionary finds", arguments: [UInt64(1), 2, 3])
+    func agreesWithADictionary(seed: UInt64) {
+        var random = SeededRandom(seed: seed)
+        var files: [DesiredFile] = []
+        var reference: [Address: Int] = [:]
+        for _ in 0..<3_000 {
+            let address = Self.address(&random)
+            guard reference[address] == nil else { continue }  // the state keeps one file per address
+            reference[address] = files.count
+            files.append(DesiredFile(address: address, source: .drs(uri: "drs://x/\(files.count)"), metadata: Metadata(),
+                                     tags: [], policy: .skip, mark: nil))
+        }
+        let state = DesiredState(files: files)
+        for _ in 0..<3_000 {
+            let probe = Self.address(&random)
+            let expected = reference[probe]
+            #expect(state.position(of: probe) == expected, "\(probe)")
+            let byBytes = Array(probe.project.utf8).withUnsafeBufferPointer { project in
+                Array(probe.path.utf8).withUnsafeBufferPointer { path in state.position(project: project, path: path) }
+            }
+            #expect(byBytes == expected, "\(probe) by bytes")
+        }
+        #expect(state.position(of: Address(project: "nobody/p", path: "a")) == nil)
+    }
+
+    @Test("a shard grows past its first size and keeps every position")
+    func growth() {
+        var index = AddressIndex()
+        let addresses = (0..<10_000).map { Address(project: "p/q", path: "f\($0)") }
+        for (position, address) in addresses.enumerated() {
+            #expect(index.insert(AddressHash.of(address), at: position) { addresses[$0] == address } == nil)
+        }
+        // A second insert of the same address answers the first position.
+        #expect(index.insert(AddressHash.of(addresses[42]), at: 99_999) { addresses[$0] == addresses[42] } == 42)
+        for (position, address) in addresses.enumerated() {
+            #expect(index.find(AddressHash.of(address)) { addresses[$0] == address } == position)
+        }
+        let shifted = index.mapPositions { $0 + 1 }
+        #expect(shifted.find(AddressHash.of(addresses[7])) { $0 == 8 } == 8)
+    }
+
+    @Test("duplicates across spellings are found by expansion, naming the first entry")
+    func expansionFindsCanonicalDuplicates() throws {
+        let yaml = """
+            version: 1
+            project: alice/p1
+            drs:
+              - {uri: "drs://x/1", name: "caf\u{E9}.bam"}
+              - {uri: "drs://x/2", name: "cafe\u{301}.bam"}
+            """
+        let expansion = try decode(yaml).manifest.expand()
+        #expect(expansion.state.count == 1)
+        #expect(expansion.diagnostics.map(\.description)
+            == ["test.yaml:5:5: error: two entries land on 'alice/p1:cafe\u{301}.bam'; the other one is at line 4"])
+    }
+}
