@@ -124,7 +124,7 @@ enum AddressHash {
     private static let seed = UInt64.random(in: .min ... .max)
 
     static func of(_ address: Address) -> UInt64 {
-        withUTF8(address.project) { project in withUTF8(address.path) { path in of(project: project, path: path) } }
+        UTF8Bytes.with(address.project) { project in UTF8Bytes.with(address.path) { path in of(project: project, path: path) } }
     }
 
     static func of(project: UnsafeBufferPointer<UInt8>, path: UnsafeBufferPointer<UInt8>) -> UInt64 {
@@ -137,38 +137,18 @@ enum AddressHash {
     }
 
     private static func equal(_ text: borrowing String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        let same = withUTF8(text) { utf8 in
-            utf8.count == bytes.count && (utf8.isEmpty || memcmp(utf8.baseAddress!, bytes.baseAddress!, utf8.count) == 0)
-        }
-        if same { return true }
+        if UTF8Bytes.equal(text, bytes) { return true }
         // Other bytes may still spell the same string when either side is not ASCII.
-        if isASCII(bytes) && withUTF8(text, isASCII) { return false }
+        if UTF8Bytes.isASCII(bytes) && UTF8Bytes.with(text, UTF8Bytes.isASCII) { return false }
         return copy text == String(decoding: bytes, as: UTF8.self)
-    }
-
-    private static func withUTF8<R>(_ text: borrowing String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-        if let result = text.utf8.withContiguousStorageIfAvailable(body) { return result }
-        var contiguous = copy text
-        return contiguous.withUTF8(body)
-    }
-
-    private static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        let raw = UnsafeRawBufferPointer(bytes)
-        var i = 0, high: UInt64 = 0
-        while i + 8 <= raw.count {
-            high |= raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            i += 8
-        }
-        while i < raw.count { high |= UInt64(raw[i]); i += 1 }
-        return high & 0x8080_8080_8080_8080 == 0
     }
 
     /// Folds one string (its NFC bytes) into `state`, length first, so ("ab", "c") and
     /// ("a", "bc") differ.
     private static func text(_ bytes: UnsafeBufferPointer<UInt8>, into state: UInt64) -> UInt64 {
-        if isASCII(bytes) { return fold(UnsafeRawBufferPointer(bytes), into: state) }
+        if UTF8Bytes.isASCII(bytes) { return fold(UnsafeRawBufferPointer(bytes), into: state) }
         let nfc = String(decoding: bytes, as: UTF8.self).precomposedStringWithCanonicalMapping
-        return withUTF8(nfc) { fold(UnsafeRawBufferPointer($0), into: state) }
+        return UTF8Bytes.with(nfc) { fold(UnsafeRawBufferPointer($0), into: state) }
     }
 
     private static func fold(_ bytes: UnsafeRawBufferPointer, into state: UInt64) -> UInt64 {

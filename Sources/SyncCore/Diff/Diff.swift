@@ -509,12 +509,6 @@ extension FileSource {
     }
 
     private static func same(_ bytes: UnsafeBufferPointer<UInt8>?, _ text: String) -> Bool {
-        guard let bytes else { return false }
-        if let equal = text.utf8.withContiguousStorageIfAvailable({ utf8 in
-            utf8.count == bytes.count && (utf8.isEmpty || memcmp(utf8.baseAddress!, bytes.baseAddress!, utf8.count) == 0)
-        }) {
-            return equal
-        }
-        return text.utf8.elementsEqual(bytes)
+        bytes.map { UTF8Bytes.equal(text, $0) } ?? false
     }
 }
