@@ -241,7 +241,7 @@ struct RowDecoder {
     /// Whether the current row is unchanged against `desired`, judged without decoding it by
     /// SyncCore's rule (`Diff.digestShowsUnchanged`: the stored spec digest and source);
     /// `false` means only "decode it and compare".
-    mutating func isUnchanged(_ desired: DesiredState, at position: Int, _ row: SQLiteStatement) -> Bool {
+    mutating func isUnchanged(_ desired: DesiredState.Lookup, at position: Int, _ row: SQLiteStatement) -> Bool {
         guard let digest = row.rawText(7) else { return false }
         return Diff.digestShowsUnchanged(desired, at: position, storedDigest: digest,
                                          storedSource: (row.rawText(2), row.rawText(3), row.rawText(4)), scratch: &scratch)

@@ -70,22 +70,25 @@ extension StateStore {
                             let select = try Self.partSelect(db, part: part, of: parts, expectedRows: desired?.count)
                             defer { select.reset() }
                             var decoder = RowDecoder()
-                            while try select.step() {
-                                if let desired, let project = select.rawText(0), let filePath = select.rawText(1),
-                                   let position = desired.position(project: project, path: filePath),
-                                   decoder.isUnchanged(desired, at: position, select) {
-                                    // Undecoded, but checked: `file` below checks every other row.
-                                    try RowDecoder.verify(select, path: path)
-                                    unchanged(part, position)
-                                    continue
-                                }
-                                let light = try decoder.file(select, path: path, light: true)
-                                body(part, light) {
-                                    var full = light
-                                    decoder.complete(&full, select)
-                                    return full
+                            func scan(_ desired: DesiredState.Lookup?) throws {
+                                while try select.step() {
+                                    if let desired, let project = select.rawText(0), let filePath = select.rawText(1),
+                                       let position = desired.position(project: project, path: filePath),
+                                       decoder.isUnchanged(desired, at: position, select) {
+                                        // Undecoded, but checked: `file` below checks every other row.
+                                        try RowDecoder.verify(select, path: path)
+                                        unchanged(part, position)
+                                        continue
+                                    }
+                                    let light = try decoder.file(select, path: path, light: true)
+                                    body(part, light) {
+                                        var full = light
+                                        decoder.complete(&full, select)
+                                        return full
+                                    }
                                 }
                             }
+                            if let desired { try desired.withLookup(scan) } else { try scan(nil) }
                             return serial
                         }
                     } catch {

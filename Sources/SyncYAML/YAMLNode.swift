@@ -66,9 +66,20 @@ public struct YAMLNode: Sendable {
         return nil
     }
 
+    /// The same node through a storage object of its own; the document's arrays are shared,
+    /// not copied. For walking part of a document on one core while other cores walk other
+    /// parts: every cursor counts a reference on its storage object, and one object counted
+    /// from several cores at once passes its cache line between them on every count (measured:
+    /// about a tenth of decoding a 1,000,000-entry manifest on two cores).
+    public func onOwnStorage() -> YAMLNode {
+        YAMLNode(storage: storage.sharingArrays(), index: index)
+    }
+
     public struct Items: RandomAccessCollection, Sendable {
         @usableFromInline let node: YAMLNode
         @inlinable init(node: YAMLNode) { self.node = node }
+        /// These items through a storage object of their own (see `YAMLNode.onOwnStorage()`).
+        public func onOwnStorage() -> Items { Items(node: node.onOwnStorage()) }
         @inlinable public var startIndex: Int { 0 }
         @inlinable public var endIndex: Int { node.raw.kind == .sequence ? Int(node.raw.count) : 0 }
         @inlinable public subscript(position: Int) -> YAMLNode {

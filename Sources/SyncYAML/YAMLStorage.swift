@@ -66,6 +66,11 @@ final class YAMLStorage: Sendable {
         self.wideColumns = wideColumns
     }
 
+    /// Another storage object over the same arrays (shared, not copied).
+    func sharingArrays() -> YAMLStorage {
+        YAMLStorage(nodes: nodes, children: children, bytes: bytes, tags: tags, wideColumns: wideColumns)
+    }
+
     func tag(ofNode index: Int32) -> String? { tags.isEmpty ? nil : tags[index] }
 
     func mark(ofNode index: Int32) -> SourceMark {

@@ -5,6 +5,7 @@ import SyncCLI
 enum SBSyncMain {
     static func main() async {
         FatalSignals.install()
+        AllocatorTuning.apply()
         await SBSync.main()
     }
 }

@@ -80,8 +80,8 @@ import TestSupport
                 // Both ways: the digest worked out for the row, and worked out ahead for the state.
                 let state = DesiredState(files: [desired])
                 var decoder = RowDecoder()
-                let now = decoder.isUnchanged(state, at: 0, select)
-                #expect(decoder.isUnchanged(state.withSpecDigests(), at: 0, select) == now)
+                let now = state.withLookup { decoder.isUnchanged($0, at: 0, select) }
+                #expect(state.withSpecDigests().withLookup { decoder.isUnchanged($0, at: 0, select) } == now)
                 return now
             }
         }

@@ -29,6 +29,29 @@ struct AddressIndex: Sendable {
         shards[Self.shard(of: hash)].find(hash, matches)
     }
 
+    /// `body` with a probe reading the shards' slots in place, for many lookups.
+    func withProbe<R, E: Error>(_ body: (Probe) throws(E) -> R) throws(E) -> R {
+        let tables = UnsafeMutableBufferPointer<UnsafeBufferPointer<UInt64>>.allocate(capacity: shards.count)
+        defer { tables.deallocate() }
+        func nest(_ shard: Int) throws(E) -> R {
+            guard shard < shards.count else { return try body(Probe(tables: UnsafeBufferPointer(tables))) }
+            return try shards[shard].withSlots { (slots) throws(E) -> R in
+                tables[shard] = slots
+                return try nest(shard + 1)
+            }
+        }
+        return try nest(0)
+    }
+
+    /// The shards' slots by pointer; valid only inside `withProbe`.
+    struct Probe {
+        let tables: UnsafeBufferPointer<UnsafeBufferPointer<UInt64>>
+
+        func find(_ hash: UInt64, _ matches: (Int) -> Bool) -> Int? {
+            Shard.find(hash, in: tables[AddressIndex.shard(of: hash)], matches)
+        }
+    }
+
     /// Records `position` under `hash` unless a position there already `matches`; returns that
     /// one if so.
     mutating func insert(_ hash: UInt64, at position: Int, _ matches: (Int) -> Bool) -> Int? {
@@ -55,19 +78,25 @@ struct AddressIndex: Sendable {
         @inline(__always) private static func tag(_ hash: UInt64) -> UInt64 { hash >> 32 }
 
         func find(_ hash: UInt64, _ matches: (Int) -> Bool) -> Int? {
+            slots.withUnsafeBufferPointer { Self.find(hash, in: $0, matches) }
+        }
+
+        func withSlots<R, E: Error>(_ body: (UnsafeBufferPointer<UInt64>) throws(E) -> R) throws(E) -> R {
+            try slots.withUnsafeBufferPointer(body)
+        }
+
+        static func find(_ hash: UInt64, in slots: UnsafeBufferPointer<UInt64>, _ matches: (Int) -> Bool) -> Int? {
             let tag = Self.tag(hash)
-            return slots.withUnsafeBufferPointer { slots in
-                let mask = slots.count - 1
-                var i = Int(truncatingIfNeeded: tag) & mask
-                while true {
-                    let slot = slots[i]
-                    if slot == 0 { return nil }
-                    if slot >> 32 == tag {
-                        let position = Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) - 1
-                        if matches(position) { return position }
-                    }
-                    i = (i + 1) & mask
+            let mask = slots.count - 1
+            var i = Int(truncatingIfNeeded: tag) & mask
+            while true {
+                let slot = slots[i]
+                if slot == 0 { return nil }
+                if slot >> 32 == tag {
+                    let position = Int(truncatingIfNeeded: slot & 0xFFFF_FFFF) - 1
+                    if matches(position) { return position }
                 }
+                i = (i + 1) & mask
             }
         }
 

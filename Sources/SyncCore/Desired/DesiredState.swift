@@ -50,10 +50,42 @@ public struct DesiredState: Sendable {
 
     /// The position in `files` of the desired file at the address spelled by `project` and
     /// `path` (UTF-8, e.g. a state row's columns), found without making a `String`.
+    /// For many rows, look up through `withLookup` instead.
     public func position(project: UnsafeBufferPointer<UInt8>, path: UnsafeBufferPointer<UInt8>) -> Int? {
-        let hash = AddressHash.of(project: project, path: path)
-        return files.withUnsafeBufferPointer { files in
-            index.find(hash) { AddressHash.equal(files[$0].address, project: project, path: path) }
+        withLookup { $0.position(project: project, path: path) }
+    }
+
+    /// `body` with a `Lookup` of this state: for comparing many recorded rows with it (a state
+    /// scan). The lookup holds the state's storage by pointer, so a row costs no reference
+    /// counting of the shared arrays, which two cores doing it at once make slow (each count
+    /// moves a cache line between them).
+    public func withLookup<R, E: Error>(_ body: (Lookup) throws(E) -> R) throws(E) -> R {
+        try files.withUnsafeBufferPointer { (files) throws(E) -> R in
+            try index.withProbe { (probe) throws(E) -> R in
+                if let specDigests {
+                    return try specDigests.withBytes { (digests) throws(E) -> R in
+                        try body(Lookup(files: files, probe: probe, digests: digests))
+                    }
+                }
+                return try body(Lookup(files: files, probe: probe, digests: nil))
+            }
+        }
+    }
+
+    /// A desired state borrowed for lookups; valid only inside `withLookup`.
+    public struct Lookup {
+        /// The state's files, by position.
+        public let files: UnsafeBufferPointer<DesiredFile>
+        let probe: AddressIndex.Probe
+        /// 32 bytes per file, when `withSpecDigests()` worked them out.
+        let digests: UnsafeBufferPointer<UInt8>?
+
+        /// The position of the desired file at the address spelled by `project` and `path`
+        /// (UTF-8, e.g. a state row's columns), found without making a `String`.
+        public func position(project: UnsafeBufferPointer<UInt8>, path: UnsafeBufferPointer<UInt8>) -> Int? {
+            probe.find(AddressHash.of(project: project, path: path)) {
+                AddressHash.equal(files[$0].address, project: project, path: path)
+            }
         }
     }
 
@@ -269,31 +301,33 @@ struct Expander {
                 Parallel.forEach(jobs.count) { j in
                     let job = jobs[j]
                     var out = job.offset
+                    var own = LocalCopies()
                     if job.segment == drsSegment {
                         for entry in manifest.drs[job.range] {
                             guard let project = entry.project ?? manifest.project else { continue }
-                            let address = Address(project: project, path: Self.path(entry.folder, entry.name))
+                            let address = Address(project: own.string(project), path: Self.path(entry.folder, entry.name))
                             hashes[out] = AddressHash.of(address)
                             if !originOf.isEmpty { originOf[out] = Int32(truncatingIfNeeded: entry.origin) }
                             (base + out).initialize(to: DesiredFile(
                                 address: address, source: .drs(uri: entry.uri),
                                 metadata: full ? manifest.defaults.metadata.merging(entry.metadata) : Metadata(),
-                                tags: full ? Self.tags(entry.tags, defaults: manifest.defaults.tags) : [],
+                                tags: full ? own.tags(Self.tags(entry.tags, defaults: manifest.defaults.tags)) : [],
                                 policy: entry.conflict ?? defaultPolicy, mark: entry.mark))
                             out += 1
                         }
                     } else {
                         let group = manifest.volumes[job.segment]
+                        let volume = LocalCopies.copy(group.volume)
                         for file in group.files[job.range] {
                             guard let project = file.project ?? manifest.project else { continue }
                             let name = file.name.map { $0[...] } ?? Manifest.lastSegmentSlice(of: file.location)
-                            let address = Address(project: project, path: Self.path(file.folder ?? group.folder, name))
+                            let address = Address(project: own.string(project), path: Self.path(file.folder ?? group.folder, name))
                             hashes[out] = AddressHash.of(address)
                             if !originOf.isEmpty { originOf[out] = Int32(truncatingIfNeeded: file.origin) }
                             (base + out).initialize(to: DesiredFile(
-                                address: address, source: .volume(volume: group.volume, location: file.location),
+                                address: address, source: .volume(volume: volume, location: file.location),
                                 metadata: full ? manifest.defaults.metadata.merging(file.metadata) : Metadata(),
-                                tags: full ? Self.tags(file.tags, defaults: manifest.defaults.tags) : [],
+                                tags: full ? own.tags(Self.tags(file.tags, defaults: manifest.defaults.tags)) : [],
                                 policy: file.conflict ?? defaultPolicy, mark: file.mark))
                             out += 1
                         }

@@ -192,13 +192,18 @@ public enum Diff {
     /// - Parameter scratch: a buffer reused between calls (no allocation per row).
     public static func digestShowsUnchanged(_ desired: DesiredState, at position: Int, storedDigest: UnsafeBufferPointer<UInt8>,
                                             storedSource: StoredSource, scratch: inout [UInt8]) -> Bool {
-        desired.files.withUnsafeBufferPointer { files in
-            guard let digests = desired.specDigests else {
-                return digestShowsUnchanged(desired: files[position], storedDigest: storedDigest, storedSource: storedSource,
-                                            scratch: &scratch)
-            }
-            return digests.matches(position, hex: storedDigest) && files[position].source.isStored(as: storedSource)
+        desired.withLookup { digestShowsUnchanged($0, at: position, storedDigest: storedDigest, storedSource: storedSource,
+                                                  scratch: &scratch) }
+    }
+
+    /// `digestShowsUnchanged(_:at:…)` through a lookup, for a scan of many rows.
+    public static func digestShowsUnchanged(_ desired: DesiredState.Lookup, at position: Int, storedDigest: UnsafeBufferPointer<UInt8>,
+                                            storedSource: StoredSource, scratch: inout [UInt8]) -> Bool {
+        guard let digests = desired.digests else {
+            return digestShowsUnchanged(desired: desired.files[position], storedDigest: storedDigest, storedSource: storedSource,
+                                        scratch: &scratch)
         }
+        return SpecDigests.matches(digests, position, hex: storedDigest) && desired.files[position].source.isStored(as: storedSource)
     }
 
     /// `digestShowsUnchanged(_:at:…)` for one desired file.

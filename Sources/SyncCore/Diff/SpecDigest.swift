@@ -173,19 +173,20 @@ struct SpecDigests: Sendable {
         }
     }
 
+    func withBytes<R, E: Error>(_ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
+        try bytes.withUnsafeBufferPointer(body)
+    }
+
     /// Whether `hex` (64 lower-case hex digits, as the state stores a digest) is the digest of
-    /// the file at `position`.
-    func matches(_ position: Int, hex: UnsafeBufferPointer<UInt8>) -> Bool {
+    /// the file at `position` in `digests` (32 bytes per file).
+    static func matches(_ digests: UnsafeBufferPointer<UInt8>, _ position: Int, hex: UnsafeBufferPointer<UInt8>) -> Bool {
         guard hex.count == 64 else { return false }
-        return bytes.withUnsafeBufferPointer { bytes in
-            SpecDigest.hexDigits.withUnsafeBufferPointer { digits in
-                var i = 0, differ: UInt8 = 0
-                for byte in bytes[(position * 32)..<(position * 32 + 32)] {
-                    differ |= (digits[Int(byte >> 4)] ^ hex[i]) | (digits[Int(byte & 0xF)] ^ hex[i + 1])
-                    i += 2
-                }
-                return differ == 0
-            }
+        @inline(__always) func digit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? nibble &+ 48 : nibble &+ 87 }
+        var i = 0, differ: UInt8 = 0
+        for byte in digests[(position * 32)..<(position * 32 + 32)] {
+            differ |= (digit(byte >> 4) ^ hex[i]) | (digit(byte & 0xF) ^ hex[i + 1])
+            i += 2
         }
+        return differ == 0
     }
 }

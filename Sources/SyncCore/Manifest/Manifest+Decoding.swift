@@ -220,6 +220,9 @@ public struct ManifestDecoder {
             let parts = Parallel.mapChunks(count: count, minChunk: minChunk) { range -> (range: Range<Int>, kept: Int, diagnostics: [Diagnostic]) in
                 var decoder = ManifestDecoder(file: file, minChunk: minChunk)
                 var kept = 0
+                // The chunk's own storage object: the cores decoding other chunks count no
+                // references on it.
+                let items = items.onOwnStorage()
                 for i in range {
                     if let value = decodeItem(&decoder, items[i]) {
                         (base + range.lowerBound + kept).initialize(to: value)

@@ -7,7 +7,7 @@ extension Manifest {
         case .drs:
             if drs.isEmpty { drs = entries.drs } else { drs += entries.drs }
         case .volume(let group):
-            volumes[group].files += entries.files
+            if volumes[group].files.isEmpty { volumes[group].files = entries.files } else { volumes[group].files += entries.files }
         }
     }
 

@@ -418,11 +418,14 @@ extension TableSource {
                 }
                 return value
             }
+            // The chunk's own copies of what every row shares (see `LocalCopies`).
+            let project = self.project.map(LocalCopies.copy), tags = self.tags.map(LocalCopies.copy)
+            let base = self.folder.map(LocalCopies.copy)
             rowLoop: for row in range {
                 var valid = true
                 // Metadata first: every problem of the row is reported.
                 var entries: [Metadata.Entry] = []
-                entries.reserveCapacity(meta.count)
+                if keepMetadata { entries.reserveCapacity(meta.count) }
                 for m in meta {
                     if rows.isBlank(row, m.column) {
                         if keepEmpty && keepMetadata { entries.append(Metadata.Entry(key: m.key, value: .string(""))) }
@@ -486,9 +489,9 @@ extension TableSource {
                         valid = false
                     }
                     guard let nameColumn, let path = nonEmpty(row, nameColumn) else { continue rowLoop }
-                    let (folder, name) = Self.split(path, under: self.folder)
+                    let (folder, name) = Self.split(path, under: base)
                     if let problem = ManifestValidation.name(name) ?? folder.flatMap({ f in
-                        f == self.folder ? nil : ManifestValidation.folder(f)
+                        f == base ? nil : ManifestValidation.folder(f)
                     }) {
                         report(problem, row, nameColumn)
                         valid = false
@@ -543,13 +546,15 @@ extension TableSource {
 
     /// A `name` cell that may hold folders (`a/b/file.cram`): the folder under `base`, and the name.
     static func split(_ path: String, under base: String?) -> (folder: String?, name: String) {
-        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return (base, path) }
-        let below = String(path[..<slash])
-        let name = String(path[path.utf8.index(after: slash)...])
+        guard let offset = UTF8Bytes.with(path, { $0.lastIndex(of: UInt8(ascii: "/")) }) else { return (base, path) }
+        let utf8 = path.utf8
+        let slash = utf8.index(utf8.startIndex, offsetBy: offset)
+        let below = path[..<slash]
+        let name = String(path[utf8.index(after: slash)...])
         // "/file": an absolute path, reported as a folder starting with '/'.
         if below.isEmpty { return ((base.map { $0.isEmpty ? "" : $0 + "/" } ?? "") + "/", name) }
-        guard let base, !base.isEmpty else { return (below, name) }
-        return (base + "/" + below, name)
+        guard let base, !base.isEmpty else { return (String(below), name) }
+        return (Expander.path(base, below), name)
     }
 
     /// A cell's text as `type`; `nil` when it is not one.

@@ -53,6 +53,25 @@ enum Parallel {
         return (values, diagnostics)
     }
 
+    /// `head` followed by `parts` pieces of `count(k)` values each, piece `k` written by
+    /// `fill(k, buffer)` (which must initialize all of `buffer`), the pieces concurrently.
+    /// For joining what chunks scanned on every core without copying twice.
+    static func concatenate<T: BitwiseCopyable>(_ parts: Int, head: [T] = [], count: (Int) -> Int,
+                                                fill: (Int, UnsafeMutableBufferPointer<T>) -> Void) -> [T] {
+        var starts: [Int] = [], total = head.count
+        for k in 0..<parts {
+            starts.append(total)
+            total += count(k)
+        }
+        return [T](unsafeUninitializedCapacity: total) { buffer, initialized in
+            _ = UnsafeMutableBufferPointer(rebasing: buffer[0..<head.count]).initialize(fromContentsOf: head)
+            forEach(parts) { k in
+                fill(k, UnsafeMutableBufferPointer(rebasing: buffer[starts[k]..<(starts[k] + count(k))]))
+            }
+            initialized = total
+        }
+    }
+
     /// Sorts `values` on every core: chunks sorted concurrently, then merged pairwise, each
     /// level's merges concurrent too. `less` must be a strict weak order, safe to call from
     /// several threads at once. For a million positions sorted by address (a first plan), where

@@ -53,17 +53,19 @@ public enum StateDiff {
         let desired = desired.count >= parallelMinimum ? desired.withSpecDigests() : desired
         let diffs = DiffParts(count: parts, desired: desired)
         let serial = try store.forEachFile(parts: parts, comparingWith: desired, unchanged: { part, position in
-            diffs.scanned[part] += 1
-            diffs.diffs[part].addUnchanged(position: position, project: desired.files[position].address.project)
+            let mine = diffs.parts[part]
+            mine.pointee.scanned += 1
+            mine.pointee.diff.addUnchanged(position: position, project: desired.files[position].address.project)
         }) { part, file, complete in
-            diffs.scanned[part] += 1
+            let mine = diffs.parts[part]
+            mine.pointee.scanned += 1
             // A recorded file that an unexpanded prefix may still want is not forgotten:
             // without the listing, nobody can know.
             if !prefixes.isEmpty, case .volume(let volume, let location) = file.source, desired[file.address] == nil,
                prefixes.contains(where: { $0.reference.volume == volume && $0.prefix.includes(location: location) }) {
-                diffs.setAside[part] += 1
+                mine.pointee.setAside += 1
             } else {
-                diffs.diffs[part].add(file, complete: complete)
+                mine.pointee.diff.add(file, complete: complete)
             }
         }
         let (plan, setAside, scanned) = diffs.finish()
@@ -71,29 +73,39 @@ public enum StateDiff {
     }
 
     /// One streaming diff (and set-aside count) per part of a state read in parts; each part's
-    /// thread touches only its own element.
-    private final class DiffParts: @unchecked Sendable {  // Unchecked: disjoint per-part elements, read after the join.
-        let diffs: UnsafeMutableBufferPointer<StreamingDiff>
-        let setAside: UnsafeMutableBufferPointer<Int>
-        /// Rows read, per part.
-        let scanned: UnsafeMutableBufferPointer<Int>
+    /// thread touches only its own part.
+    private final class DiffParts: @unchecked Sendable {  // Unchecked: disjoint parts, read after the join.
+        struct Part {
+            var diff: StreamingDiff
+            var setAside = 0
+            /// Rows read.
+            var scanned = 0
+        }
+
+        /// Each part on cache lines of its own: parts written row by row from two cores must not
+        /// share a line, or every write moves it from one core to the other.
+        let parts: UnsafeMutableBufferPointer<UnsafeMutablePointer<Part>>
+        private static let alignment = 128
+        private static let stride = (MemoryLayout<Part>.stride + alignment - 1) / alignment * alignment
 
         init(count: Int, desired: DesiredState) {
-            diffs = .allocate(capacity: count)
-            diffs.initialize(repeating: StreamingDiff(desired: desired))
-            setAside = .allocate(capacity: count)
-            setAside.initialize(repeating: 0)
-            scanned = .allocate(capacity: count)
-            scanned.initialize(repeating: 0)
+            parts = .allocate(capacity: count)
+            for i in 0..<count {
+                let raw = UnsafeMutableRawPointer.allocate(byteCount: Self.stride, alignment: Self.alignment)
+                let part = raw.bindMemory(to: Part.self, capacity: 1)
+                part.initialize(to: Part(diff: StreamingDiff(desired: desired)))
+                parts[i] = part
+            }
         }
 
         private var finished = false
 
         deinit {
-            if !finished { diffs.deinitialize() }
-            diffs.deallocate()
-            setAside.deallocate()
-            scanned.deallocate()
+            for part in parts {
+                if !finished { part.deinitialize(count: 1) }
+                UnsafeMutableRawPointer(part).deallocate()
+            }
+            parts.deallocate()
         }
 
         /// The one plan; called once. The parts are moved out, not copied, so the changes they
@@ -101,9 +113,15 @@ public enum StateDiff {
         func finish() -> (Plan, Int, Int) {
             precondition(!finished, "DiffParts.finish is called once")
             finished = true
-            var diff = diffs.moveElement(from: 0)
-            for part in diffs.indices.dropFirst() { diff.merge(diffs.moveElement(from: part)) }
-            return (diff.finish(), setAside.reduce(0, +), scanned.reduce(0, +))
+            var setAside = 0, scanned = 0
+            var diff: StreamingDiff?
+            for part in parts {
+                let taken = part.move()
+                setAside += taken.setAside
+                scanned += taken.scanned
+                if diff == nil { diff = taken.diff } else { diff!.merge(taken.diff) }
+            }
+            return (diff!.finish(), setAside, scanned)
         }
     }
 }
