@@ -73,3 +73,22 @@ struct AddressIndexTests {
             == ["test.yaml:5:5: error: two entries land on 'alice/p1:cafe\u{301}.bam'; the other one is at line 4"])
     }
 }
+
+/// The byte classes of the DRS URI and folder checks hold exactly the bytes their rules name.
+@Suite struct ByteSetTests {
+    @Test func classesMatchTheirRules() {
+        let sets: [(ManifestValidation.ByteSet, (UInt8) -> Bool)] = [
+            (.drsID, { ManifestValidation.isUnreserved($0) || $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "/") }),
+            (.accession, { ManifestValidation.isUnreserved($0) || [UInt8(ascii: "%"), UInt8(ascii: ":"), UInt8(ascii: "/")].contains($0) }),
+            (.folder, ManifestValidation.isFolderByte),
+        ]
+        var rng = SeededRandom(seed: 99)
+        for (set, rule) in sets {
+            for byte in UInt8.min...UInt8.max { #expect(set.contains(byte) == rule(byte), "byte \(byte)") }
+            for _ in 0..<500 {
+                let bytes = (0..<Int(rng.next() % 40)).map { _ in rng.next() % 5 == 0 ? UInt8(truncatingIfNeeded: rng.next()) : UInt8(ascii: "a") }
+                bytes.withUnsafeBufferPointer { #expect(set.containsAll($0[...]) == $0.allSatisfy(rule)) }
+            }
+        }
+    }
+}

@@ -215,3 +215,18 @@ import TestSupport
         #expect(got == reference, "\(text.debugDescription)")
     }
 }
+
+/// The field search reads eight bytes at a time: a break at every offset of a word, a lone CR
+/// (data, not a line break) before and after word boundaries, and fields of every short length.
+@Suite struct TableFieldSearchTests {
+    @Test(arguments: 0..<24)
+    func breaksAtEveryOffsetAreFound(length: Int) {
+        let cell = String(repeating: "x", count: length)
+        for delimiter: Character in [",", "\t"] {
+            let d = String(delimiter)
+            let t = TableReaderTests.read("a\(d)b\n\(cell)\(d)\(cell)y\r\n\(cell)\rz\(d)q\n", delimiter: delimiter)
+            #expect(t.rows == [[length == 0 ? nil : cell, cell + "y"], [cell + "\rz", "q"]], "length \(length)")
+            #expect(t.problems.isEmpty)
+        }
+    }
+}
