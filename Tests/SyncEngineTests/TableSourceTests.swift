@@ -91,6 +91,33 @@ import Testing
         try await Self.expectSame(table: (csv, "rows.csv"), manifest: Self.tableManifest, yaml: yaml, files: rows)
     }
 
+    /// `validate`'s lighter reading (`.addresses`: URIs and names checked on the table's bytes in
+    /// place, URIs not kept) finds exactly the problems and addresses the full reading finds.
+    @Test(arguments: [21, 22, 23])
+    func validatesLighterReadingFindsWhatTheFullOneFinds(seed: Int) throws {
+        var (csv, _, _) = Self.generated(seed: UInt64(seed), rows: 300)
+        csv += "drs://bad host/x,ok.bam,,,\r\n" + "drs://h.org/\"q\"\"x\",\"say \"\"hi\"\".bam\",,,\r\n"
+            + ",empty-uri.bam,,,\r\n" + "drs://h.org/y,,,,\r\n" + "drs://h.org/z,/abs.bam,,,\r\n"
+            + "\"drs://dg.4503:q\"\"\",\"a/../b.bam\",,,\r\n" + "drs://h.org/w,a//b.bam,,,\r\n"
+            + "drs://dg.4503:ok,dup/x.bam,,,\r\n" + "drs://dg.4503:ok2,dup/x.bam,,,\r\n"
+        var bytes = Array(csv.utf8)
+        bytes += Array("drs://h.org/\u{FF},bad-utf8-uri.bam,,,\r\n".utf8)
+        bytes[bytes.count - 24] = 0xFF  // An invalid UTF-8 byte in the last row's URI.
+        bytes += Array("drs://h.org/v,name".utf8) + [0xC3] + Array(".bam,,,\r\n".utf8)
+        try Self.inFolder { folder in
+            try Data(bytes).write(to: folder.appendingPathComponent("rows.csv"))
+            let path = try Self.write(Self.tableManifest, "table.yaml", in: folder)
+            let full = ManifestLoader.check(path: path, detail: .full)
+            let light = ManifestLoader.check(path: path, detail: .addresses)
+            #expect(full.diagnostics.count >= 9, "\(full.diagnostics.map(\.description))")
+            #expect(light.diagnostics.map(\.description) == full.diagnostics.map(\.description))
+            let fullFiles = try #require(full.state).files, lightFiles = try #require(light.state).files
+            #expect(lightFiles.map(\.address) == fullFiles.map(\.address))
+            #expect(lightFiles.map(\.source.kind) == fullFiles.map(\.source.kind))
+            #expect(lightFiles.map(\.mark) == fullFiles.map(\.mark))
+        }
+    }
+
     /// The manifest using `table` and the `yaml` manifest give the same `files` desired files and
     /// the same plan.
     static func expectSame(table: (text: String, name: String), manifest: String, yaml: String, files: Int) async throws {

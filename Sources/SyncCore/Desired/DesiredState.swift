@@ -193,7 +193,8 @@ public enum ExpansionDetail: Sendable, Hashable {
     case full
     /// Addresses, sources, policies and marks, with metadata and tags left empty: enough for
     /// every problem (none comes from merging metadata or tags), counts and lookups, at less
-    /// cost per file. For `validate`, which prints problems and a summary.
+    /// cost per file. A table's DRS URIs are checked in place and left empty too (a source's
+    /// kind is kept). For `validate`, which prints problems and a summary.
     case addresses
 }
 

@@ -120,6 +120,11 @@ public enum ManifestValidation {
         UTF8Bytes.with(uri) { drsURIError($0[...]) }.map { .invalidDRSURI(uri, $0) }
     }
 
+    /// `drsURI` on UTF-8 in place: the `String` is made only for a problem.
+    static func drsURIProblem(utf8 uri: UnsafeBufferPointer<UInt8>) -> ManifestProblem? {
+        drsURIError(uri[...]).map { .invalidDRSURI(String(decoding: uri, as: UTF8.self), $0) }
+    }
+
     private static func drsURIError(_ uri: Bytes) -> ManifestProblem.DRSURIError? {
         let scheme: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0x64, 0x72, 0x73, 0x3A, 0x2F, 0x2F)  // "drs://"
         guard uri.count >= 6, (uri[0], uri[1], uri[2], uri[3], uri[4], uri[5]) == scheme else { return .scheme }

@@ -325,6 +325,20 @@ public struct TableScan: Sendable {
         return String(validating: unescaped, as: UTF8.self)
     }
 
+    /// `body` with the cell's text as UTF-8 (quotes undone; in place unless it had doubled
+    /// quotes); `nil` when it is not UTF-8.
+    public func withUTF8<R>(row: Int, column: Int, in bytes: UnsafeRawBufferPointer,
+                            _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
+        let (start, end, quoted) = field(row, column)
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[start..<end]).assumingMemoryBound(to: UInt8.self)
+        if quoted, slice.contains(UInt8(ascii: "\"")) {
+            guard var text = self.text(row: row, column: column, in: bytes) else { return nil }
+            return text.withUTF8(body)
+        }
+        guard UTF8Bytes.isASCII(slice) || String(validating: slice, as: UTF8.self) != nil else { return nil }
+        return body(slice)
+    }
+
     /// Whether the cell's bytes are UTF-8 (ASCII checked in place; anything else decoded once).
     public func isUTF8(row: Int, column: Int, in bytes: UnsafeRawBufferPointer) -> Bool {
         let (start, end, _) = field(row, column)

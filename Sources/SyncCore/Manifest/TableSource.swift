@@ -117,6 +117,9 @@ public protocol TableRows {
     /// Whether `cell` would give text or a value (not `.invalidUTF8` or `.notScalar`), found
     /// without building it where the format allows.
     func isReadable(_ row: Int, _ column: Int) -> Bool
+    /// `body` with the cell's text as UTF-8, in place where the format allows; `nil` when the
+    /// cell gives no text (`cell` says why).
+    func withUTF8<R>(_ row: Int, _ column: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R?
     func mark(_ row: Int, _ column: Int) -> SourceMark
     func rowMark(_ row: Int) -> SourceMark
 }
@@ -161,6 +164,9 @@ public struct DelimitedRows: TableRows {
         scan.text(row: row, column: column, in: bytes).map(TableCell.text) ?? .invalidUTF8
     }
     public func isReadable(_ row: Int, _ column: Int) -> Bool { scan.isUTF8(row: row, column: column, in: bytes) }
+    public func withUTF8<R>(_ row: Int, _ column: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
+        scan.withUTF8(row: row, column: column, in: bytes, body)
+    }
     public func mark(_ row: Int, _ column: Int) -> SourceMark { scan.mark(row: row, column: column, in: bytes) }
     public func rowMark(_ row: Int) -> SourceMark { scan.rowMark(row) }
 
@@ -249,6 +255,12 @@ public struct JSONRows: TableRows {
         if case .notScalar = cell(row, column) { return false }
         return true
     }
+    public func withUTF8<R>(_ row: Int, _ column: Int, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R? {
+        switch cell(row, column) {
+        case .text(let text), .value(_, let text): return UTF8Bytes.with(text, body)
+        case .invalidUTF8, .notScalar: return nil
+        }
+    }
     public func mark(_ row: Int, _ column: Int) -> SourceMark { cells[row][column]?.mark ?? rowNodes[row].mark }
     public func rowMark(_ row: Int) -> SourceMark { rowNodes[row].mark }
 }
@@ -272,7 +284,7 @@ extension TableSource {
     ///   - detail: `.addresses` checks every metadata cell but keeps none (for `validate`).
     public func entries(from rows: some TableRows, file: String, declaredIn: String, origin tableOrigin: Int,
                         detail: ExpansionDetail = .full, minChunk: Int = 8192) -> TableEntries {
-        let keepMetadata = detail == .full
+        let keepMetadata = detail == .full, keepSources = detail == .full
         var out = TableEntries()
         func manifestProblem(_ p: SourceProblem, _ mark: SourceMark) {
             out.diagnostics.append(ManifestProblem.source(p).diagnostic(file: declaredIn, mark: mark))
@@ -471,9 +483,15 @@ extension TableSource {
                 case .drs:
                     var uri = ""
                     var uriAt = -1
+                    var checked = false
                     if let uriColumn {
                         uriAt = uriColumn
-                        if let u = nonEmpty(row, uriColumn) { uri = u } else { valid = false }
+                        if !keepSources, !rows.isBlank(row, uriColumn),
+                           let problem = rows.withUTF8(row, uriColumn, ManifestValidation.drsURIProblem(utf8:)) {
+                            // Checked in place, not kept (see `ExpansionDetail.addresses`).
+                            checked = true
+                            if let problem { report(problem, row, uriColumn); valid = false }
+                        } else if let u = nonEmpty(row, uriColumn) { uri = u } else { valid = false }
                     } else if let template {
                         for part in template {
                             if part.literal { uri += part.text; continue }
@@ -484,12 +502,18 @@ extension TableSource {
                             } else if let t = text(row, part.column) { uri += t } else { valid = false }
                         }
                     }
-                    if valid, let problem = ManifestValidation.drsURI(uri) {
+                    if valid, !checked, let problem = ManifestValidation.drsURI(uri) {
                         report(problem, row, max(uriAt, 0))
                         valid = false
                     }
-                    guard let nameColumn, let path = nonEmpty(row, nameColumn) else { continue rowLoop }
-                    let (folder, name) = Self.split(path, under: base)
+                    guard let nameColumn else { continue rowLoop }
+                    let folder: String?, name: String
+                    if !rows.isBlank(row, nameColumn), let split = rows.withUTF8(row, nameColumn, { Self.split($0, under: base) }) {
+                        (folder, name) = split
+                    } else {
+                        guard let path = nonEmpty(row, nameColumn) else { continue rowLoop }  // Reports why.
+                        (folder, name) = Self.split(path, under: base)
+                    }
                     if let problem = ManifestValidation.name(name) ?? folder.flatMap({ f in
                         f == base ? nil : ManifestValidation.folder(f)
                     }) {
@@ -545,6 +569,24 @@ extension TableSource {
     }
 
     /// A `name` cell that may hold folders (`a/b/file.cram`): the folder under `base`, and the name.
+    static func split(_ path: UnsafeBufferPointer<UInt8>, under base: String?) -> (folder: String?, name: String) {
+        guard let slash = path.lastIndex(of: UInt8(ascii: "/")) else { return (base, String(decoding: path, as: UTF8.self)) }
+        let below = UnsafeBufferPointer(rebasing: path[..<slash])
+        let name = String(decoding: UnsafeBufferPointer(rebasing: path[(slash + 1)...]), as: UTF8.self)
+        // "/file": an absolute path, reported as a folder starting with '/'.
+        if below.isEmpty { return ((base.map { $0.isEmpty ? "" : $0 + "/" } ?? "") + "/", name) }
+        let folder = String(unsafeUninitializedCapacity: (base.map { $0.utf8.count + 1 } ?? 0) + below.count) { buffer in
+            var at = 0
+            if let base, !base.isEmpty {
+                at = buffer.initialize(fromContentsOf: base.utf8)
+                buffer[at] = UInt8(ascii: "/")
+                at += 1
+            }
+            return at + UnsafeMutableBufferPointer(rebasing: buffer[at...]).initialize(fromContentsOf: below)
+        }
+        return (folder, name)
+    }
+
     static func split(_ path: String, under base: String?) -> (folder: String?, name: String) {
         guard let offset = UTF8Bytes.with(path, { $0.lastIndex(of: UInt8(ascii: "/")) }) else { return (base, path) }
         let utf8 = path.utf8
