@@ -92,3 +92,26 @@ struct AddressIndexTests {
         }
     }
 }
+
+/// The chunked CSV scan itself (the public scan falls back to one pass whenever it fails, so
+/// comparing the two results alone cannot show that chunks are ever used).
+@Suite struct TableChunkTests {
+    @Test func chunksSplitAtLineStartsAndEachReadsOnlyItsOwnRecords() {
+        let header = "a,b\n"
+        let text = header + (0..<500).map { "r\($0),\"v \($0)\"\n" }.joined()
+        Array(text.utf8).withUnsafeBufferPointer { bytes in
+            let parts = TableReader.chunked(bytes.baseAddress!, end: bytes.count, from: header.utf8.count, count: 4,
+                                            delimiter: UInt8(ascii: ","), limits: .standard, columns: 2)
+            guard let found = parts else { Issue.record("the chunked scan gave up on a table without quoted line breaks"); return }
+            #expect(found.count == 4)
+            #expect(found.map(\.scan.rowCount).reduce(0, +) == 500)
+            #expect(found.allSatisfy { $0.scan.rowCount > 100 })
+        }
+        // A quoted line break across a cut: that chunk's last record runs past it, so no chunks.
+        let quoted = header + (0..<200).map { "r\($0),\"line\nbreak\"\n" }.joined()
+        Array(quoted.utf8).withUnsafeBufferPointer { bytes in
+            #expect(TableReader.chunked(bytes.baseAddress!, end: bytes.count, from: header.utf8.count, count: 4,
+                                        delimiter: UInt8(ascii: ","), limits: .standard, columns: 2) == nil)
+        }
+    }
+}

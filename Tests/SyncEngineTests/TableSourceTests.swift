@@ -100,6 +100,7 @@ import Testing
             + ",empty-uri.bam,,,\r\n" + "drs://h.org/y,,,,\r\n" + "drs://h.org/z,/abs.bam,,,\r\n"
             + "\"drs://dg.4503:q\"\"\",\"a/../b.bam\",,,\r\n" + "drs://h.org/w,a//b.bam,,,\r\n"
             + "drs://dg.4503:ok,dup/x.bam,,,\r\n" + "drs://dg.4503:ok2,dup/x.bam,,,\r\n"
+            + "drs://bad host/m,meta.bam,,,abc\r\n"  // A bad typed cell: the URI is not checked after it.
         var bytes = Array(csv.utf8)
         bytes += Array("drs://h.org/\u{FF},bad-utf8-uri.bam,,,\r\n".utf8)
         bytes[bytes.count - 24] = 0xFF  // An invalid UTF-8 byte in the last row's URI.

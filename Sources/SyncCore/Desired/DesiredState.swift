@@ -60,8 +60,13 @@ public struct DesiredState: Sendable {
     /// counting of the shared arrays, which two cores doing it at once make slow (each count
     /// moves a cache line between them).
     public func withLookup<R, E: Error>(_ body: (Lookup) throws(E) -> R) throws(E) -> R {
+        try withLookup(indexed: true, body)
+    }
+
+    /// `indexed: false` leaves the address index out (no `position`), for a single comparison.
+    func withLookup<R, E: Error>(indexed: Bool, _ body: (Lookup) throws(E) -> R) throws(E) -> R {
         try files.withUnsafeBufferPointer { (files) throws(E) -> R in
-            try index.withProbe { (probe) throws(E) -> R in
+            func run(_ probe: AddressIndex.Probe?) throws(E) -> R {
                 if let specDigests {
                     return try specDigests.withBytes { (digests) throws(E) -> R in
                         try body(Lookup(files: files, probe: probe, digests: digests))
@@ -69,6 +74,7 @@ public struct DesiredState: Sendable {
                 }
                 return try body(Lookup(files: files, probe: probe, digests: nil))
             }
+            return indexed ? try index.withProbe { (probe) throws(E) -> R in try run(probe) } : try run(nil)
         }
     }
 
@@ -76,14 +82,16 @@ public struct DesiredState: Sendable {
     public struct Lookup {
         /// The state's files, by position.
         public let files: UnsafeBufferPointer<DesiredFile>
-        let probe: AddressIndex.Probe
+        /// `nil` in a lookup made without the index.
+        let probe: AddressIndex.Probe?
         /// 32 bytes per file, when `withSpecDigests()` worked them out.
         let digests: UnsafeBufferPointer<UInt8>?
 
         /// The position of the desired file at the address spelled by `project` and `path`
         /// (UTF-8, e.g. a state row's columns), found without making a `String`.
         public func position(project: UnsafeBufferPointer<UInt8>, path: UnsafeBufferPointer<UInt8>) -> Int? {
-            probe.find(AddressHash.of(project: project, path: path)) {
+            guard let probe else { preconditionFailure("a lookup made without the address index") }
+            return probe.find(AddressHash.of(project: project, path: path)) {
                 AddressHash.equal(files[$0].address, project: project, path: path)
             }
         }

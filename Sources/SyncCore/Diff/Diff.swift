@@ -192,8 +192,10 @@ public enum Diff {
     /// - Parameter scratch: a buffer reused between calls (no allocation per row).
     public static func digestShowsUnchanged(_ desired: DesiredState, at position: Int, storedDigest: UnsafeBufferPointer<UInt8>,
                                             storedSource: StoredSource, scratch: inout [UInt8]) -> Bool {
-        desired.withLookup { digestShowsUnchanged($0, at: position, storedDigest: storedDigest, storedSource: storedSource,
-                                                  scratch: &scratch) }
+        // No index: a store that compares row by row (PostgreSQL) pays nothing for one.
+        desired.withLookup(indexed: false) {
+            digestShowsUnchanged($0, at: position, storedDigest: storedDigest, storedSource: storedSource, scratch: &scratch)
+        }
     }
 
     /// `digestShowsUnchanged(_:at:…)` through a lookup, for a scan of many rows.

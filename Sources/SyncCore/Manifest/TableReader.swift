@@ -114,7 +114,7 @@ public enum TableReader {
 
     /// The rows from `from` scanned in `count` chunks on every core, or `nil` when a chunk did
     /// not end exactly where the next begins (or stopped at a problem that ends the scan).
-    private static func chunked(_ base: UnsafePointer<UInt8>, end: Int, from: Int, count: Int, delimiter: UInt8,
+    static func chunked(_ base: UnsafePointer<UInt8>, end: Int, from: Int, count: Int, delimiter: UInt8,
                                 limits: Limits, columns: Int) -> [(scan: TableScan, lines: Int32)]? {
         // Chunk starts: the line start at or after each even split.
         var starts = [from]
@@ -150,6 +150,8 @@ public enum TableReader {
         var expected = scan.columnCount > 0 ? scan.columnCount : -1
         let quote = UInt8(ascii: "\""), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
         records: while i < end {
+            // Only records that start before `stop` (a chunk's last one is read to its end).
+            if i >= stop { break records }
             // Skip empty lines.
             if base[i] == lf { i += 1; line += 1; continue }
             if base[i] == cr, i + 1 < end, base[i + 1] == lf { i += 2; line += 1; continue }

@@ -488,9 +488,10 @@ extension TableSource {
                         uriAt = uriColumn
                         if !keepSources, !rows.isBlank(row, uriColumn),
                            let problem = rows.withUTF8(row, uriColumn, ManifestValidation.drsURIProblem(utf8:)) {
-                            // Checked in place, not kept (see `ExpansionDetail.addresses`).
+                            // Checked in place, not kept (see `ExpansionDetail.addresses`); reported
+                            // only for a row with no problem so far, as the full reading does.
                             checked = true
-                            if let problem { report(problem, row, uriColumn); valid = false }
+                            if valid, let problem { report(problem, row, uriColumn); valid = false }
                         } else if let u = nonEmpty(row, uriColumn) { uri = u } else { valid = false }
                     } else if let template {
                         for part in template {
