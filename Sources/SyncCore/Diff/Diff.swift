@@ -459,10 +459,6 @@ public struct StreamingDiff {
         for position in other.seen.indices where other.seen[position] { see(position) }
     }
 
-    /// The plan: the changes so far, plus an import for every desired file never seen.
-    /// Imports are added in address order (positions sorted, not the changes: a first plan of
-    /// a million files sorts eight-byte positions instead of moving its changes), into buckets
-    /// sized up front, so their plan order costs no second pass and no growth copies.
     /// An import for each of `positions` of `files`, in that order, built on every core.
     private static func imports(of positions: ArraySlice<Int>, in files: [DesiredFile]) -> [PlannedChange] {
         [PlannedChange](unsafeUninitializedCapacity: positions.count) { buffer, initialized in
@@ -479,6 +475,10 @@ public struct StreamingDiff {
         }
     }
 
+    /// The plan: the changes so far, plus an import for every desired file never seen.
+    /// Imports are added in address order (positions sorted, not the changes: a first plan of
+    /// a million files sorts eight-byte positions instead of moving its changes), each
+    /// project's run handed to its bucket whole, so their plan order costs no second pass.
     public consuming func finish() -> Plan {
         if matched < desired.count {
             let files = desired.files

@@ -30,15 +30,16 @@ public enum SpecDigest {
             let hex = UnsafeMutableBufferPointer(rebasing: buffer[..<64])
             var i = 0
             for byte in digest {
-                hex[i] = hexDigits[Int(byte >> 4)]
-                hex[i + 1] = hexDigits[Int(byte & 0xF)]
+                hex[i] = hexDigit(byte >> 4)
+                hex[i + 1] = hexDigit(byte & 0xF)
                 i += 2
             }
             return body(UnsafeBufferPointer(hex))
         }
     }
 
-    static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+    /// The lower-case hex digit of `nibble` (0–15), as the state stores a digest.
+    @inline(__always) static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? nibble &+ 48 : nibble &+ 87 }
 
     /// The digest's 32 bytes.
     static func bytes(source: FileSource, metadata: Metadata, tags: [String], scratch: inout [UInt8],
@@ -181,10 +182,9 @@ struct SpecDigests: Sendable {
     /// the file at `position` in `digests` (32 bytes per file).
     static func matches(_ digests: UnsafeBufferPointer<UInt8>, _ position: Int, hex: UnsafeBufferPointer<UInt8>) -> Bool {
         guard hex.count == 64 else { return false }
-        @inline(__always) func digit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? nibble &+ 48 : nibble &+ 87 }
         var i = 0, differ: UInt8 = 0
         for byte in digests[(position * 32)..<(position * 32 + 32)] {
-            differ |= (digit(byte >> 4) ^ hex[i]) | (digit(byte & 0xF) ^ hex[i + 1])
+            differ |= (SpecDigest.hexDigit(byte >> 4) ^ hex[i]) | (SpecDigest.hexDigit(byte & 0xF) ^ hex[i + 1])
             i += 2
         }
         return differ == 0

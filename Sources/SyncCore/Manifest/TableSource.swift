@@ -508,12 +508,10 @@ extension TableSource {
                         valid = false
                     }
                     guard let nameColumn else { continue rowLoop }
-                    let folder: String?, name: String
-                    if !rows.isBlank(row, nameColumn), let split = rows.withUTF8(row, nameColumn, { Self.split($0, under: base) }) {
-                        (folder, name) = split
-                    } else {
-                        guard let path = nonEmpty(row, nameColumn) else { continue rowLoop }  // Reports why.
-                        (folder, name) = Self.split(path, under: base)
+                    guard !rows.isBlank(row, nameColumn), let (folder, name) = rows.withUTF8(row, nameColumn, { Self.split($0, under: base) })
+                    else {
+                        _ = nonEmpty(row, nameColumn)  // Blank or not text: reports which.
+                        continue rowLoop
                     }
                     if let problem = ManifestValidation.name(name) ?? folder.flatMap({ f in
                         f == base ? nil : ManifestValidation.folder(f)
@@ -576,28 +574,7 @@ extension TableSource {
         let name = String(decoding: UnsafeBufferPointer(rebasing: path[(slash + 1)...]), as: UTF8.self)
         // "/file": an absolute path, reported as a folder starting with '/'.
         if below.isEmpty { return ((base.map { $0.isEmpty ? "" : $0 + "/" } ?? "") + "/", name) }
-        let folder = String(unsafeUninitializedCapacity: (base.map { $0.utf8.count + 1 } ?? 0) + below.count) { buffer in
-            var at = 0
-            if let base, !base.isEmpty {
-                at = buffer.initialize(fromContentsOf: base.utf8)
-                buffer[at] = UInt8(ascii: "/")
-                at += 1
-            }
-            return at + UnsafeMutableBufferPointer(rebasing: buffer[at...]).initialize(fromContentsOf: below)
-        }
-        return (folder, name)
-    }
-
-    static func split(_ path: String, under base: String?) -> (folder: String?, name: String) {
-        guard let offset = UTF8Bytes.with(path, { $0.lastIndex(of: UInt8(ascii: "/")) }) else { return (base, path) }
-        let utf8 = path.utf8
-        let slash = utf8.index(utf8.startIndex, offsetBy: offset)
-        let below = path[..<slash]
-        let name = String(path[utf8.index(after: slash)...])
-        // "/file": an absolute path, reported as a folder starting with '/'.
-        if below.isEmpty { return ((base.map { $0.isEmpty ? "" : $0 + "/" } ?? "") + "/", name) }
-        guard let base, !base.isEmpty else { return (String(below), name) }
-        return (Expander.path(base, below), name)
+        return (Expander.path(base, String(decoding: below, as: UTF8.self)), name)
     }
 
     /// A cell's text as `type`; `nil` when it is not one.

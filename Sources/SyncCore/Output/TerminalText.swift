@@ -28,8 +28,13 @@ public enum TerminalText {
     /// The first control character (U+0000–U+001F, U+007F–U+009F) of `text`, if any. The
     /// manifest rules refuse these in file names and folders: the platform cannot hold them usefully.
     public static func firstControlCharacter(in text: String) -> Unicode.Scalar? {
+        UTF8Bytes.with(text) { firstControlCharacter(in: $0) }
+    }
+
+    /// `firstControlCharacter(in:)` on UTF-8 in place.
+    static func firstControlCharacter(in utf8: UnsafeBufferPointer<UInt8>) -> Unicode.Scalar? {
         var previous: UInt8 = 0
-        for byte in text.utf8 {
+        for byte in utf8 {
             if byte < 0x20 || byte == 0x7F { return Unicode.Scalar(byte) }
             // U+0080–U+009F are 0xC2 0x80–0x9F in UTF-8; the second byte is the scalar's value.
             if previous == 0xC2, (0x80...0x9F).contains(byte) { return Unicode.Scalar(byte) }
