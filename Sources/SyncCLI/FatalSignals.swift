@@ -17,6 +17,13 @@ import Synchronization
 /// the backtrace is written; one that ends the process normally meanwhile (the command finished)
 /// waits in an `atexit` handler for the signal to end it instead.
 ///
+/// A signal sent from outside can also find every thread blocking it: libdispatch's worker
+/// threads, which run all of sbsync's async code, block SIGABRT (and most signals that are not
+/// faults), and the main thread blocks them too for a moment while it hands itself over to
+/// `dispatch_main`. Such a signal waits, pending, and a command that finished meanwhile would exit
+/// 0 with it still waiting (seen under load: about 1 run in 75). The `atexit` handler therefore
+/// unblocks the signals first, so a pending one is delivered, and handled, before the exit.
+///
 /// A signal sent by another process is no crash of sbsync: it ends the process at once, without
 /// the runtime's backtrace. (For such a signal the runtime's `swift-backtrace` helper was seen to
 /// hang after printing, holding standard error open, so whatever reads sbsync's output to its
@@ -39,6 +46,12 @@ public enum FatalSignals {
             previousHandlers[Int(signal)] = old
         }
         atexit {
+            // A signal sent while every thread blocked it is still pending: let it in now, so
+            // that it ends the process instead of being dropped by a normal exit.
+            var fatal = sigset_t()
+            sigemptyset(&fatal)
+            for signal in FatalSignals.signals { sigaddset(&fatal, signal) }
+            pthread_sigmask(SIG_UNBLOCK, &fatal, nil)
             // A fatal signal is being handled on another thread: never end with a normal exit.
             while fatalSignalArrived.load(ordering: .sequentiallyConsistent) != 0 { pause() }
         }
