@@ -1,5 +1,5 @@
 /// A position in a source file. Lines and columns count from 1.
-public struct SourceMark: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct SourceMark: Hashable, Sendable, Comparable, CustomStringConvertible, BitwiseCopyable {
     public var line: Int
     public var column: Int
 

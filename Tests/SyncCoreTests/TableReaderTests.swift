@@ -230,3 +230,47 @@ import TestSupport
         }
     }
 }
+
+/// The scan notes whether every field byte is ASCII, and cells then skip their own UTF-8 check:
+/// one byte outside ASCII anywhere in a cell must turn that off, or a bad cell would pass.
+@Suite struct TableASCIITests {
+    static let table: [UInt8] = {
+        var lines = ["drs_uri,name,sample"]
+        for i in 0..<40 { lines.append("drs://x.org/\(i),\"q \(i), r\",plain-cell-number-\(i)") }
+        return Array((lines.joined(separator: "\n") + "\n").utf8)
+    }()
+
+    @Test("one byte that is not UTF-8, at any offset of a plain or quoted cell, is found in its cell", arguments: [Int.max, 64])
+    func aByteOutsideASCIIAnywhereIsFound(minChunk: Int) {
+        Self.table.withUnsafeBytes { raw in
+            let allASCII = TableReader.scan(raw, delimiter: UInt8(ascii: ","), minChunk: minChunk).isASCII
+            #expect(allASCII)
+        }
+        let structural = Set([",", "\n", "\""].map { Character($0).asciiValue! })
+        var checked = 0
+        for offset in Self.table.indices where !structural.contains(Self.table[offset]) {
+            var bad = Self.table
+            bad[offset] = 0xFF
+            bad.withUnsafeBytes { raw in
+                let scan = TableReader.scan(raw, delimiter: UInt8(ascii: ","), minChunk: minChunk)
+                let allASCII = scan.isASCII
+                #expect(!allASCII, "offset \(offset)")
+                let rows = DelimitedRows(scan: scan, bytes: raw)
+                var unreadable = 0
+                for r in 0..<rows.rowCount {
+                    for c in 0..<scan.columnCount where !rows.isBlank(r, c) && !rows.isReadable(r, c) { unreadable += 1 }
+                }
+                // The header's own cells are checked apart (they become header names).
+                #expect(unreadable == (offset < 19 ? 0 : 1), "offset \(offset)")
+            }
+            checked += 1
+        }
+        #expect(checked > 1_000)
+    }
+
+    @Test("valid UTF-8 outside ASCII reads as text, through the cell-by-cell check")
+    func validUTF8IsText() {
+        let t = TableReaderTests.read("a,b\nÅsa,\"ü, ß\"\n")
+        #expect(t.rows == [["Åsa", "ü, ß"]])
+    }
+}

@@ -375,9 +375,11 @@ struct Expander {
         var twinOf: [Int: Int] = [:]
         for twins in shardTwins { for twin in twins { twinOf[twin.duplicate] = twin.first } }
 
-        // 3. Problems in entry order; files without their duplicates.
+        // 3. Problems in entry order (none to find when every entry has a project and none is a
+        // duplicate); files without their duplicates.
+        let problemsPossible = !twinOf.isEmpty || manifest.project == nil
         var g = 0
-        for segment in 0...drsSegment {
+        for segment in 0...drsSegment where problemsPossible {
             for i in 0..<entryCount(segment) {
                 let (own, mark, origin) = entry(segment, i)
                 guard project(own, at: mark, origin: origin) != nil else { continue }
@@ -405,7 +407,12 @@ struct Expander {
             }
             index = AddressIndex(shards: shards).mapPositions { position[$0] }
         }
-        origins = files.map { $0.mark ?? SourceMark(line: 0, column: 0) }
+        let chunks = Parallel.chunks(count: files.count, minChunk: minChunk)
+        origins = files.withUnsafeBufferPointer { files in
+            Parallel.concatenate(chunks.count, count: { chunks[$0].count }) { k, into in
+                for (i, f) in chunks[k].enumerated() { into[i] = files[f].mark ?? SourceMark(line: 0, column: 0) }
+            }
+        }
     }
 
     private mutating func add(_ file: DesiredFile, origin: SourceMark, fromListing: Bool) {

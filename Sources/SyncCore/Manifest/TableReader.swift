@@ -86,13 +86,14 @@ public enum TableReader {
         }
         if scan.truncated || afterHeader >= end { return scan }
         let rest = end - afterHeader
-        if rest >= 2 * minChunk, let parts = chunked(base, end: end, from: afterHeader, count: min(16, rest / minChunk),
+        if rest / 2 >= minChunk, let parts = chunked(base, end: end, from: afterHeader, count: min(16, rest / minChunk),
                                                      delimiter: delimiter, limits: limits, columns: scan.columnCount) {
             // The parts joined on every core, each copied straight into its place.
             var lineOffsets: [Int32] = [], line = 1 + headerLines
             for part in parts {
                 lineOffsets.append(line)
                 scan.problems += part.scan.problems
+                if !part.scan.isASCII { scan.isASCII = false }
                 line += part.lines
             }
             scan.fields = Parallel.concatenate(parts.count, head: scan.fields, count: { parts[$0].scan.fields.count }) { k, into in
@@ -149,6 +150,9 @@ public enum TableReader {
         var line = firstLine
         var expected = scan.columnCount > 0 ? scan.columnCount : -1
         let quote = UInt8(ascii: "\""), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
+        // Every byte of every field read, or'ed: a clear high bit in each byte means all are ASCII.
+        var seen: UInt64 = 0
+        defer { if seen & 0x8080_8080_8080_8080 != 0 { scan.isASCII = false } }
         records: while i < end {
             // Only records that start before `stop` (a chunk's last one is read to its end).
             if i >= stop { break records }
@@ -177,7 +181,7 @@ public enum TableReader {
                     let contentStart = i
                     var fieldEnd = i
                     while true {
-                        guard let q = memchrQuote(base, from: i, to: min(end, recordStart + limits.maxRecordBytes + 1)) else {
+                        guard let q = memchrQuote(base, from: i, to: min(end, recordStart + limits.maxRecordBytes + 1), seen: &seen) else {
                             if end - recordStart > limits.maxRecordBytes {
                                 scan.problems.append(Problem(offset: recordStart, kind: .recordTooLong(limit: limits.maxRecordBytes)))
                             } else {
@@ -206,7 +210,7 @@ public enum TableReader {
                     let start = i
                     let stop = min(end, recordStart + limits.maxRecordBytes + 1)
                     while true {
-                        i = nextBreak(base, from: i, to: stop, delimiter: delimiter)
+                        i = nextBreak(base, from: i, to: stop, delimiter: delimiter, seen: &seen)
                         // A CR ends the field only as the start of a CRLF.
                         if i < stop, base[i] == cr, !(i + 1 < end && base[i + 1] == lf) { i += 1; continue }
                         break
@@ -248,8 +252,9 @@ public enum TableReader {
 
     /// The offset of the first delimiter, LF or CR in `base[from..<to]`, else `to`: eight bytes
     /// at a time (a byte equal to one of them is a zero byte of the word xor'ed with it).
+    /// Every byte it passes (and the rest of the word it stops in) is or'ed into `seen`.
     @inline(__always)
-    private static func nextBreak(_ base: UnsafePointer<UInt8>, from: Int, to: Int, delimiter: UInt8) -> Int {
+    private static func nextBreak(_ base: UnsafePointer<UInt8>, from: Int, to: Int, delimiter: UInt8, seen: inout UInt64) -> Int {
         let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         let d = UInt64(delimiter) &* ones, lf = UInt64(0x0A) &* ones, cr = UInt64(0x0D) &* ones
         // High bit set in each byte of `v` that is zero; the lowest one flagged is always a true zero.
@@ -257,12 +262,14 @@ public enum TableReader {
         var i = from
         while i + 8 <= to {
             let word = UInt64(littleEndian: UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self))
+            seen |= word
             let found = zeros(word ^ d) | zeros(word ^ lf) | zeros(word ^ cr)
             if found != 0 { return i + found.trailingZeroBitCount / 8 }
             i += 8
         }
         while i < to {
             let b = base[i]
+            seen |= UInt64(b)
             if b == delimiter || b == 0x0A || b == 0x0D { return i }
             i += 1
         }
@@ -270,10 +277,12 @@ public enum TableReader {
     }
 
     /// The offset of the next `"` in `base[from..<to]`, if any.
+    /// Every byte it passes is or'ed into `seen`.
     @inline(__always)
-    private static func memchrQuote(_ base: UnsafePointer<UInt8>, from: Int, to: Int) -> Int? {
+    private static func memchrQuote(_ base: UnsafePointer<UInt8>, from: Int, to: Int, seen: inout UInt64) -> Int? {
         var k = from
         while k < to {
+            seen |= UInt64(base[k])
             if base[k] == UInt8(ascii: "\"") { return k }
             k += 1
         }
@@ -297,6 +306,9 @@ public struct TableScan: Sendable {
     public internal(set) var problems: [TableReader.Problem] = []
     /// Whether reading stopped early (a limit, an unterminated quote).
     public internal(set) var truncated = false
+    /// Whether every byte of every field scanned is ASCII, so every cell is UTF-8 as it is (a
+    /// file without one non-ASCII byte, the usual export, has no cell to check).
+    public internal(set) var isASCII = true
 
     /// Rows kept.
     public var rowCount: Int { rowStarts.count }
@@ -314,7 +326,7 @@ public struct TableScan: Sendable {
         guard quoted, slice.contains(UInt8(ascii: "\"")) else {
             let utf8 = slice.assumingMemoryBound(to: UInt8.self)
             // ASCII is UTF-8 as it is: no validation (a generic call, slow per cell).
-            if UTF8Bytes.isASCII(utf8) { return String(decoding: utf8, as: UTF8.self) }
+            if isASCII || UTF8Bytes.isASCII(utf8) { return String(decoding: utf8, as: UTF8.self) }
             return String(validating: utf8, as: UTF8.self)
         }
         var unescaped: [UInt8] = []
@@ -337,12 +349,13 @@ public struct TableScan: Sendable {
             guard var text = self.text(row: row, column: column, in: bytes) else { return nil }
             return text.withUTF8(body)
         }
-        guard UTF8Bytes.isASCII(slice) || String(validating: slice, as: UTF8.self) != nil else { return nil }
+        guard isASCII || UTF8Bytes.isASCII(slice) || String(validating: slice, as: UTF8.self) != nil else { return nil }
         return body(slice)
     }
 
     /// Whether the cell's bytes are UTF-8 (ASCII checked in place; anything else decoded once).
     public func isUTF8(row: Int, column: Int, in bytes: UnsafeRawBufferPointer) -> Bool {
+        if isASCII { return true }
         let (start, end, _) = field(row, column)
         let utf8 = UnsafeRawBufferPointer(rebasing: bytes[start..<end]).assumingMemoryBound(to: UInt8.self)
         return UTF8Bytes.isASCII(utf8) || String(validating: utf8, as: UTF8.self) != nil
