@@ -194,7 +194,7 @@ public struct PlanCommand: AsyncParsableCommand {
                 return try await body(.unexpanded(
                     reason: "no platform credentials were found (set SB_API_ENDPOINT and SB_AUTH_TOKEN, or use --profile)"))
             }
-            throw PlatformCheckFailure(message: "cannot list the manifest's volume prefixes: \(shown: error)")
+            throw PlatformCheckFailure(message: "cannot check the manifest against the platform: \(shown: error)")
         }
         if let transport { return try await body(.listed(PlatformClient(config: config, transport: transport, options: PlatformOptions.clientOptions(io: io)).reader)) }
         return try await AsyncHTTPTransport.withTransport { transport in

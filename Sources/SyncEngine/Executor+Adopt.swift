@@ -7,6 +7,7 @@ import SyncState
 /// the manifest's is recorded first as the platform holds it (of the manifest's keys), then its
 /// edit is sent (`applyEdits`), as after an import. A kill at any point leaves the file either
 /// not recorded (the next plan adopts it again) or recorded (the next plan shows what is left).
+/// An adopted file counts as verified at the time it was found (the plan's freshness note).
 extension Executor {
     func runAdopts(_ adopts: [PlannedChange]) async throws {
         guard !adopts.isEmpty else { return }
@@ -25,6 +26,8 @@ extension Executor {
         for chunk in (complete + edits.map(\.recorded)).chunked(5_000) {
             let files = Array(chunk)
             try stateCall { try store.record(files) }
+            // Found on the platform just now: as verified as a refresh would leave them.
+            try stateCall { try store.recordVerification(addresses: files.map(\.address), at: now) }
         }
         finish(complete.count, as: .adopted)
         await emitProgress()

@@ -134,6 +134,9 @@ struct AdoptionTests {
 
         let again = try await f.plan()
         #expect(again.stdout.contains("No changes"), "\(again.stdout)")
+        // Adopting found every file on the platform: the plan does not say "never verified".
+        #expect(again.stdout.contains("note: last verified against the platform: ") && again.stdout.contains(", all files"),
+                "\(again.stdout)")
     }
 
     @Test("a saved plan carries its adopts: apply PLAN records them exactly, with no import call")

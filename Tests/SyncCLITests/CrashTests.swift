@@ -122,13 +122,35 @@ struct CrashRig {
     }
 }
 
+extension CrashRig {
+    /// A manifest for project `NAME/p`: every object under `cohort/` of volume `NAME/vol` (into
+    /// `vol/`), and `drsFiles` DRS files `drs/g<i % 4>/d<i>.cram`.
+    /// - Parameters:
+    ///   - tags: default tags of every file.
+    ///   - overwriteEvery: every so many DRS entries (from the first) get `conflict: overwrite`.
+    static func manifest(_ name: String, drsFiles: Int, tags: [String] = [], overwriteEvery: Int? = nil) -> String {
+        var yaml = "version: 1\nproject: \(name)/p\n"
+        if !tags.isEmpty { yaml += "defaults:\n  tags: [\(tags.joined(separator: ", "))]\n" }
+        yaml += "volumes:\n  - volume: \(name)/vol\n    folder: vol\n    prefixes:\n      - prefix: cohort/\ndrs:\n"
+        for i in 0..<drsFiles {
+            yaml += "  - uri: drs://drs.example.org/item-\(i)\n    name: d\(i).cram\n    folder: drs/g\(i % 4)\n"
+            if let every = overwriteEvery, i % every == 0 { yaml += "    conflict: overwrite\n" }
+        }
+        return yaml
+    }
+}
+
 /// Runs `sbsync arguments` again and again, each run killed with SIGKILL after a random delay
 /// (microseconds), until `wanted` runs were killed or `maxRuns` ran.
-/// - Parameter beforeRun: called before each run with its number (from 1), e.g. to lose the state.
+/// - Parameters:
+///   - beforeRun: called before each run with its number (from 1), e.g. to lose the state.
+///   - ranOut: called when a run ended by itself before its kill while kills are still wanted:
+///     the work may be done (on a fast machine, before `wanted` kills), so a test can add more.
 /// - Returns: the runs killed and the runs started.
 func killRepeatedly(_ sbsync: String, _ arguments: [String], environment: [String: String], random: inout SeededRandom,
                     wanted: Int = 20, maxRuns: Int = 60, delay: ClosedRange<UInt32>,
-                    beforeRun: (Int, inout SeededRandom) -> Void = { _, _ in }) throws -> (kills: Int, runs: Int) {
+                    beforeRun: (Int, inout SeededRandom) -> Void = { _, _ in },
+                    ranOut: () throws -> Void = {}) throws -> (kills: Int, runs: Int) {
     var kills = 0, runs = 0
     while kills < wanted && runs < maxRuns {
         runs += 1
@@ -144,6 +166,8 @@ func killRepeatedly(_ sbsync: String, _ arguments: [String], environment: [Strin
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             kills += 1
+        } else {
+            try ranOut()
         }
         process.waitUntilExit()
     }
@@ -154,35 +178,25 @@ func killRepeatedly(_ sbsync: String, _ arguments: [String], environment: [Strin
 struct CrashTests {
     @Test("2,000 files (volume and DRS), killed at 20+ random moments, converge with no duplicates")
     func killedApplyConverges() throws {
-        let volumeFiles = 1200, drsFiles = 800
+        let volumeFiles = 1200
+        var drsFiles = 800
         let seed = CrashRig.seed("crash test")
         var random = SeededRandom(seed: seed)
         let (directory, listing) = try CrashRig.directory("crash", volumeObjects: volumeFiles)
         defer { try? FileManager.default.removeItem(at: directory) }
-        var yaml = """
-            version: 1
-            project: crash/p
-            defaults:
-              tags: [crash]
-            volumes:
-              - volume: crash/vol
-                folder: vol
-                prefixes:
-                  - prefix: cohort/
-            drs:
-
-            """
-        for i in 0..<drsFiles {
-            yaml += "  - uri: drs://drs.example.org/item-\(i)\n    name: d\(i).cram\n    folder: drs/g\(i % 4)\n"
-            if i % 3 == 0 { yaml += "    conflict: overwrite\n" }
-        }
-        let rig = try CrashRig(name: "crash", yaml: yaml, directory: directory, listing: listing, seed: seed, jobs: 1)
+        func yaml() -> String { CrashRig.manifest("crash", drsFiles: drsFiles, tags: ["crash"], overwriteEvery: 3) }
+        let rig = try CrashRig(name: "crash", yaml: yaml(), directory: directory, listing: listing, seed: seed, jobs: 1)
         defer { rig.emulator.stop() }
         let (emulator, environment, arguments, state) = (rig.emulator, rig.environment, rig.arguments, rig.state)
         let sbsync = try sbsyncBinary()
 
+        // A run that ends before its kill may have finished the work (a fast machine): one more
+        // DRS batch gives the next runs work to be killed in.
         let (kills, attempts) = try killRepeatedly(sbsync, arguments, environment: environment, random: &random,
-                                                   delay: 20_000...1_500_000)
+                                                   delay: 20_000...1_500_000, ranOut: {
+            drsFiles += 100
+            try Data(yaml().utf8).write(to: URL(fileURLWithPath: rig.manifest))
+        })
         let beforeFinal = (((try emulator.state()["projects"] as? [[String: Any]])?.first?["files"] as? [[String: Any]]) ?? [])
             .filter { $0["type"] as? String == "file" }.count
         print("crash test: \(kills) kills in \(attempts) runs; \(beforeFinal) of \(volumeFiles + drsFiles) files on the emulator before the last run")

@@ -8,25 +8,6 @@ import TestSupport
 /// processes, and crash safety (SIGKILLed applies, server restarts mid-apply).
 @Suite("sbsync apply with a PostgreSQL state", .serialized)
 struct PostgresStateTests {
-    /// A manifest of `volumeFiles` volume objects and `drsFiles` DRS files for project `NAME/p`.
-    static func manifest(_ name: String, drsFiles: Int) -> String {
-        var yaml = """
-            version: 1
-            project: \(name)/p
-            volumes:
-              - volume: \(name)/vol
-                folder: vol
-                prefixes:
-                  - prefix: cohort/
-            drs:
-
-            """
-        for i in 0..<drsFiles {
-            yaml += "  - uri: drs://drs.example.org/item-\(i)\n    name: d\(i).cram\n    folder: drs/g\(i % 4)\n"
-        }
-        return yaml
-    }
-
     /// `sbsync arguments`, started with its output discarded.
     static func start(_ sbsync: String, _ arguments: [String], environment: [String: String]) throws -> Process {
         let process = Process()
@@ -48,7 +29,7 @@ struct PostgresStateTests {
         let server = try PostgresTestServer.shared()
         let (directory, listing) = try CrashRig.directory("pglock", volumeObjects: 400)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let rig = try CrashRig(name: "pglock", yaml: Self.manifest("pglock", drsFiles: 0), directory: directory, listing: listing,
+        let rig = try CrashRig(name: "pglock", yaml: CrashRig.manifest("pglock", drsFiles: 0), directory: directory, listing: listing,
                                seed: 1, jobs: 1)
         defer { rig.emulator.stop() }
         let url = server.url(workspace: "lock-\(UUID().uuidString.lowercased())")
@@ -129,12 +110,13 @@ struct PostgresStateTests {
 
     @Test("800 files on PostgreSQL: 20+ SIGKILLs and 3+ server restarts mid-apply converge with no duplicates")
     func killedAndRestartedApplyConverges() async throws {
-        let volumeFiles = 600, drsFiles = 200
+        let volumeFiles = 600
+        var drsFiles = 200
         let seed = CrashRig.seed("postgres crash test")
         var random = SeededRandom(seed: seed)
         let (directory, listing) = try CrashRig.directory("pgcrash", volumeObjects: volumeFiles)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let rig = try CrashRig(name: "pgcrash", yaml: Self.manifest("pgcrash", drsFiles: drsFiles), directory: directory,
+        let rig = try CrashRig(name: "pgcrash", yaml: CrashRig.manifest("pgcrash", drsFiles: drsFiles), directory: directory,
                                listing: listing, seed: seed, jobs: 1)
         defer { rig.emulator.stop() }
         let sbsync = try sbsyncBinary()
@@ -165,12 +147,18 @@ struct PostgresStateTests {
                     if process.isRunning {
                         kill(process.processIdentifier, SIGKILL)
                         kills += 1
+                    } else if kills < 20 {
+                        // The run finished before its kill: on a fast machine the work would run
+                        // out before 20 kills. More DRS files (one more batch) give the next runs
+                        // work to be killed in.
+                        drsFiles += 100
+                        try Data(CrashRig.manifest("pgcrash", drsFiles: drsFiles).utf8).write(to: URL(fileURLWithPath: rig.manifest))
                     }
                     process.waitUntilExit()
                 }
                 observe()
             }
-            print("postgres crash test: \(kills) kills and \(restarts) server restarts in \(runs) runs")
+            print("postgres crash test: \(kills) kills and \(restarts) server restarts in \(runs) runs; \(drsFiles) DRS files in the end")
             #expect(kills >= 20)
             #expect(restarts >= 3)
 

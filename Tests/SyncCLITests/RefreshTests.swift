@@ -268,7 +268,7 @@ struct RefreshTests {
         await f.emulator.setFaults(EmulatorFaults(dropRate: 1, dropAfterApplyShare: 0))
         let dropped = try await f.refresh(["--auto-approve"])
         #expect(dropped.code == 1)
-        #expect(dropped.stderr.contains("refresh stopped, the state is unchanged: GET /projects/alice/p1 failed"), "\(dropped.stderr)")
+        #expect(dropped.stderr.contains("refresh stopped, the state is unchanged: GET /projects/alice/p1: no answer from the platform"), "\(dropped.stderr)")
         #expect(try f.dump() == dump)
         await f.emulator.setFaults(EmulatorFaults())
 

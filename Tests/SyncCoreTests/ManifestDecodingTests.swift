@@ -123,6 +123,8 @@ import Testing
         ("defaults: {colour: red}", ["3:12: unknown key 'colour' in 'defaults'; expected 'conflict', 'tags' or 'metadata'"]),
         ("drs: [{uri: 'drs://example.org/a', name: a, tag: [x]}]",
          ["3:45: unknown key 'tag'; did you mean 'tags'?"]),
+        ("drs: [{from: cohort.csv, types: {size: integer}}]",
+         ["3:26: 'types' is a key of 'columns:' (how a table read with 'from:' maps its columns)"]),
         ("drs: [{uri: 'http://example.org/a', name: a}]",
          ["3:13: invalid DRS URI 'http://example.org/a'; it must start with 'drs://'"]),
         ("drs: [{uri: 'drs://example.org/a', name: 'a/b'}]",

@@ -379,6 +379,11 @@ public struct ManifestDecoder {
         for key in K.allCases where node.hasText(key.rawValue) { return key }
         let text = node.text
         let expected = K.allCases.map(\.rawValue)
+        // `types:` beside `from:`: a key only `columns` has, one level too high.
+        if expected.contains("columns"), [ColumnsKey.exclude, .rename, .types].contains(where: { $0.rawValue == text }) {
+            report(.belongsUnderColumns(key: text), at: node)
+            return nil
+        }
         let cacheKey = section + "\u{0}" + text
         let suggestion: String?
         if let known = suggestions[cacheKey] {

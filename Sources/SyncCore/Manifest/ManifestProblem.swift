@@ -13,6 +13,8 @@ public enum ManifestProblem: Error, Hashable, Sendable {
     case expectedPlainKey
     case noValue(key: String)
     case unknownKey(key: String, section: String, suggestion: String?, expected: [String])
+    /// A key of a table item's `columns` written on the item itself (`types:` beside `from:`).
+    case belongsUnderColumns(key: String)
     case missingKey(key: String, section: String, hint: String?)
     // Values.
     case versionNotInteger(text: String)
@@ -68,6 +70,8 @@ public enum ManifestProblem: Error, Hashable, Sendable {
             key == "folder"
                 ? "'folder' has no value; write '\"\"' for the project root"
                 : "'\(key)' has no value"
+        case .belongsUnderColumns(let key):
+            "'\(key)' is a key of 'columns:' (how a table read with 'from:' maps its columns)"
         case .unknownKey(let key, let section, let suggestion, let expected):
             if let suggestion {
                 "unknown key '\(key)'; did you mean '\(suggestion)'?"
@@ -162,6 +166,8 @@ public enum ManifestProblem: Error, Hashable, Sendable {
         switch self {
         case .missingKey(_, _, let hint):
             hint
+        case .belongsUnderColumns(let key):
+            "write it as 'columns: {\(key): …}'"
         case .duplicateAddress(_, _, true):
             "give the groups that use the alias different folders"
         case .duplicateAddress(_, let first, false):

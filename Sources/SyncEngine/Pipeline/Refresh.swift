@@ -53,7 +53,9 @@ public enum Refresh {
         public var description: String {
             switch self {
             case .platform(let what, let error):
-                "refresh stopped, the state is unchanged: \(what) failed: \(error)"
+                // Most errors name their request already: say it once.
+                "\(error)".hasPrefix(what) ? "refresh stopped, the state is unchanged: \(error)"
+                    : "refresh stopped, the state is unchanged: \(what) failed: \(error)"
             case .projectNotFound(let project):
                 "refresh stopped, the state is unchanged: project '\(project)' answered 404 (not found, or the token "
                     + "cannot see it); no file is taken for deleted because of that"
