@@ -127,10 +127,14 @@ extension CrashRig {
     /// `vol/`), and `drsFiles` DRS files `drs/g<i % 4>/d<i>.cram`.
     /// - Parameters:
     ///   - tags: default tags of every file.
+    ///   - conflict: the default conflict policy.
     ///   - overwriteEvery: every so many DRS entries (from the first) get `conflict: overwrite`.
-    static func manifest(_ name: String, drsFiles: Int, tags: [String] = [], overwriteEvery: Int? = nil) -> String {
+    static func manifest(_ name: String, drsFiles: Int, tags: [String] = [], conflict: String? = nil,
+                         overwriteEvery: Int? = nil) -> String {
         var yaml = "version: 1\nproject: \(name)/p\n"
-        if !tags.isEmpty { yaml += "defaults:\n  tags: [\(tags.joined(separator: ", "))]\n" }
+        if !tags.isEmpty || conflict != nil { yaml += "defaults:\n" }
+        if !tags.isEmpty { yaml += "  tags: [\(tags.joined(separator: ", "))]\n" }
+        if let conflict { yaml += "  conflict: \(conflict)\n" }
         yaml += "volumes:\n  - volume: \(name)/vol\n    folder: vol\n    prefixes:\n      - prefix: cohort/\ndrs:\n"
         for i in 0..<drsFiles {
             yaml += "  - uri: drs://drs.example.org/item-\(i)\n    name: d\(i).cram\n    folder: drs/g\(i % 4)\n"

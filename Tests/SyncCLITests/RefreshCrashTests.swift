@@ -13,21 +13,7 @@ struct RefreshCrashTests {
         var random = SeededRandom(seed: seed)
         let (directory, listing) = try CrashRig.directory("refresh-crash", volumeObjects: volumeFiles)
         defer { try? FileManager.default.removeItem(at: directory) }
-        var yaml = """
-            version: 1
-            project: rc/p
-            defaults:
-              tags: [rc]
-              conflict: overwrite
-            volumes:
-              - volume: rc/vol
-                folder: vol
-                prefixes:
-                  - prefix: cohort/
-            drs:
-
-            """
-        for i in 0..<drsFiles { yaml += "  - {uri: \"drs://drs.example.org/item-\(i)\", name: d\(i).cram, folder: drs/g\(i % 4)}\n" }
+        let yaml = CrashRig.manifest("rc", drsFiles: drsFiles, tags: ["rc"], conflict: "overwrite")
         let rig = try CrashRig(name: "rc", yaml: yaml, directory: directory, listing: listing, seed: seed, jobs: 2)
         defer { rig.emulator.stop() }
         let sbsync = try sbsyncBinary()

@@ -116,7 +116,7 @@ public enum TableReader {
     /// The rows from `from` scanned in `count` chunks on every core, or `nil` when a chunk did
     /// not end exactly where the next begins (or stopped at a problem that ends the scan).
     static func chunked(_ base: UnsafePointer<UInt8>, end: Int, from: Int, count: Int, delimiter: UInt8,
-                                limits: Limits, columns: Int) -> [(scan: TableScan, lines: Int32)]? {
+                        limits: Limits, columns: Int) -> [(scan: TableScan, lines: Int32)]? {
         // Chunk starts: the line start at or after each even split.
         var starts = [from]
         for k in 1..<count {
@@ -349,7 +349,7 @@ public struct TableScan: Sendable {
             guard var text = self.text(row: row, column: column, in: bytes) else { return nil }
             return text.withUTF8(body)
         }
-        guard isASCII || UTF8Bytes.isASCII(slice) || String(validating: slice, as: UTF8.self) != nil else { return nil }
+        guard isUTF8(slice) else { return nil }
         return body(slice)
     }
 
@@ -357,8 +357,12 @@ public struct TableScan: Sendable {
     public func isUTF8(row: Int, column: Int, in bytes: UnsafeRawBufferPointer) -> Bool {
         if isASCII { return true }
         let (start, end, _) = field(row, column)
-        let utf8 = UnsafeRawBufferPointer(rebasing: bytes[start..<end]).assumingMemoryBound(to: UInt8.self)
-        return UTF8Bytes.isASCII(utf8) || String(validating: utf8, as: UTF8.self) != nil
+        return isUTF8(UnsafeRawBufferPointer(rebasing: bytes[start..<end]).assumingMemoryBound(to: UInt8.self))
+    }
+
+    /// Whether a cell's bytes are UTF-8: at once in an all-ASCII file, else checked.
+    private func isUTF8(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        isASCII || UTF8Bytes.isASCII(utf8) || String(validating: utf8, as: UTF8.self) != nil
     }
 
     /// Whether the cell holds no bytes (a blank cell: absent, unless asked to keep it).
