@@ -137,6 +137,16 @@ public struct ApplyCommand: AsyncParsableCommand {
     }
 
     /// Runs the command; returns the exit code.
+    /// Whether `data`, which is not a saved plan, is a manifest: not JSON, and named `.yaml` or
+    /// `.yml` or declaring a `version` at the top level.
+    static func looksLikeManifest(_ data: Data, path: String) -> Bool {
+        let text = String(decoding: data.prefix(64 * 1024), as: UTF8.self)
+        let start = text.drop { $0.isWhitespace || $0 == "\u{FEFF}" }
+        if start.hasPrefix("{") { return false }
+        let lower = path.lowercased()
+        return lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") || text.hasPrefix("version:") || text.contains("\nversion:")
+    }
+
     public func execute(io: CommandIO, environment: [String: String], environmentIO: Environment) async -> Int32 {
         do { try validate() } catch {
             io.error("\(error)")
@@ -155,6 +165,12 @@ public struct ApplyCommand: AsyncParsableCommand {
             do throws(SavedPlanError) {
                 saved = try SavedPlan.decode(data)
             } catch {
+                // `plan x.yaml` takes a manifest; `apply x.yaml` is the natural next thing to type.
+                if Self.looksLikeManifest(data, path: planFile) {
+                    io.error("'\(shown: planFile)' is a manifest, not a saved plan",
+                             hint: "run 'sbsync apply -f \(shown: planFile)'; the argument of apply is a plan saved by 'sbsync plan --out'")
+                    return ExitStatus.usage.rawValue
+                }
                 io.error("'\(shown: planFile)': \(shown: error)")
                 return ExitStatus.error.rawValue
             }

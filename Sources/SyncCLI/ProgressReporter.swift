@@ -26,6 +26,11 @@ final class ProgressReporter: Sendable {
         var running = false
         /// Whether a `.progress` event came: from then on its `jobsInFlight` is the count.
         var progressSeen = false
+        /// Folders to find or make before the imports, and how many are done.
+        var folders = (done: 0, total: 0)
+        /// When the latest DRS pace wait ends: batches waiting side by side overlap, and their
+        /// time is counted (and announced) once, as the executor counts it.
+        var pacedUntil = Date.distantPast
     }
 
     private let io: CommandIO
@@ -64,31 +69,39 @@ final class ProgressReporter: Sendable {
                 state.counts = counts
                 state.counts.pacingSeconds = pacing
             case .pacing(let wait):
-                state.counts.pacingSeconds += Double(wait.components.seconds)
+                let until = now.addingTimeInterval(Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
+                let added = until.timeIntervalSince(max(now, state.pacedUntil))
+                guard added > 0 else { break }
+                state.counts.pacingSeconds += added
+                state.pacedUntil = until
                 // A wait longer than 2 s is shown when it starts, whatever the interval.
-                if wait > .seconds(2) {
+                if added > 2 {
                     state.lastLine = now
                     state.lineShown = live
-                    return Self.statusLine(state.counts, elapsed: now.timeIntervalSince(state.started))
+                    return Self.statusLine(state.counts, elapsed: now.timeIntervalSince(state.started), folders: state.folders)
                         + " · waiting \(Self.duration(Double(wait.components.seconds))) on the DRS pace"
                 }
             case .rateLimited(let wait):
                 // Shown at once, whatever the interval: the run is not stuck, it waits.
                 state.lastLine = now
                 state.lineShown = live
-                return Self.statusLine(state.counts, elapsed: now.timeIntervalSince(state.started))
+                return Self.statusLine(state.counts, elapsed: now.timeIntervalSince(state.started), folders: state.folders)
                     + " · waiting \(Self.duration(Double(wait.components.seconds))) for the rate limit to reset"
             case .submitted:
                 // Before the first `.progress` (which brings the executor's own count), no job
                 // has ended: every job submitted is in flight.
                 if !state.progressSeen { state.counts.jobsInFlight += 1 }
-            case .problem, .folder, .settled:
+            case .folders(let total):
+                state.folders = (0, total)
+            case .folder:
+                state.folders.done += 1
+            case .problem, .settled:
                 break
             }
             guard now.timeIntervalSince(state.lastLine) >= interval else { return nil }
             state.lastLine = now
             state.lineShown = live
-            return Self.statusLine(state.counts, elapsed: now.timeIntervalSince(state.started))
+            return Self.statusLine(state.counts, elapsed: now.timeIntervalSince(state.started), folders: state.folders)
         }
         if let line { io.stderr(live ? "\r\u{1B}[2K" + line : line + "\n") }
     }
@@ -131,16 +144,19 @@ final class ProgressReporter: Sendable {
             guard state.running, now.timeIntervalSince(state.lastLine) >= interval * 0.95 else { return nil }
             state.lastLine = now
             state.lineShown = live
-            return Self.statusLine(state.counts, elapsed: now.timeIntervalSince(state.started))
+            return Self.statusLine(state.counts, elapsed: now.timeIntervalSince(state.started), folders: state.folders)
         }
         if let line { io.stderr(live ? "\r\u{1B}[2K" + line : line + "\n") }
     }
 
-    static func statusLine(_ c: ExecutorCounts, elapsed: TimeInterval) -> String {
+    /// - Parameter folders: folders found or made, of those to find or make first; shown until
+    ///   they are all done.
+    static func statusLine(_ c: ExecutorCounts, elapsed: TimeInterval, folders: (done: Int, total: Int) = (0, 0)) -> String {
         let rate = elapsed > 0 ? Double(c.finished) / elapsed : 0
         let remaining = max(0, c.total - c.finished)
         let eta = rate > 0 ? Self.duration(Double(remaining) / rate) : "?"
-        var line = "\(c.finished)/\(c.total) done"
+        var line = folders.done < folders.total ? "folders \(folders.done)/\(folders.total) · " : ""
+        line += "\(c.finished)/\(c.total) done"
         if c.skipped > 0 { line += ", \(c.skipped) skipped" }
         if c.failed > 0 { line += ", \(c.failed) failed" }
         line += " · " + String(format: "%.1f", rate) + " files/s · ETA \(eta) · \(c.jobsInFlight) job(s) in flight"

@@ -7,6 +7,7 @@ public import SyncCore
 /// |---|---|
 /// | `started` | `total` |
 /// | `settled` | `batches`, `adopted`, `not_submitted` |
+/// | `folders` | `total` |
 /// | `folder` | `project`, `path`, `created` |
 /// | `submitted` | `batch`, `kind`, `items` |
 /// | `progress` | `total`, `done`, `skipped`, `failed`, `jobs_in_flight`, `pacing_seconds`, `rate_limit_seconds` |
@@ -20,6 +21,8 @@ public enum ApplyEventDocument: JSONDocument, Codable, Hashable, Sendable {
 
     case started(Started)
     case settled(Settled)
+    /// Folders to find or make before any import (`total`, as `started`).
+    case folders(Started)
     case folder(Folder)
     case submitted(Submitted)
     case progress(Progress)
@@ -108,6 +111,8 @@ public enum ApplyEventDocument: JSONDocument, Codable, Hashable, Sendable {
             self = .started(Started(total: total))
         case .settled(let batches, let adopted, let notSubmitted):
             self = .settled(Settled(batches: batches, adopted: adopted, notSubmitted: notSubmitted))
+        case .folders(let total):
+            self = .folders(Started(total: total))
         case .folder(let project, let path, let created):
             self = .folder(Folder(project: project, path: path, created: created))
         case .submitted(let batch, let kind, let items):
@@ -141,6 +146,7 @@ public enum ApplyEventDocument: JSONDocument, Codable, Hashable, Sendable {
         switch self {
         case .started: "started"
         case .settled: "settled"
+        case .folders: "folders"
         case .folder: "folder"
         case .submitted: "submitted"
         case .progress: "progress"
@@ -160,7 +166,7 @@ public enum ApplyEventDocument: JSONDocument, Codable, Hashable, Sendable {
         try head.encode(event, forKey: .event)
         // The event's own keys, in the same object.
         switch self {
-        case .started(let body): try body.encode(to: encoder)
+        case .started(let body), .folders(let body): try body.encode(to: encoder)
         case .settled(let body): try body.encode(to: encoder)
         case .folder(let body): try body.encode(to: encoder)
         case .submitted(let body): try body.encode(to: encoder)
@@ -177,6 +183,7 @@ public enum ApplyEventDocument: JSONDocument, Codable, Hashable, Sendable {
         switch event {
         case "started": self = .started(try Started(from: decoder))
         case "settled": self = .settled(try Settled(from: decoder))
+        case "folders": self = .folders(try Started(from: decoder))
         case "folder": self = .folder(try Folder(from: decoder))
         case "submitted": self = .submitted(try Submitted(from: decoder))
         case "progress": self = .progress(try Progress(from: decoder))

@@ -1,50 +1,89 @@
 import PlatformAPI
 import SyncCore
 import SyncState
+import Synchronization
 
 extension Executor {
-    /// Finds or creates every folder `addresses` land in, top-down, and records their ids.
+    /// Finds or creates every folder `addresses` land in, level by level (parents first), and
+    /// records their ids.
+    ///
+    /// One request per folder made: a folder whose parent this call has just made cannot exist
+    /// yet, so it is created without looking first (a portal manifest with a folder per
+    /// participant makes tens of thousands). Any other folder is looked up first, and a create
+    /// that finds the name taken (5030) looks again. Folders of one level are made
+    /// `maxUpdatesInFlight` at a time, and recorded every `folderRecordChunk`, so a crash loses
+    /// at most that many ids (found again, not made twice, by the next run's lookups).
     /// - Returns: the folders that could not be made, with the reason (their items fail).
     func ensureFolders(for addresses: [Address]) async throws -> [FolderKey: String] {
         var needed = Set<FolderKey>()
         for address in addresses {
             for path in address.folderChain { needed.insert(FolderKey(project: address.project, path: path)) }
         }
-        // Parents before children: sort by depth, then name.
-        let ordered = needed.sorted {
-            let a = $0.path.split(separator: "/").count, b = $1.path.split(separator: "/").count
-            return a != b ? a < b : ($0.project, $0.path) < ($1.project, $1.path)
-        }
-        var failed: [FolderKey: String] = [:]
-        var found: [FolderRecord] = []
-        for key in ordered {
-            if folderIDs[key] != nil { continue }
+        // The recorded ones need no request.
+        var unknown: [FolderKey] = []
+        for key in needed where folderIDs[key] == nil {
             if let id = try stateCall({ try store.folderID(project: key.project, path: key.path) }) {
                 folderIDs[key] = id
-                continue
-            }
-            let parentPath = key.path.contains("/") ? String(key.path[..<key.path.lastIndex(of: "/")!]) : ""
-            if !parentPath.isEmpty, failed[FolderKey(project: key.project, path: parentPath)] != nil {
-                failed[key] = failed[FolderKey(project: key.project, path: parentPath)]
-                continue
-            }
-            let parent: FileParent = parentPath.isEmpty ? .project(key.project)
-                : .folder(folderIDs[FolderKey(project: key.project, path: parentPath)] ?? "")
-            let name = String(key.path.split(separator: "/").last ?? "")
-            do {
-                let (id, created) = try await findOrCreateFolder(named: name, in: parent)
-                folderIDs[key] = id
-                found.append(FolderRecord(project: key.project, path: key.path, id: id, createdBySbsync: created))
-                onEvent(.folder(project: key.project, path: key.path, created: created))
-            } catch let error as FolderProblem {
-                failed[key] = "folder '\(key.path)' in \(key.project): \(error.message)"
+            } else {
+                unknown.append(key)
             }
         }
-        if !found.isEmpty {
-            let records = found
-            try stateCall { try store.record(folders: records) }
+        guard !unknown.isEmpty else { return [:] }
+        onEvent(.folders(total: unknown.count))
+        let levels = Dictionary(grouping: unknown) { $0.path.split(separator: "/").count }
+        var failed: [FolderKey: String] = [:]
+        var madeHere = Set<FolderKey>()
+        for depth in levels.keys.sorted() {
+            var todo: [FolderWork] = []
+            for key in levels[depth]!.sorted(by: { ($0.project, $0.path) < ($1.project, $1.path) }) {
+                let parentKey = key.parent
+                if let parentKey, let why = failed[parentKey] {
+                    failed[key] = why
+                    continue
+                }
+                let parent: FileParent = parentKey.map { .folder(folderIDs[$0] ?? "") } ?? .project(key.project)
+                todo.append(FolderWork(key: key, parent: parent, parentIsNew: parentKey.map(madeHere.contains) ?? false))
+            }
+            for chunk in todo.chunked(Self.folderRecordChunk) {
+                let results = Mutex<[(FolderWork, Result<(id: String, created: Bool), FolderProblem>)]>([])
+                try await Self.forEach(Array(chunk), atMost: options.maxUpdatesInFlight) { work in
+                    let outcome: Result<(id: String, created: Bool), FolderProblem>
+                    do {
+                        outcome = .success(try await self.findOrCreateFolder(named: work.key.name, in: work.parent,
+                                                                             parentIsNew: work.parentIsNew))
+                    } catch let problem as FolderProblem {
+                        outcome = .failure(problem)
+                    }
+                    results.withLock { $0.append((work, outcome)) }
+                }
+                var found: [FolderRecord] = []
+                for (work, outcome) in results.withLock({ $0 }).sorted(by: { ($0.0.key.project, $0.0.key.path) < ($1.0.key.project, $1.0.key.path) }) {
+                    let key = work.key
+                    switch outcome {
+                    case .success(let folder):
+                        folderIDs[key] = folder.id
+                        if folder.created { madeHere.insert(key) }
+                        found.append(FolderRecord(project: key.project, path: key.path, id: folder.id, createdBySbsync: folder.created))
+                        onEvent(.folder(project: key.project, path: key.path, created: folder.created))
+                    case .failure(let problem):
+                        failed[key] = "folder '\(key.path)' in \(key.project): \(problem.message)"
+                    }
+                }
+                if !found.isEmpty { try stateCall { try store.record(folders: found) } }
+            }
         }
         return failed
+    }
+
+    /// Folders recorded in the state together, at most (see `ensureFolders`).
+    static let folderRecordChunk = 500
+
+    /// A folder to find or make.
+    struct FolderWork: Sendable {
+        var key: FolderKey
+        var parent: FileParent
+        /// Its parent was made by this run: nothing can be in it yet.
+        var parentIsNew: Bool
     }
 
     /// Takes in folders a destination check found on the platform (ids known): recorded like
@@ -60,8 +99,10 @@ extension Executor {
         var message: String
     }
 
-    private func findOrCreateFolder(named name: String, in parent: FileParent) async throws -> (String, Bool) {
-        if let existing = try await existingFolder(named: name, in: parent) { return (existing, false) }
+    /// The folder's id and whether this call created it.
+    /// - Parameter parentIsNew: the parent was just made, so the folder is created without a lookup.
+    private func findOrCreateFolder(named name: String, in parent: FileParent, parentIsNew: Bool) async throws -> (id: String, created: Bool) {
+        if !parentIsNew, let existing = try await existingFolder(named: name, in: parent) { return (existing, false) }
         do {
             let folder = try await client.createFolder(named: name, in: parent)
             return (folder.id, true)

@@ -32,9 +32,21 @@ public actor Executor {
     /// The end of the latest DRS pace wait, so overlapping waits are counted once.
     var pacedUntil = 0.0
 
-    struct FolderKey: Hashable {
+    struct FolderKey: Hashable, Sendable {
         var project: String
         var path: String
+
+        /// The folder it is in; `nil` at the project root.
+        var parent: FolderKey? {
+            guard let slash = path.lastIndex(of: "/") else { return nil }
+            return FolderKey(project: project, path: String(path[..<slash]))
+        }
+
+        /// Its own name, the last segment of `path`.
+        var name: String {
+            guard let slash = path.lastIndex(of: "/") else { return path }
+            return String(path[path.index(after: slash)...])
+        }
     }
 
     /// - Parameters:

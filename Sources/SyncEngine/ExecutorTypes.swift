@@ -7,7 +7,7 @@ public struct ExecutorOptions: Sendable {
     public var batchSize: Int
     /// Bulk jobs submitted and not yet settled, at most (each polls on its own).
     public var maxJobsInFlight: Int
-    /// Metadata and tags calls in flight, at most.
+    /// Single-file calls in flight, at most: metadata and tags, and folders made or looked up.
     public var maxUpdatesInFlight: Int
     /// First wait between two polls of a job; doubled up to `maxPollInterval`.
     public var pollInterval: Duration
@@ -71,6 +71,8 @@ public enum ExecutorEvent: Sendable, Hashable {
     case started(total: Int)
     /// Unfinished journal batches found on start, and what settling them found.
     case settled(batches: Int, adopted: Int, notSubmitted: Int)
+    /// Folders to find or make before any import: how many (sent once, when there are some).
+    case folders(total: Int)
     /// A folder was created (`created`) or found on the platform.
     case folder(project: String, path: String, created: Bool)
     /// A bulk job was submitted: batch id, kind, items.

@@ -184,6 +184,23 @@ struct ApplyCommandTests {
         #expect(edited.code == 4 && edited.stderr.contains("manifest"))
     }
 
+    @Test("a manifest given where apply takes a saved plan: exit 64 with the right command, nothing done")
+    func aManifestAsThePlanFile() async throws {
+        let f = try ApplyFixture()
+        try f.write(manifest)
+        let given = try await f.apply([f.manifestPath, "--auto-approve"])
+        #expect(given.code == 64, "\(given.stderr)")
+        #expect(given.stderr.contains("is a manifest, not a saved plan"), "\(given.stderr)")
+        #expect(given.stderr.contains("run 'sbsync apply -f \(f.manifestPath)'"), "\(given.stderr)")
+        #expect(await f.importCalls() == 0)
+        #expect(!FileManager.default.fileExists(atPath: f.statePath))
+        // Anything else that is not a saved plan is still called damaged.
+        let other = f.directory.appendingPathComponent("notes.txt").path
+        try Data("hello\n".utf8).write(to: URL(fileURLWithPath: other))
+        let damaged = try await f.apply([other])
+        #expect(damaged.code == 1 && damaged.stderr.contains("not a saved plan (not a JSON object)"), "\(damaged.stderr)")
+    }
+
     /// A fixture with the test manifest, applied once under `faults`, which are then switched off.
     fileprivate func appliedUnder(_ faults: EmulatorFaults) async throws -> (ApplyFixture, (code: Int32, stdout: String, stderr: String)) {
         let f = try ApplyFixture()

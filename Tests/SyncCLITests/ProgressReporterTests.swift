@@ -21,7 +21,8 @@ import Testing
 
     @Test func jsonEventsAreOneObjectPerLine() throws {
         let events: [ExecutorEvent] = [
-            .started(total: 3), .submitted(batch: 1, kind: .volume, items: 3), .progress(ExecutorCounts()),
+            .started(total: 3), .folders(total: 1), .folder(project: "a/b", path: "raw", created: true),
+            .submitted(batch: 1, kind: .volume, items: 3), .progress(ExecutorCounts()),
             .problem(ItemProblem(address: Address(project: "a/b", path: "x.bam"), source: nil, outcome: .failed, message: "boom")),
         ]
         let captured = Captured()
@@ -30,6 +31,8 @@ import Testing
         reporter.emit(.done(changes: 3, report: nil, failuresFile: nil))
         #expect(captured.stdout == """
             {"format_version":1,"event":"started","total":3}
+            {"format_version":1,"event":"folders","total":1}
+            {"format_version":1,"event":"folder","project":"a/b","path":"raw","created":true}
             {"format_version":1,"event":"submitted","batch":1,"kind":"volume","items":3}
             {"format_version":1,"event":"progress","total":0,"done":0,"skipped":0,"failed":0,"jobs_in_flight":0,"pacing_seconds":0.0,"rate_limit_seconds":0.0}
             {"format_version":1,"event":"failed","address":"a/b:x.bam","outcome":"failed","source":null,"message":"boom"}
@@ -109,5 +112,34 @@ import Testing
         #expect(!captured.stderr.contains("DRS pace"))
         reporter.handle(.pacing(.seconds(120)))
         #expect(captured.stderr.contains("waiting 2m0s on the DRS pace\n"), "\(captured.stderr)")
+    }
+
+    @Test("batches waiting on the DRS pace side by side: their wait is counted and announced once")
+    func overlappingPacingWaitsCountOnce() {
+        let captured = Captured()
+        let reporter = ProgressReporter(io: captured.io, json: false, live: false, color: false, interval: 0)
+        reporter.handle(.started(total: 2000))
+        for _ in 0..<4 { reporter.handle(.pacing(.seconds(300))) }
+        #expect(captured.stderr.components(separatedBy: "waiting 5m0s on the DRS pace").count == 2, "\(captured.stderr)")
+        captured.stderr = ""
+        reporter.tick()
+        #expect(captured.stderr.hasSuffix(" · 5m0s on the DRS pace\n"), "\(captured.stderr)")
+    }
+
+    @Test("folders made before the imports are counted in the status line until they are all done")
+    func foldersInTheStatusLine() {
+        let captured = Captured()
+        let reporter = ProgressReporter(io: captured.io, json: false, live: false, color: false, interval: 0)
+        reporter.handle(.started(total: 10))
+        reporter.handle(.folders(total: 3))
+        reporter.handle(.folder(project: "a/b", path: "x", created: true))
+        captured.stderr = ""
+        reporter.tick()
+        #expect(captured.stderr.hasPrefix("folders 1/3 · 0/10 done · "), "\(captured.stderr)")
+        reporter.handle(.folder(project: "a/b", path: "x/y", created: true))
+        reporter.handle(.folder(project: "a/b", path: "x/z", created: false))
+        captured.stderr = ""
+        reporter.tick()
+        #expect(captured.stderr.hasPrefix("0/10 done · "), "\(captured.stderr)")
     }
 }

@@ -48,6 +48,70 @@ import Testing
         #expect(s.summary == DesiredState.Summary(volumeFiles: 2, drsFiles: 1, projects: 2, unexpandedPrefixes: 0))
     }
 
+    /// A volume group's `project`, `conflict`, `tags` and `metadata` reach every file of the
+    /// group (its `files` and the objects its prefixes list), over the defaults and under each
+    /// file's own; another group keeps the defaults.
+    @Test func aVolumeGroupsKeysLieBetweenTheDefaultsAndEachFilesOwn() async throws {
+        let manifest = try decode(Self.header + """
+            volumes:
+              - volume: o/v
+                project: o/grouped
+                conflict: overwrite
+                tags: [raw, shared]
+                metadata: {cohort: 7, batch: "2"}
+                files:
+                  - location: a.fq
+                  - location: b.fq
+                    project: o/own
+                    conflict: skip
+                    tags: [mine]
+                    metadata: {batch: "3"}
+                prefixes: [{prefix: listed/}]
+              - volume: o/w
+                files: [{location: c.fq}]
+            """).manifest
+        let listings = try await PrefixListings.list(manifest, using: StaticVolumeListing(["o/v": ["listed/x.fq"]]))
+        let expansion = manifest.expand(listings: listings)
+        #expect(expansion.diagnostics.isEmpty, "\(expansion.diagnostics)")
+        let byPath = Dictionary(uniqueKeysWithValues: expansion.state.files.map { ($0.address.path, $0) })
+        let a = try #require(byPath["a.fq"]), b = try #require(byPath["b.fq"])
+        let listed = try #require(byPath["x.fq"]), other = try #require(byPath["c.fq"])
+        let grouped = Metadata([("study", .string("ICDC")), ("cohort", .int(7)), ("batch", .string("2"))])
+        for file in [a, listed] {
+            #expect(file.address.project == "o/grouped")
+            #expect(file.policy == .overwrite)
+            #expect(file.tags == ["ICDC", "shared", "raw"])
+            #expect(file.metadata == grouped)
+        }
+        #expect(b.address.project == "o/own")
+        #expect(b.policy == .skip)
+        #expect(b.tags == ["ICDC", "shared", "raw", "mine"])
+        #expect(b.metadata == Metadata([("study", .string("ICDC")), ("cohort", .int(7)), ("batch", .string("3"))]))
+        #expect(other.address.project == "rfranklin/p")
+        #expect(other.policy == .rename)
+        #expect(other.tags == ["ICDC", "shared"])
+        #expect(other.metadata == Metadata([("study", .string("ICDC")), ("cohort", .int(4))]))
+    }
+
+    /// A group's project stands in for the manifest's; a bad one is one error, not one per file.
+    @Test func aVolumeGroupsProjectIsEnoughAndABadOneIsOneError() throws {
+        #expect(try problems("""
+            version: 1
+            volumes:
+              - volume: o/v
+                project: o/p
+                files: [{location: a.fq}]
+                prefixes: [{prefix: x/}]
+              - volume: o/w
+                project: not a project
+                conflict: sometimes
+                files: [{location: b.fq}, {location: c.fq}]
+            """) == [
+                "8:14: invalid project id 'not a project'; expected 'owner/slug', e.g. 'rfranklin/my-project'",
+                "9:15: unknown conflict policy 'sometimes'; expected 'skip', 'overwrite' or 'rename'",
+            ])
+    }
+
     @Test func policyFallsBackToSkip() throws {
         let s = try state("""
             version: 1

@@ -52,6 +52,26 @@ struct ExecutorTests {
         #expect(await h.importCalls() == calls)
     }
 
+    @Test("folders: one request for each folder made, a lookup only where the parent was there before")
+    func foldersCostOneRequestEach() async throws {
+        let h = try Harness(objects: [:])
+        _ = try await h.client.createFolder(named: "old", in: .project(Harness.project))
+        let desired = (0..<30).flatMap { [drsFile("new/P\($0)/a.cram"), drsFile("old/P\($0)/b.cram")] }
+        let before = await h.emulator.counters().requestsByEndpoint
+        let (_, report) = try await h.apply(desired)
+        #expect(report.problems.isEmpty, "\(report.problems)")
+        let after = await h.emulator.counters().requestsByEndpoint
+        func delta(_ endpoint: String) -> Int { (after[endpoint] ?? 0) - (before[endpoint] ?? 0) }
+        // 'new' and 'old' looked up at the root; 'old' found, 'new' made. The 30 folders in the
+        // new one are made without a lookup; the 30 in 'old' are looked up, then made.
+        #expect(delta("GET /files") == 2 + 30)
+        #expect(delta("POST /files") == 1 + 30 + 30)
+        let folders = try h.store.allFolders()
+        #expect(folders.count == 62)
+        #expect(folders.filter { !$0.createdBySbsync }.map(\.path) == ["old"])
+        #expect(await h.platformFileList().count == 60)
+    }
+
     @Test("update, replace and forget", arguments: [FileSource.Kind.volume, .drs])
     func updateReplaceForget(kind: FileSource.Kind) async throws {
         let h = try Harness(objects: objects(4))

@@ -148,7 +148,9 @@ import Testing
 
     /// Generated volume rows (locations with spaces and Unicode, blank or present `name` and
     /// `folder` cells, quoted cells, empty metadata cells) as a TSV and as the same `files:` in YAML.
-    static func generatedVolumeRows(seed: UInt64, rows: Int) -> (tsv: String, yaml: String) {
+    /// - Parameter groupKeys: the YAML gives each file what `groupKeysManifest`'s group gives
+    ///   every row: its project, policy, tags and metadata (a row's own `Sample Id` wins).
+    static func generatedVolumeRows(seed: UInt64, rows: Int, groupKeys: Bool = false) -> (tsv: String, yaml: String) {
         var rng = Seeded(seed: seed)
         let words = ["alpha", "Ω", "ünï", "a\tb", "say \"x\"", "two\nlines", "日本", " sp ", "1.5", "007", "true", "x,y"]
         let folders = ["", "a", "a/b", "x_1/y-2.z"]
@@ -167,6 +169,11 @@ import Testing
             if !name.isEmpty { yaml += "        name: \(yamlString(name))\n" }
             if !folder.isEmpty { yaml += "        folder: \(yamlString(folder))\n" }
             var metadata: [String] = []
+            if groupKeys {
+                yaml += "        project: alice/p2\n        conflict: overwrite\n        tags: [g, t]\n"
+                metadata.append("batch: \"2\"")
+                if sample.isEmpty { metadata.append("Sample Id: group") }
+            }
             if !sample.isEmpty { metadata.append("Sample Id: \(yamlString(sample))") }
             if !notes.isEmpty { metadata.append("notes: \(yamlString(notes))") }
             if !reads.isEmpty { metadata.append("Reads: \(reads)") }
@@ -193,6 +200,23 @@ import Testing
         let rows = seed == 14 ? 10_000 : 80
         let (tsv, yaml) = Self.generatedVolumeRows(seed: UInt64(seed), rows: rows)
         try await Self.expectSame(table: (tsv, "objects.tsv"), manifest: Self.volumeTableManifest, yaml: yaml, files: rows)
+    }
+
+    /// `volumeTableManifest` with the group's own project, policy, tags and metadata.
+    static let groupKeysManifest = volumeTableManifest.replacingOccurrences(of: "    folder: raw\n", with: """
+            folder: raw
+            project: alice/p2
+            conflict: overwrite
+            tags: [g, t]
+            metadata: {batch: "2", Sample Id: group}
+
+        """)
+
+    /// A volume group's own keys reach each row of its table as each file's own keys would.
+    @Test(arguments: [15, 16])
+    func aVolumeGroupsKeysReachItsTableRowsAsEachFilesOwnWould(seed: Int) async throws {
+        let (tsv, yaml) = Self.generatedVolumeRows(seed: UInt64(seed), rows: 120, groupKeys: true)
+        try await Self.expectSame(table: (tsv, "objects.tsv"), manifest: Self.groupKeysManifest, yaml: yaml, files: 120)
     }
 
     static func inFolderAsync(_ body: (URL) async throws -> Void) async throws {

@@ -161,10 +161,10 @@ extension Manifest {
     /// Expands the manifest into the desired state: defaults applied, folders and names
     /// resolved, prefixes expanded from `listings`.
     ///
-    /// Defaults: tags are `defaults.tags` then the entry's, de-duplicated; metadata is
-    /// `defaults.metadata` with the entry's laid over it; the policy is the entry's, else the
-    /// default's, else `skip`; the folder is the entry's, else its group's, else the root; the
-    /// project is the entry's, else the manifest's (an error when neither is set).
+    /// Defaults: tags are `defaults.tags`, then the volume group's, then the entry's,
+    /// de-duplicated; metadata is `defaults.metadata` with the group's and then the entry's laid
+    /// over it; the policy, folder and project are the entry's, else its group's, else the
+    /// default's (`skip`, the root, the manifest's `project`: an error when none is set).
     ///
     /// Objects under a prefix land in the prefix's folder (else the group's) plus their path
     /// below the prefix. An explicit `files` entry for the same object and address wins over
@@ -230,12 +230,15 @@ struct Expander {
         for reference in manifest.prefixes {
             let group = manifest.volumes[reference.group]
             let prefix = group.prefixes[reference.index]
-            guard let project = project(nil, at: prefix.mark) else { continue }
+            guard let project = project(group.project, at: prefix.mark) else { continue }
             guard let locations = listings?[reference] else {
                 unexpanded.append(reference)
                 continue
             }
             let base = prefix.folder ?? group.folder ?? ""
+            let metadata = detail == .full ? manifest.defaults.metadata.merging(group.metadata) : Metadata()
+            let tags = detail == .full ? Self.tags(group.tags, defaults: manifest.defaults.tags) : []
+            let policy = group.conflict ?? defaultPolicy
             for location in locations.sorted() where prefix.includes(location: location) {
                 // Keys ending in '/' are folder placeholders some storage consoles create.
                 if location.utf8.last == UInt8(ascii: "/") { continue }
@@ -253,9 +256,7 @@ struct Expander {
                 }
                 let address = Address(project: project, path: Self.path(folder, name))
                 add(DesiredFile(address: address, source: .volume(volume: group.volume, location: location),
-                                metadata: detail == .full ? manifest.defaults.metadata : Metadata(),
-                                tags: detail == .full ? manifest.defaults.tags : [],
-                                policy: defaultPolicy, mark: nil),
+                                metadata: metadata, tags: tags, policy: policy, mark: nil),
                     origin: prefix.mark, fromListing: true)
             }
         }
@@ -284,8 +285,8 @@ struct Expander {
         }
         func entry(_ segment: Int, _ i: Int) -> (project: String?, mark: SourceMark, origin: Int) {
             if segment == drsSegment { return (manifest.drs[i].project, manifest.drs[i].mark, manifest.drs[i].origin) }
-            let file = manifest.volumes[segment].files[i]
-            return (file.project, file.mark, file.origin)
+            let group = manifest.volumes[segment], file = group.files[i]
+            return (file.project ?? group.project, file.mark, file.origin)
         }
 
         // 1. Chunks of every segment, each with where its first file goes.
@@ -327,17 +328,21 @@ struct Expander {
                     } else {
                         let group = manifest.volumes[job.segment]
                         let volume = LocalCopies.copy(group.volume)
+                        // The group's keys, laid over the defaults once; each file's own over them.
+                        let groupMetadata = full ? manifest.defaults.metadata.merging(group.metadata) : Metadata()
+                        let groupTags = full ? Self.tags(group.tags, defaults: manifest.defaults.tags) : []
+                        let groupPolicy = group.conflict ?? defaultPolicy
                         for file in group.files[job.range] {
-                            guard let project = file.project ?? manifest.project else { continue }
+                            guard let project = file.project ?? group.project ?? manifest.project else { continue }
                             let name = file.name.map { $0[...] } ?? Manifest.lastSegmentSlice(of: file.location)
                             let address = Address(project: own.string(project), path: Self.path(file.folder ?? group.folder, name))
                             hashes[out] = AddressHash.of(address)
                             if !originOf.isEmpty { originOf[out] = Int32(truncatingIfNeeded: file.origin) }
                             (base + out).initialize(to: DesiredFile(
                                 address: address, source: .volume(volume: volume, location: file.location),
-                                metadata: full ? manifest.defaults.metadata.merging(file.metadata) : Metadata(),
-                                tags: full ? own.tags(Self.tags(file.tags, defaults: manifest.defaults.tags)) : [],
-                                policy: file.conflict ?? defaultPolicy, mark: file.mark))
+                                metadata: full ? groupMetadata.merging(file.metadata) : Metadata(),
+                                tags: full ? own.tags(Self.tags(file.tags, defaults: groupTags)) : [],
+                                policy: file.conflict ?? groupPolicy, mark: file.mark))
                             out += 1
                         }
                     }

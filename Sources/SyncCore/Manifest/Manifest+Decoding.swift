@@ -76,7 +76,7 @@ public struct ManifestDecoder {
     enum RootKey: String, CaseIterable { case version, project, defaults, volumes, drs, include }
     enum DefaultsKey: String, CaseIterable { case conflict, tags, metadata }
     enum GroupKey: String, CaseIterable {
-        case volume, folder, files, prefixes
+        case volume, folder, project, conflict, tags, metadata, files, prefixes
         // A table of files (issue 12).
         case filesFrom = "files_from", format, columns, keepEmpty = "keep_empty", allowOutside = "allow_outside"
     }
@@ -168,6 +168,7 @@ public struct ManifestDecoder {
         guard mapping(node, what: Section.volumeGroup) else { return nil }
         var volume: String?, volumeValid = true
         var folder: String?
+        var project: String?, conflict: ConflictPolicy?, tags: [String] = [], metadata = Metadata()
         var files: [Manifest.VolumeFile] = []
         var prefixes: [Manifest.VolumePrefix] = []
         for (keyNode, value) in node.pairs {
@@ -178,6 +179,15 @@ public struct ManifestDecoder {
                 if let id = volume, check(id, ManifestValidation.volumeID, at: value) == nil { volumeValid = false }
             case .folder:
                 folder = self.folder(value)
+            case .project:
+                // An invalid project drops the group, as an invalid volume does: its files would
+                // otherwise each be reported without a project.
+                if let id = string(value, key: "project"), check(id, ManifestValidation.projectID, at: value) != nil {
+                    project = id
+                } else { volumeValid = false }
+            case .conflict: conflict = self.conflict(value)
+            case .tags: tags = Self.unique(self.tags(value))
+            case .metadata: metadata = self.metadata(value)
             case .files:
                 files = decodeFiles(list(value, key: "files"))
             case .prefixes:
@@ -195,7 +205,8 @@ public struct ManifestDecoder {
             return nil
         }
         guard volumeValid else { return nil }
-        return Manifest.VolumeGroup(volume: volume, folder: folder, files: files, prefixes: prefixes, mark: node.mark)
+        return Manifest.VolumeGroup(volume: volume, folder: folder, project: project, conflict: conflict, tags: tags,
+                                    metadata: metadata, files: files, prefixes: prefixes, mark: node.mark)
     }
 
     private mutating func decodeFiles(_ items: YAMLNode.Items) -> [Manifest.VolumeFile] {

@@ -71,14 +71,27 @@ public struct Manifest: Sendable, Hashable {
         public var volume: String
         /// Destination folder for the group's files and prefixes ("" = project root); `nil` = root.
         public var folder: String?
+        /// Destination project of the group's files and listed objects; `nil` = the manifest's.
+        public var project: String?
+        /// Conflict policy of the group's files and listed objects; `nil` = `defaults.conflict`.
+        public var conflict: ConflictPolicy?
+        /// Tags of every file of the group, after `defaults.tags` and before each file's own.
+        public var tags: [String] = []
+        /// Metadata of every file of the group, over `defaults.metadata` and under each file's own.
+        public var metadata = Metadata()
         public var files: [VolumeFile]
         public var prefixes: [VolumePrefix]
         public var mark: SourceMark
 
-        public init(volume: String, folder: String? = nil, files: [VolumeFile] = [], prefixes: [VolumePrefix] = [],
-                    mark: SourceMark) {
+        public init(volume: String, folder: String? = nil, project: String? = nil, conflict: ConflictPolicy? = nil,
+                    tags: [String] = [], metadata: Metadata = Metadata(),
+                    files: [VolumeFile] = [], prefixes: [VolumePrefix] = [], mark: SourceMark) {
             self.volume = volume
             self.folder = folder
+            self.project = project
+            self.conflict = conflict
+            self.tags = tags
+            self.metadata = metadata
             self.files = files
             self.prefixes = prefixes
             self.mark = mark

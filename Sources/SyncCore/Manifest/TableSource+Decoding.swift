@@ -76,7 +76,7 @@ extension ManifestDecoder {
                     table = TableSource(path: path, pathMark: value.mark, kind: .volume(group: -1), mark: node.mark)
                 } else { valid = false }
             case .format, .columns, .keepEmpty, .allowOutside: settings.append((key, keyNode, value))
-            case .volume, .folder, .files, .prefixes: break
+            case .volume, .folder, .project, .conflict, .tags, .metadata, .files, .prefixes: break
             }
         }
         guard var table else {

@@ -15,8 +15,10 @@ public enum PlatformPreflight {
         // Where each project and volume is first named.
         var projects: [(String, SourceMark?)] = [], volumes: [(String, SourceMark?)] = []
         var seenProjects = Set<String>(), seenVolumes = Set<String>()
-        for group in manifest.volumes where seenVolumes.insert(group.volume).inserted {
-            volumes.append((group.volume, group.mark))
+        for group in manifest.volumes {
+            if seenVolumes.insert(group.volume).inserted { volumes.append((group.volume, group.mark)) }
+            // Its prefixes' objects are listed after this check, so the group's project is named here.
+            if let project = group.project, seenProjects.insert(project).inserted { projects.append((project, group.mark)) }
         }
         // Neighbours mostly share both (one string each, compared first), so a million files
         // cost a million comparisons, not a million set insertions.
