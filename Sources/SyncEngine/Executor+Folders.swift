@@ -4,22 +4,13 @@ import SyncState
 import Synchronization
 
 extension Executor {
-    /// Finds or creates every folder `addresses` land in, level by level (parents first), and
-    /// records their ids.
-    ///
-    /// One request per folder made: a folder whose parent this call has just made cannot exist
-    /// yet, so it is created without looking first (a portal manifest with a folder per
-    /// participant makes tens of thousands). Any other folder is looked up first, and a create
-    /// that finds the name taken (5030) looks again. Folders of one level are made
-    /// `maxUpdatesInFlight` at a time, and recorded every `folderRecordChunk`, so a crash loses
-    /// at most that many ids (found again, not made twice, by the next run's lookups).
-    /// - Returns: the folders that could not be made, with the reason (their items fail).
-    func ensureFolders(for addresses: [Address]) async throws -> [FolderKey: String] {
+    /// The folders `addresses` land in that this run does not know yet and the state does not
+    /// record (those it records are taken in, at no request).
+    func unknownFolders(for addresses: [Address]) throws -> [FolderKey] {
         var needed = Set<FolderKey>()
         for address in addresses {
             for path in address.folderChain { needed.insert(FolderKey(project: address.project, path: path)) }
         }
-        // The recorded ones need no request.
         var unknown: [FolderKey] = []
         for key in needed where folderIDs[key] == nil {
             if let id = try stateCall({ try store.folderID(project: key.project, path: key.path) }) {
@@ -28,21 +19,42 @@ extension Executor {
                 unknown.append(key)
             }
         }
-        guard !unknown.isEmpty else { return [:] }
-        onEvent(.folders(total: unknown.count))
-        let levels = Dictionary(grouping: unknown) { $0.path.split(separator: "/").count }
+        return unknown
+    }
+
+    /// Finds or creates every folder `addresses` land in, level by level (parents first), and
+    /// records their ids. Each import batch calls it for its own files just before it starts,
+    /// so folders are made while other batches wait on the DRS pace, not all before the first
+    /// import.
+    ///
+    /// One request per folder made: a folder inside one this run has made cannot hold anything
+    /// yet, so it is created without looking first (a portal manifest with a folder per
+    /// participant makes tens of thousands). Any other folder is looked up first, and a create
+    /// that finds the name taken (5030: another batch made it meanwhile) looks again. Folders
+    /// of one level are made `maxUpdatesInFlight` at a time, and recorded every
+    /// `folderRecordChunk`, so a crash loses at most that many ids (found again, not made twice,
+    /// by the next run's lookups). A folder that could not be made is not tried again this run.
+    /// - Returns: the folders of `addresses` that could not be made, with the reason (their items fail).
+    func ensureFolders(for addresses: [Address]) async throws -> [FolderKey: String] {
+        let unknown = try unknownFolders(for: addresses)
         var failed: [FolderKey: String] = [:]
-        var madeHere = Set<FolderKey>()
+        guard !unknown.isEmpty else { return failed }
+        let levels = Dictionary(grouping: unknown) { $0.path.split(separator: "/").count }
         for depth in levels.keys.sorted() {
             var todo: [FolderWork] = []
             for key in levels[depth]!.sorted(by: { ($0.project, $0.path) < ($1.project, $1.path) }) {
-                let parentKey = key.parent
-                if let parentKey, let why = failed[parentKey] {
+                if folderIDs[key] != nil { continue }  // made meanwhile, for another batch
+                if let why = failedFolders[key] {
                     failed[key] = why
                     continue
                 }
-                let parent: FileParent = parentKey.map { .folder(folderIDs[$0] ?? "") } ?? .project(key.project)
-                todo.append(FolderWork(key: key, parent: parent, parentIsNew: parentKey.map(madeHere.contains) ?? false))
+                let parentKey = key.parent
+                if let parentKey, folderIDs[parentKey] == nil {
+                    failed[key] = failed[parentKey] ?? failedFolders[parentKey] ?? "folder '\(parentKey.path)' in \(key.project) could not be made"
+                    continue
+                }
+                let parent: FileParent = parentKey.map { .folder(folderIDs[$0]!) } ?? .project(key.project)
+                todo.append(FolderWork(key: key, parent: parent, parentIsNew: parentKey.map(foldersMadeHere.contains) ?? false))
             }
             for chunk in todo.chunked(Self.folderRecordChunk) {
                 let results = Mutex<[(FolderWork, Result<(id: String, created: Bool), FolderProblem>)]>([])
@@ -61,12 +73,16 @@ extension Executor {
                     let key = work.key
                     switch outcome {
                     case .success(let folder):
+                        if folderIDs[key] != nil, !folder.created { continue }  // another batch recorded it
                         folderIDs[key] = folder.id
-                        if folder.created { madeHere.insert(key) }
+                        failedFolders[key] = nil
+                        if folder.created { foldersMadeHere.insert(key) }
                         found.append(FolderRecord(project: key.project, path: key.path, id: folder.id, createdBySbsync: folder.created))
                         onEvent(.folder(project: key.project, path: key.path, created: folder.created))
                     case .failure(let problem):
-                        failed[key] = "folder '\(key.path)' in \(key.project): \(problem.message)"
+                        let why = "folder '\(key.path)' in \(key.project): \(problem.message)"
+                        failed[key] = why
+                        if folderIDs[key] == nil { failedFolders[key] = why }
                     }
                 }
                 if !found.isEmpty { try stateCall { try store.record(folders: found) } }

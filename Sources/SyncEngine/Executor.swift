@@ -26,6 +26,10 @@ public actor Executor {
     var outcomes: [ItemOutcome: Int] = [:]
     var problems: [ItemProblem] = []
     var folderIDs: [FolderKey: String] = [:]
+    /// Folders this run created: nothing can be in them but what it put there.
+    var foldersMadeHere = Set<FolderKey>()
+    /// Folders that could not be made this run, with the reason: not tried again.
+    var failedFolders: [FolderKey: String] = [:]
     /// DRS items submitted: (time, count), for the pace.
     var drsSubmissions: [(time: Double, count: Int)] = []
     var notStarted = 0
@@ -140,15 +144,15 @@ public actor Executor {
             finish(forgets.count, as: .forgotten)
         }
 
-        // Folders, top-down, before any import; an adopted file's folders are found and recorded
-        // too (a refresh tells a moved file by its folder's recorded id).
-        let failedFolders = try await ensureFolders(for: (volume + drs).map(\.desired.address) + adopts.map(\.address))
+        // Folders: how many are to be found or made (the status line counts them); an adopted
+        // file's are found and recorded first (a refresh tells a moved file by its folder's
+        // recorded id); each import batch makes its own just before it starts (`run`).
+        let folders = try unknownFolders(for: (volume + drs).map(\.desired.address) + adopts.map(\.address)).count
+        if folders > 0 { onEvent(.folders(total: folders)) }
+        _ = try await ensureFolders(for: adopts.map(\.address))
 
         // Adopt: the state (and the manifest's metadata and tags where the file lacks them).
         try await runAdopts(adopts)
-
-        volume = dropItemsUnder(failedFolders, volume)
-        drs = dropItemsUnder(failedFolders, drs)
 
         // Imports and replaces, in bulk, a bounded number of jobs at once.
         var volumeBatches: [Batch] = []
@@ -227,6 +231,10 @@ public actor Executor {
             notStarted += batch.items.count
             return
         }
+        // Its folders, top-down; items under one that cannot be made fail.
+        var batch = batch
+        batch.items = dropItemsUnder(try await ensureFolders(for: batch.items.map(\.desired.address)), batch.items)
+        guard !batch.items.isEmpty else { return }
         let desired = Dictionary(batch.items.map { ($0.desired.address, $0.desired) }, uniquingKeysWith: { a, _ in a })
         let replacing = Set(batch.items.filter(\.replacing).map(\.desired.address))
         let journalItems = batch.items.map { work in

@@ -4,6 +4,7 @@ import PlatformEmulator
 import SyncCore
 import SyncEngine
 import SyncState
+import Synchronization
 import Testing
 
 private func objects(_ count: Int, prefix: String = "runs/") -> [String: Int] {
@@ -70,6 +71,28 @@ struct ExecutorTests {
         #expect(folders.count == 62)
         #expect(folders.filter { !$0.createdBySbsync }.map(\.path) == ["old"])
         #expect(await h.platformFileList().count == 60)
+    }
+
+    @Test("each batch makes its own folders just before it starts, so imports begin before the last folder is made")
+    func foldersAreMadeBatchByBatch() async throws {
+        let h = try Harness(objects: [:])
+        let events = Mutex<[ExecutorEvent]>([])
+        let executor = Executor(client: h.client, store: h.store, options: ExecutorOptions(maxJobsInFlight: 1), clock: h.clock) { event in
+            events.withLock { $0.append(event) }
+        }
+        let desired = (0..<300).map { drsFile("cohort/P\($0)/x.cram") }
+        let report = try await executor.execute(h.plan(desired).changes)
+        #expect(report.problems.isEmpty, "\(report.problems)")
+        let seen = events.withLock { $0 }
+        #expect(seen.contains(.folders(total: 301)))
+        let folderEvents = seen.indices.filter { if case .folder = seen[$0] { true } else { false } }
+        let submissions = seen.indices.filter { if case .submitted = seen[$0] { true } else { false } }
+        #expect(folderEvents.count == 301 && submissions.count == 3)
+        #expect(submissions.first! < folderEvents.last!)
+        // 'cohort' looked up once at the root; every folder made once.
+        let counters = await h.emulator.counters().requestsByEndpoint
+        #expect(counters["GET /files"] == 1)
+        #expect(counters["POST /files"] == 301)
     }
 
     @Test("update, replace and forget", arguments: [FileSource.Kind.volume, .drs])
