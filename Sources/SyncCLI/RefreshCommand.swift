@@ -79,8 +79,9 @@ public struct RefreshCommand: AsyncParsableCommand {
         discussion: """
             Asks the platform about every recorded file (read-only: one request per project, one per 100 files, \
             least recently verified first under --refresh-budget), lists what drifted (deleted, renamed or moved, \
-            metadata or tags edited, replaced), and after confirmation (without a terminal, --auto-approve) writes \
-            into the state only what was found: the time each file was verified, gone files forgotten (the next \
+            metadata or tags edited, replaced), and writes into the state only what was found, after confirmation \
+            when something drifted (without a terminal, --auto-approve; without it only the files found as \
+            recorded are written): the time each file was verified, gone files forgotten (the next \
             plan imports them), edited metadata and tags recorded (the next plan sets them back). Renamed and \
             moved files stay recorded at their address: 'sbsync apply --refresh' moves them back. A failed check \
             (token, server, a project or folder answering 404) changes nothing. \
@@ -95,7 +96,7 @@ public struct RefreshCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Make at most this many requests, least recently verified files first.", valueName: "n"))
     public var refreshBudget: Int?
 
-    @Flag(name: .long, help: "Write what was found without asking (required when standard input is not a terminal).")
+    @Flag(name: .long, help: "Record drift without asking (required to record drift when standard input is not a terminal).")
     public var autoApprove = false
 
     @Flag(name: .long, help: "Record the drift even when more than half of the checked files drifted.")
@@ -166,9 +167,13 @@ public struct RefreshCommand: AsyncParsableCommand {
                 return ExitStatus.error.rawValue
             }
         }
-        if !autoApprove {
+        // Nothing drifted: only verification times are written, which nobody needs to review.
+        if !autoApprove, !report.drifts.isEmpty {
             guard environmentIO.inputIsTerminal else {
-                io.error("refresh asks for confirmation before it writes the state, and standard input is not a terminal",
+                // The files found as recorded keep their verification: the requests are not wasted.
+                try Refresh.recordVerification(report.verified, in: store, at: Int64(clock.now()))
+                io.error("refresh asks for confirmation before it records drift, and standard input is not a terminal; "
+                         + "\(report.drifts.count) drifted file(s) were not recorded (the \(report.verified.count) found as recorded were)",
                          hint: "pass --auto-approve")
                 return ExitStatus.error.rawValue
             }

@@ -226,6 +226,11 @@ struct RefreshTests {
         let imports = await f.emulator.counters().requestsByEndpoint["POST /bulk/storage/imports/create"]
         let declined = try await f.refresh([])
         #expect(declined.code != 0 && declined.stderr.contains("--auto-approve"))
+        // Without confirmation, the drift is not recorded; the files found as recorded are verified.
+        #expect(declined.stderr.contains("4 drifted file(s) were not recorded (the 296 found as recorded were)"), "\(declined.stderr)")
+        #expect(try f.recorded().count == 300)
+        let verified = try await f.plan([])
+        #expect(verified.stdout.contains(", 98% of files"), "\(verified.stdout)")
         let result = try await f.refresh(["--auto-approve"])
         #expect(result.code == 0, "\(result.stderr)")
         #expect(result.stdout.contains("4 drifted"))
@@ -233,6 +238,17 @@ struct RefreshTests {
         #expect(await f.emulator.counters().requestsByEndpoint["POST /bulk/storage/imports/create"] == imports)
         let planned = try await f.plan([])
         #expect(planned.stdout.contains("Plan: 2 to import, 0 to replace, 2 to update, 0 to forget."), "\(planned.stdout)")
+    }
+
+    @Test("a refresh that finds no drift records the verification without asking, terminal or not")
+    func noDriftNeedsNoConfirmation() async throws {
+        let f = try RefreshFixture(volumeFiles: 120, drsFiles: 30)
+        #expect(try await f.apply(["--auto-approve"]).code == 0)
+        let result = try await f.refresh([])
+        #expect(result.code == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("Recorded: 150 file(s) verified or corrected, 0 gone file(s) forgotten."), "\(result.stdout)")
+        let planned = try await f.plan([])
+        #expect(planned.stdout.contains("all files"), "\(planned.stdout)")
     }
 
     @Test("a refresh under a wrong token, 50% 5xx or a project answering 404 leaves the state byte-identical and names the cause")
