@@ -273,6 +273,7 @@ public struct ApplyCommand: AsyncParsableCommand {
             planned: { plan in
                 guard !json else { return }
                 var shown = plan
+                shown.notes += PlanPipeline.costNotes(for: plan, statePath: statePath)
                 if !refreshing, let note = PlanPipeline.freshnessNote(statePath: statePath) { shown.notes.append(note) }
                 io.stdout(shown.text(.init(detail: false, limit: PlanCommand.groupLimit, color: planColor)))
             },

@@ -170,6 +170,7 @@ public struct PlanCommand: AsyncParsableCommand {
         case .text:
             // How old the state's knowledge is, unless this plan checked (text only: not a change).
             var shown = plan
+            shown.notes += PlanPipeline.costNotes(for: plan, statePath: statePath)
             if !refreshOptions.refresh, let note = PlanPipeline.freshnessNote(statePath: statePath, recordedFiles: result.recordedFiles) { shown.notes.append(note) }
             io.stdout(shown.text(.init(detail: detail, limit: Self.groupLimit, color: output.colored(1, environment))))
             if let out { io.stdout("Saved the plan to \(out); run it with: sbsync apply \(out)\n") }

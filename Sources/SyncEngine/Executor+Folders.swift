@@ -30,7 +30,8 @@ extension Executor {
     /// One request per folder made: a folder inside one this run has made cannot hold anything
     /// yet, so it is created without looking first (a portal manifest with a folder per
     /// participant makes tens of thousands). Any other folder is looked up first, and a create
-    /// that finds the name taken (5030: another batch made it meanwhile) looks again. Folders
+    /// that finds the name taken (5030) looks again; a folder another batch is making is waited
+    /// for, not made twice. Folders
     /// of one level are made `maxUpdatesInFlight` at a time, and recorded every
     /// `folderRecordChunk`, so a crash loses at most that many ids (found again, not made twice,
     /// by the next run's lookups). A folder that could not be made is not tried again this run.
@@ -41,11 +42,16 @@ extension Executor {
         guard !unknown.isEmpty else { return failed }
         let levels = Dictionary(grouping: unknown) { $0.path.split(separator: "/").count }
         for depth in levels.keys.sorted() {
-            var todo: [FolderWork] = []
+            var todo: [FolderWork] = [], others: [FolderKey] = []
             for key in levels[depth]!.sorted(by: { ($0.project, $0.path) < ($1.project, $1.path) }) {
                 if folderIDs[key] != nil { continue }  // made meanwhile, for another batch
                 if let why = failedFolders[key] {
                     failed[key] = why
+                    continue
+                }
+                // Another batch is making it: wait for that, not make it twice.
+                if foldersInFlight.contains(key) {
+                    others.append(key)
                     continue
                 }
                 let parentKey = key.parent
@@ -55,40 +61,70 @@ extension Executor {
                 }
                 let parent: FileParent = parentKey.map { .folder(folderIDs[$0]!) } ?? .project(key.project)
                 todo.append(FolderWork(key: key, parent: parent, parentIsNew: parentKey.map(foldersMadeHere.contains) ?? false))
+                foldersInFlight.insert(key)
             }
-            for chunk in todo.chunked(Self.folderRecordChunk) {
-                let results = Mutex<[(FolderWork, Result<(id: String, created: Bool), FolderProblem>)]>([])
-                try await Self.forEach(Array(chunk), atMost: options.maxUpdatesInFlight) { work in
-                    let outcome: Result<(id: String, created: Bool), FolderProblem>
-                    do {
-                        outcome = .success(try await self.findOrCreateFolder(named: work.key.name, in: work.parent,
-                                                                             parentIsNew: work.parentIsNew))
-                    } catch let problem as FolderProblem {
-                        outcome = .failure(problem)
-                    }
-                    results.withLock { $0.append((work, outcome)) }
+            for (i, chunk) in todo.chunked(Self.folderRecordChunk).enumerated() {
+                do {
+                    try await makeFolders(Array(chunk), failed: &failed)
+                } catch {
+                    // Whatever is left of this level is no longer in flight: its waiters go on.
+                    for work in todo.dropFirst(i * Self.folderRecordChunk) { settledFolder(work.key) }
+                    throw error
                 }
-                var found: [FolderRecord] = []
-                for (work, outcome) in results.withLock({ $0 }).sorted(by: { ($0.0.key.project, $0.0.key.path) < ($1.0.key.project, $1.0.key.path) }) {
-                    let key = work.key
-                    switch outcome {
-                    case .success(let folder):
-                        if folderIDs[key] != nil, !folder.created { continue }  // another batch recorded it
-                        folderIDs[key] = folder.id
-                        failedFolders[key] = nil
-                        if folder.created { foldersMadeHere.insert(key) }
-                        found.append(FolderRecord(project: key.project, path: key.path, id: folder.id, createdBySbsync: folder.created))
-                        onEvent(.folder(project: key.project, path: key.path, created: folder.created))
-                    case .failure(let problem):
-                        let why = "folder '\(key.path)' in \(key.project): \(problem.message)"
-                        failed[key] = why
-                        if folderIDs[key] == nil { failedFolders[key] = why }
-                    }
+            }
+            for key in others {
+                await untilSettled(key)
+                if folderIDs[key] == nil {
+                    failed[key] = failedFolders[key] ?? "folder '\(key.path)' in \(key.project) could not be made"
                 }
-                if !found.isEmpty { try stateCall { try store.record(folders: found) } }
             }
         }
         return failed
+    }
+
+    /// Finds or makes `folders` (at most `maxUpdatesInFlight` at a time), records them, and
+    /// settles them for any batch waiting on them; adds the ones that could not be made to `failed`.
+    private func makeFolders(_ folders: [FolderWork], failed: inout [FolderKey: String]) async throws {
+        let results = Mutex<[(FolderWork, Result<(id: String, created: Bool), FolderProblem>)]>([])
+        try await Self.forEach(folders, atMost: options.maxUpdatesInFlight) { work in
+            let outcome: Result<(id: String, created: Bool), FolderProblem>
+            do {
+                outcome = .success(try await self.findOrCreateFolder(named: work.key.name, in: work.parent,
+                                                                     parentIsNew: work.parentIsNew))
+            } catch let problem as FolderProblem {
+                outcome = .failure(problem)
+            }
+            results.withLock { $0.append((work, outcome)) }
+        }
+        var found: [FolderRecord] = []
+        for (work, outcome) in results.withLock({ $0 }).sorted(by: { ($0.0.key.project, $0.0.key.path) < ($1.0.key.project, $1.0.key.path) }) {
+            let key = work.key
+            switch outcome {
+            case .success(let folder):
+                folderIDs[key] = folder.id
+                if folder.created { foldersMadeHere.insert(key) }
+                found.append(FolderRecord(project: key.project, path: key.path, id: folder.id, createdBySbsync: folder.created))
+                onEvent(.folder(project: key.project, path: key.path, created: folder.created))
+            case .failure(let problem):
+                let why = "folder '\(key.path)' in \(key.project): \(problem.message)"
+                failed[key] = why
+                failedFolders[key] = why
+            }
+        }
+        defer { for work in folders { settledFolder(work.key) } }
+        if !found.isEmpty { try stateCall { try store.record(folders: found) } }
+    }
+
+    /// Returns once no batch is making `key` any more.
+    private func untilSettled(_ key: FolderKey) async {
+        guard foldersInFlight.contains(key) else { return }
+        await withCheckedContinuation { folderWaiters[key, default: []].append($0) }
+    }
+
+    /// `key` is made (or could not be): the batches waiting on it go on.
+    private func settledFolder(_ key: FolderKey) {
+        guard foldersInFlight.remove(key) != nil else { return }
+        for waiter in folderWaiters.removeValue(forKey: key) ?? [] { waiter.resume() }
     }
 
     /// Folders recorded in the state together, at most (see `ensureFolders`).

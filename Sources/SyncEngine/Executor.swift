@@ -30,6 +30,9 @@ public actor Executor {
     var foldersMadeHere = Set<FolderKey>()
     /// Folders that could not be made this run, with the reason: not tried again.
     var failedFolders: [FolderKey: String] = [:]
+    /// Folders a batch is finding or making now, and the batches waiting for them.
+    var foldersInFlight = Set<FolderKey>()
+    var folderWaiters: [FolderKey: [CheckedContinuation<Void, Never>]] = [:]
     /// DRS items submitted: (time, count), for the pace.
     var drsSubmissions: [(time: Double, count: Int)] = []
     var notStarted = 0

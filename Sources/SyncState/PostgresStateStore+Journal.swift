@@ -83,6 +83,7 @@ extension PostgresStateStore {
             guard batch.state != .done else { throw StateError.journal("batch \(id) is already done") }
             try storeResults(results, batch: batch)
             try upsert(files)
+            try verified(files.map(\.address), at: now)
             _ = try delete(removing)
             _ = try run("UPDATE sbsync_batches SET state = 'done', updated_at = $1 WHERE id = $2", [.int(now), .int(id)])
         }

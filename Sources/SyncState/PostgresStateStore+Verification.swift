@@ -1,8 +1,8 @@
 public import SyncCore
 internal import PostgresNIO
 
-/// When each recorded file was last found, by a refresh, to be on the platform as recorded: the
-/// same rules as the SQLite file's (`StateStore+Verification.swift`).
+/// When each recorded file was last found to be on the platform as recorded (by a refresh, or in
+/// an import batch's answer): the same rules as the SQLite file's (`StateStore+Verification.swift`).
 ///
 /// Kept in a table of its own, `sbsync_verifications (workspace_id, project, path, verified_at)`,
 /// beside the records: recording a file again keeps its time, and a row whose file is gone is
@@ -10,13 +10,18 @@ internal import PostgresNIO
 extension PostgresStateStore {
     public func recordVerification(addresses: [Address], at time: Int64) throws(StateError) {
         guard !addresses.isEmpty else { return }
-        try write { _ in
-            _ = try run("""
-                INSERT INTO sbsync_verifications (workspace_id, project, path, verified_at)
-                SELECT DISTINCT ON (project, path) $1, project, path, $4 FROM unnest($2::text[], $3::text[]) AS a (project, path)
-                ON CONFLICT (workspace_id, project, path) DO UPDATE SET verified_at = EXCLUDED.verified_at
-                """, [.int(workspaceID), .texts(addresses.map(\.project)), .texts(addresses.map(\.path)), .int(time)])
-        }
+        try write { _ in try verified(addresses, at: time) }
+    }
+
+    /// Writes the verification of `addresses` at `time` inside the caller's transaction: a
+    /// refresh's findings, and files an import batch just received from the platform.
+    func verified(_ addresses: [Address], at time: Int64) throws {
+        guard !addresses.isEmpty else { return }
+        _ = try run("""
+            INSERT INTO sbsync_verifications (workspace_id, project, path, verified_at)
+            SELECT DISTINCT ON (project, path) $1, project, path, $4 FROM unnest($2::text[], $3::text[]) AS a (project, path)
+            ON CONFLICT (workspace_id, project, path) DO UPDATE SET verified_at = EXCLUDED.verified_at
+            """, [.int(workspaceID), .texts(addresses.map(\.project)), .texts(addresses.map(\.path)), .int(time)])
     }
 
     public func leastRecentlyVerifiedFiles(limit: Int?) throws(StateError) -> [RecordedFile] {

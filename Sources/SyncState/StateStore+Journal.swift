@@ -141,6 +141,7 @@ extension StateStore {
             guard batch.state != .done else { throw StateError.journal("batch \(id) is already done") }
             try Self.storeResults(results, batch: batch, db)
             try Self.upsert(files, db)
+            try Self.verified(files.map(\.address), at: now, db)
             _ = try Self.delete(removing, db)
             try db.prepare("UPDATE batches SET state = 'done', updated_at = ? WHERE id = ?").run(.int(now), .int(id))
         }

@@ -1,8 +1,8 @@
 import Foundation
 public import SyncCore
 
-/// When each recorded file was last found, by a refresh, to be on the platform as recorded
-/// (DESIGN.md "Truth from the platform").
+/// When each recorded file was last found to be on the platform as recorded: by a refresh, or
+/// in the platform's own answer when an import batch completed (DESIGN.md "Truth from the platform").
 ///
 /// Kept in a table of its own, `verifications (project, path, verified_at)`, made by the first
 /// `recordVerification` (a file never refreshed has none, and an older sbsync reading the file
@@ -22,11 +22,16 @@ extension StateStore {
     /// in one transaction (the caller holds the lock).
     public func recordVerification(addresses: [Address], at time: Int64) throws(StateError) {
         guard !addresses.isEmpty else { return }
-        try write { db, _ in
-            try db.execute(Self.verificationTable)
-            let upsert = try db.prepare("INSERT OR REPLACE INTO verifications (project, path, verified_at) VALUES (?, ?, ?)")
-            for address in addresses { try upsert.run(.text(address.project), .text(address.path), .int(time)) }
-        }
+        try write { db, _ in try Self.verified(addresses, at: time, db) }
+    }
+
+    /// Writes the verification of `addresses` at `time` inside the caller's transaction: a
+    /// refresh's findings, and files an import batch just received from the platform.
+    static func verified(_ addresses: [Address], at time: Int64, _ db: SQLiteConnection) throws {
+        guard !addresses.isEmpty else { return }
+        try db.execute(Self.verificationTable)
+        let upsert = try db.prepare("INSERT OR REPLACE INTO verifications (project, path, verified_at) VALUES (?, ?, ?)")
+        for address in addresses { try upsert.run(.text(address.project), .text(address.path), .int(time)) }
     }
 
     /// Recorded files, least recently verified first (never verified first of all, then by

@@ -20,7 +20,10 @@ private struct RefreshFixture {
 
     /// `volumeFiles` volume objects and `drsFiles` DRS URIs, in nested folders.
     init(volumeFiles: Int, drsFiles: Int, projects: [String] = ["alice/p1"]) throws {
-        clock = TestClock()
+        // A day ahead of the real time: the state stamps an import batch's files as verified by
+        // the system clock, and a refresh by this one, which must come later however slowly the
+        // test runs.
+        clock = TestClock(Date().timeIntervalSince1970.rounded(.down) + 86_400)
         var objects: [String: Int] = [:]
         for i in 0..<volumeFiles { objects["runs/s\(i).bam"] = 10 + i }
         emulator = try Emulator(configuration: EmulatorConfiguration(
@@ -115,10 +118,11 @@ struct RefreshTests {
         #expect(recorded.count == 2_020)
         let byID = Dictionary(uniqueKeysWithValues: recorded.map { ($0.fileID ?? "", $0.address) })
 
-        // Without a refresh the plan trusts the state, and says how old its knowledge is.
+        // Without a refresh the plan trusts the state, and says how old its knowledge is: the
+        // imports just now (each batch records the files the platform answered with as verified).
         let untrusted = try await f.plan([])
         #expect(untrusted.stdout.contains("No changes"))
-        #expect(untrusted.stdout.contains("note: last verified against the platform: never"))
+        #expect(untrusted.stdout.contains("note: last verified against the platform: just now, all files"), "\(untrusted.stdout)")
 
         let drifts = await f.emulator.applyDrift(count: 60, seed: 11, project: "alice/p1")
         #expect(drifts.count == 60)
@@ -178,20 +182,23 @@ struct RefreshTests {
     func budgetRoundRobin() async throws {
         let f = try RefreshFixture(volumeFiles: 500, drsFiles: 0)
         #expect(try await f.apply(["--auto-approve"]).code == 0)
-        var seen: [Address: Int64] = [:]
-        for run in 1...5 {
+        var seen: [Address: Int64] = [:], refreshed = Set<Address>()
+        for _ in 1...5 {
             f.clock.advance(by: 60)
             let before = await f.requests()
             let result = try await f.refresh(["--refresh-budget", "3", "--auto-approve"])
             #expect(result.code == 0, "\(result.stderr)")
             #expect(result.stderr.contains("refreshing 100 files: about 3 requests"), "\(result.stderr)")
             #expect(await f.requests() - before <= 3)
+            // Every file was verified by its import; each run re-verifies 100 not yet refreshed.
             let times = try StateStore.open(at: f.statePath, create: false).verificationTimes()
-            #expect(times.count == 100 * run)
-            let new = times.filter { seen[$0.key] == nil }
-            #expect(new.count == 100 && new.values.allSatisfy { $0 == f.clock.seconds })
+            #expect(times.count == 500)
+            let new = Set(times.filter { $0.value == f.clock.seconds }.keys)
+            #expect(new.count == 100 && new.isDisjoint(with: refreshed))
+            refreshed.formUnion(new)
             seen = times
         }
+        #expect(refreshed.count == 500)
         // Covered: the sixth run checks the files verified longest ago, the first run's.
         let oldest = Set(seen.filter { $0.value == seen.values.min() }.keys)
         f.clock.advance(by: 60)
@@ -224,13 +231,14 @@ struct RefreshTests {
         #expect(try await f.apply(["--auto-approve"]).code == 0)
         await f.emulator.applyDrift(count: 4, seed: 3, project: "alice/p1", kinds: [.delete, .metadata])
         let imports = await f.emulator.counters().requestsByEndpoint["POST /bulk/storage/imports/create"]
+        f.clock.advance(by: 60)
         let declined = try await f.refresh([])
         #expect(declined.code != 0 && declined.stderr.contains("--auto-approve"))
         // Without confirmation, the drift is not recorded; the files found as recorded are verified.
         #expect(declined.stderr.contains("4 drifted file(s) were not recorded (the 296 found as recorded were)"), "\(declined.stderr)")
         #expect(try f.recorded().count == 300)
-        let verified = try await f.plan([])
-        #expect(verified.stdout.contains(", 98% of files"), "\(verified.stdout)")
+        let times = try StateStore.open(at: f.statePath, create: false).verificationTimes()
+        #expect(times.filter { $0.value == f.clock.seconds }.count == 296)
         let result = try await f.refresh(["--auto-approve"])
         #expect(result.code == 0, "\(result.stderr)")
         #expect(result.stdout.contains("4 drifted"))
@@ -244,11 +252,12 @@ struct RefreshTests {
     func noDriftNeedsNoConfirmation() async throws {
         let f = try RefreshFixture(volumeFiles: 120, drsFiles: 30)
         #expect(try await f.apply(["--auto-approve"]).code == 0)
+        f.clock.advance(by: 60)
         let result = try await f.refresh([])
         #expect(result.code == 0, "\(result.stderr)")
         #expect(result.stdout.contains("Recorded: 150 file(s) verified or corrected, 0 gone file(s) forgotten."), "\(result.stdout)")
-        let planned = try await f.plan([])
-        #expect(planned.stdout.contains("all files"), "\(planned.stdout)")
+        let times = try StateStore.open(at: f.statePath, create: false).verificationTimes()
+        #expect(times.count == 150 && times.values.allSatisfy { $0 == f.clock.seconds })
     }
 
     @Test("a refresh under a wrong token, 50% 5xx or a project answering 404 leaves the state byte-identical and names the cause")

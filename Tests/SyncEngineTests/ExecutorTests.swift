@@ -73,11 +73,12 @@ struct ExecutorTests {
         #expect(await h.platformFileList().count == 60)
     }
 
-    @Test("each batch makes its own folders just before it starts, so imports begin before the last folder is made")
-    func foldersAreMadeBatchByBatch() async throws {
+    @Test("each batch makes its own folders just before it starts, so imports begin before the last folder is made; batches side by side make a shared folder once",
+          arguments: [1, 4])
+    func foldersAreMadeBatchByBatch(jobs: Int) async throws {
         let h = try Harness(objects: [:])
         let events = Mutex<[ExecutorEvent]>([])
-        let executor = Executor(client: h.client, store: h.store, options: ExecutorOptions(maxJobsInFlight: 1), clock: h.clock) { event in
+        let executor = Executor(client: h.client, store: h.store, options: ExecutorOptions(maxJobsInFlight: jobs), clock: h.clock) { event in
             events.withLock { $0.append(event) }
         }
         let desired = (0..<300).map { drsFile("cohort/P\($0)/x.cram") }

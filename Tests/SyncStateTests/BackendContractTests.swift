@@ -122,6 +122,8 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
         #expect(try store.unfinishedBatches() == [])
         #expect(try store.batch(batch.id)?.state == .done)
         #expect(try store.loadAllFiles() == [sampleFile(0)])
+        // A file the platform just answered with is verified as of the batch's end.
+        #expect(try store.verificationTimes() == [sampleFile(0).address: clock.seconds])
         #expect(try store.serial() == 3)
         #expect(throws: StateError.self) { try store.completeBatch(batch.id, results: [:], recording: []) }
         #expect(throws: StateError.self) { try store.beginBatch(kind: .drs, policy: .skip, tags: [], items: items(0..<1)) }
