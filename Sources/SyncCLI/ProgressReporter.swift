@@ -154,7 +154,9 @@ final class ProgressReporter: Sendable {
     static func statusLine(_ c: ExecutorCounts, elapsed: TimeInterval, folders: (done: Int, total: Int) = (0, 0)) -> String {
         let rate = elapsed > 0 ? Double(c.finished) / elapsed : 0
         let remaining = max(0, c.total - c.finished)
-        let eta = rate > 0 ? Self.duration(Double(remaining) / rate) : "?"
+        // The DRS pace puts a floor under a paced run's ETA that its early rate does not show.
+        let left = rate > 0 ? max(Double(remaining) / rate, c.paceFloorSeconds) : (c.paceFloorSeconds > 0 ? c.paceFloorSeconds : nil)
+        let eta = left.map { Self.duration($0) } ?? "?"
         var line = folders.done < folders.total ? "folders \(folders.done)/\(folders.total) · " : ""
         line += "\(c.finished)/\(c.total) done"
         if c.skipped > 0 { line += ", \(c.skipped) skipped" }

@@ -38,6 +38,8 @@ public actor Executor {
     var notStarted = 0
     /// The end of the latest DRS pace wait, so overlapping waits are counted once.
     var pacedUntil = 0.0
+    /// DRS items whose batch has not started yet.
+    var drsQueued = 0
 
     struct FolderKey: Hashable, Sendable {
         var project: String
@@ -178,6 +180,7 @@ public actor Executor {
             if i < drsBatches.count { batches.append(drsBatches[i]) }
             if i < volumeBatches.count { batches.append(volumeBatches[i]) }
         }
+        drsQueued = drs.count
         try await runBatches(batches)
 
         // Metadata and tags, no re-import.
@@ -230,6 +233,7 @@ public actor Executor {
     }
 
     private func run(_ batch: Batch) async throws {
+        if batch.kind == .drs { drsQueued -= batch.items.count }
         if isStopping {
             notStarted += batch.items.count
             return
@@ -563,6 +567,7 @@ public actor Executor {
 
     func emitProgress() async {
         counts.rateLimitSeconds = await client.reader.budget.totalWait.seconds
+        counts.paceFloorSeconds = Double(max(0, drsQueued) / options.drsPace) * options.drsWindow.seconds
         onEvent(.progress(counts))
     }
 

@@ -99,6 +99,9 @@ public struct ExecutorCounts: Sendable, Hashable, Codable {
     public var pacingSeconds = 0.0
     /// Seconds spent waiting on the platform's rate limit (429s and the request budget).
     public var rateLimitSeconds = 0.0
+    /// At least this many seconds are left for the DRS items not yet started, at the DRS pace
+    /// (a floor under the ETA: a paced run's early rate says little about its end).
+    public var paceFloorSeconds = 0.0
 
     public init() {}
 

@@ -17,6 +17,14 @@ import Testing
         counts.pacingSeconds = 120
         let line = ProgressReporter.statusLine(counts, elapsed: 100)
         #expect(line == "400/1000 done, 10 skipped, 10 failed · 4.0 files/s · ETA 2m30s · 3 job(s) in flight · waited 1m5s on rate limits · 2m0s on the DRS pace")
+        // DRS items not started yet need the pace's windows, whatever the rate so far.
+        counts.paceFloorSeconds = 3_600
+        #expect(ProgressReporter.statusLine(counts, elapsed: 100).contains(" · ETA 1h0m · "))
+        counts.paceFloorSeconds = 60
+        #expect(ProgressReporter.statusLine(counts, elapsed: 100).contains(" · ETA 2m30s · "))
+        counts.done = 0; counts.skipped = 0; counts.failed = 0
+        counts.paceFloorSeconds = 600
+        #expect(ProgressReporter.statusLine(counts, elapsed: 100).contains(" · ETA 10m0s · "))
     }
 
     @Test func jsonEventsAreOneObjectPerLine() throws {

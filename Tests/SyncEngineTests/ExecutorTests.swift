@@ -242,11 +242,19 @@ struct ExecutorTests {
         let h = try Harness(objects: [:], drsPace: 1000)
         let desired = (0..<250).map { drsFile("d/f\($0).cram") }
         let start = h.clock.now()
-        let (_, report) = try await h.apply(desired, options: ExecutorOptions(drsPace: 100, drsWindow: .seconds(300)))
+        let floors = Mutex<[Double]>([])
+        let executor = Executor(client: h.client, store: h.store, options: ExecutorOptions(maxJobsInFlight: 1, drsPace: 100, drsWindow: .seconds(300)),
+                                clock: h.clock) { event in
+            if case .progress(let counts) = event { floors.withLock { $0.append(counts.paceFloorSeconds) } }
+        }
+        let report = try await executor.execute(h.plan(desired).changes)
         #expect(report.problems.isEmpty)
         #expect(report.counts.pacingSeconds > 0)
         // 250 items at 100 per 5 minutes: the third batch cannot start before 10 minutes.
         #expect(h.clock.now() - start >= 600)
+        // The ETA's floor: after the first batch, 150 items wait (one more window); then none.
+        #expect(floors.withLock { $0 }.first == 300)
+        #expect(floors.withLock { $0 }.last == 0)
     }
 
     @Test("requestStop stops submitting; what was started is recorded")
