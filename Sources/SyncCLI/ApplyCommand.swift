@@ -258,6 +258,7 @@ public struct ApplyCommand: AsyncParsableCommand {
         var options = try environmentIO.executorOptions ?? NumericOptions.checked { () throws(OptionRangeError) in try executorOptions() }
         options.maxJobsInFlight = max(1, jobs)
         if let maxDuration { options.maxDuration = .milliseconds(Int64(maxDuration * 1000)) }
+        let pace = options
         let session = ApplySession(request, client: PlatformClient(config: config, transport: transport, clock: clock,
                                                                    options: PlatformOptions.clientOptions(io: io)),
                                    options: options, clock: clock, onEvent: { reporter.handle($0) })
@@ -273,7 +274,7 @@ public struct ApplyCommand: AsyncParsableCommand {
             planned: { plan in
                 guard !json else { return }
                 var shown = plan
-                shown.notes += PlanPipeline.costNotes(for: plan, statePath: statePath)
+                shown.notes += PlanPipeline.costNotes(for: plan, statePath: statePath, pace: pace)
                 if !refreshing, let note = PlanPipeline.freshnessNote(statePath: statePath) { shown.notes.append(note) }
                 io.stdout(shown.text(.init(detail: false, limit: PlanCommand.groupLimit, color: planColor)))
             },

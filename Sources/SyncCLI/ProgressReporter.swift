@@ -92,7 +92,7 @@ final class ProgressReporter: Sendable {
                 // has ended: every job submitted is in flight.
                 if !state.progressSeen { state.counts.jobsInFlight += 1 }
             case .folders(let total):
-                state.folders = (0, total)
+                state.folders.total = total  // lower again when some cannot be made
             case .folder:
                 state.folders.done += 1
             case .problem, .settled:

@@ -80,8 +80,8 @@ public struct RefreshCommand: AsyncParsableCommand {
             Asks the platform about every recorded file (read-only: one request per project, one per 100 files, \
             least recently verified first under --refresh-budget), lists what drifted (deleted, renamed or moved, \
             metadata or tags edited, replaced), and writes into the state only what was found, after confirmation \
-            when something drifted (without a terminal, --auto-approve; without it only the files found as \
-            recorded are written): the time each file was verified, gone files forgotten (the next \
+            when something drifted (without a terminal, --auto-approve; declined or without it, only the files \
+            found as recorded are written): the time each file was verified, gone files forgotten (the next \
             plan imports them), edited metadata and tags recorded (the next plan sets them back). Renamed and \
             moved files stay recorded at their address: 'sbsync apply --refresh' moves them back. A failed check \
             (token, server, a project or folder answering 404) changes nothing. \
@@ -179,7 +179,9 @@ public struct RefreshCommand: AsyncParsableCommand {
             }
             io.stdout("\nRecord what was found in the state? Only 'yes' is accepted: ")
             guard environmentIO.readLine()?.trimmingCharacters(in: .whitespaces) == "yes" else {
-                io.stdout("Refresh not recorded; the state is unchanged.\n")
+                // As without a terminal: the drift is not recorded, what was found as recorded is.
+                try Refresh.recordVerification(report.verified, in: store, at: Int64(clock.now()))
+                io.stdout("Drift not recorded; the \(report.verified.count) file(s) found as recorded were.\n")
                 return ExitStatus.success.rawValue
             }
         }

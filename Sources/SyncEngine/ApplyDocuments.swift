@@ -21,7 +21,7 @@ public enum ApplyEventDocument: JSONDocument, Codable, Hashable, Sendable {
 
     case started(Started)
     case settled(Settled)
-    /// Folders to find or make before any import (`total`, as `started`).
+    /// Folders to find or make (`total`, as `started`); sent again, lower, when some cannot be made.
     case folders(Started)
     case folder(Folder)
     case submitted(Submitted)

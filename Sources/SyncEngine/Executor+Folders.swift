@@ -56,7 +56,9 @@ extension Executor {
                 }
                 let parentKey = key.parent
                 if let parentKey, folderIDs[parentKey] == nil {
-                    failed[key] = failed[parentKey] ?? failedFolders[parentKey] ?? "folder '\(parentKey.path)' in \(key.project) could not be made"
+                    let why = failed[parentKey] ?? failedFolders[parentKey] ?? "folder '\(parentKey.path)' in \(key.project) could not be made"
+                    failed[key] = why
+                    cannotMake(key, why)
                     continue
                 }
                 let parent: FileParent = parentKey.map { .folder(folderIDs[$0]!) } ?? .project(key.project)
@@ -79,7 +81,18 @@ extension Executor {
                 }
             }
         }
+        if folderTotal != announcedFolderTotal {
+            announcedFolderTotal = folderTotal
+            onEvent(.folders(total: folderTotal))
+        }
         return failed
+    }
+
+    /// `key` cannot be made this run: it is not tried again, and the folders announced to the
+    /// status line are one fewer (told at the end of `ensureFolders`).
+    private func cannotMake(_ key: FolderKey, _ why: String) {
+        guard failedFolders.updateValue(why, forKey: key) == nil else { return }
+        folderTotal -= 1
     }
 
     /// Finds or makes `folders` (at most `maxUpdatesInFlight` at a time), records them, and
@@ -108,7 +121,7 @@ extension Executor {
             case .failure(let problem):
                 let why = "folder '\(key.path)' in \(key.project): \(problem.message)"
                 failed[key] = why
-                failedFolders[key] = why
+                cannotMake(key, why)
             }
         }
         defer { for work in folders { settledFolder(work.key) } }
@@ -155,19 +168,30 @@ extension Executor {
     /// - Parameter parentIsNew: the parent was just made, so the folder is created without a lookup.
     private func findOrCreateFolder(named name: String, in parent: FileParent, parentIsNew: Bool) async throws -> (id: String, created: Bool) {
         if !parentIsNew, let existing = try await existingFolder(named: name, in: parent) { return (existing, false) }
-        do {
-            let folder = try await client.createFolder(named: name, in: parent)
-            return (folder.id, true)
-        } catch let error as PlatformError where error.isCannotConnect {
-            throw ExecutorError.platform(error, context: "create folder '\(name)'")
-        } catch let error as PlatformError {
-            // Taken meanwhile (5030), or perhaps created (outcome unknown): look again.
-            if error.code == 5030 || error.isOutcomeUnknown, let existing = try await existingFolder(named: name, in: parent) {
-                return (existing, !(error.code == 5030))
+        // A create whose answer was lost, and that a lookup then shows never happened, is sent
+        // again: a folder that cannot be made fails every file under it for the whole run.
+        var attempt = 1
+        while true {
+            do {
+                let folder = try await client.createFolder(named: name, in: parent)
+                return (folder.id, true)
+            } catch let error as PlatformError where error.isCannotConnect {
+                throw ExecutorError.platform(error, context: "create folder '\(name)'")
+            } catch let error as PlatformError {
+                // Taken meanwhile (5030), or perhaps created (outcome unknown): look again.
+                if error.code == 5030 || error.isOutcomeUnknown, let existing = try await existingFolder(named: name, in: parent) {
+                    return (existing, !(error.code == 5030))
+                }
+                guard error.isOutcomeUnknown, attempt < Self.folderCreateAttempts else {
+                    throw FolderProblem(message: error.description)
+                }
+                attempt += 1
             }
-            throw FolderProblem(message: error.description)
         }
     }
+
+    /// Creates of one folder whose answers were lost (and that lookups show never happened), at most.
+    static let folderCreateAttempts = 3
 
     private func existingFolder(named name: String, in parent: FileParent) async throws -> String? {
         let files = try await listFiles(in: parent, names: [name])

@@ -32,6 +32,10 @@ public actor Executor {
     var failedFolders: [FolderKey: String] = [:]
     /// Folders a batch is finding or making now, and the batches waiting for them.
     var foldersInFlight = Set<FolderKey>()
+    /// Folders to find or make this run, less those that cannot be made; and the last total
+    /// told to `onEvent` (`.folders`).
+    var folderTotal = 0
+    var announcedFolderTotal = 0
     var folderWaiters: [FolderKey: [CheckedContinuation<Void, Never>]] = [:]
     /// DRS items submitted: (time, count), for the pace.
     var drsSubmissions: [(time: Double, count: Int)] = []
@@ -152,8 +156,9 @@ public actor Executor {
         // Folders: how many are to be found or made (the status line counts them); an adopted
         // file's are found and recorded first (a refresh tells a moved file by its folder's
         // recorded id); each import batch makes its own just before it starts (`run`).
-        let folders = try unknownFolders(for: (volume + drs).map(\.desired.address) + adopts.map(\.address)).count
-        if folders > 0 { onEvent(.folders(total: folders)) }
+        folderTotal = try unknownFolders(for: (volume + drs).map(\.desired.address) + adopts.map(\.address)).count
+        announcedFolderTotal = folderTotal
+        if folderTotal > 0 { onEvent(.folders(total: folderTotal)) }
         _ = try await ensureFolders(for: adopts.map(\.address))
 
         // Adopt: the state (and the manifest's metadata and tags where the file lacks them).
@@ -567,7 +572,8 @@ public actor Executor {
 
     func emitProgress() async {
         counts.rateLimitSeconds = await client.reader.budget.totalWait.seconds
-        counts.paceFloorSeconds = Double(max(0, drsQueued) / options.drsPace) * options.drsWindow.seconds
+        // Whole windows beyond the one that takes the first of them (as `PlanPipeline.costNotes`).
+        counts.paceFloorSeconds = Double(max(0, drsQueued - 1) / options.drsPace) * options.drsWindow.seconds
         onEvent(.progress(counts))
     }
 

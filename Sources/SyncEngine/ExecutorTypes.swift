@@ -7,7 +7,8 @@ public struct ExecutorOptions: Sendable {
     public var batchSize: Int
     /// Bulk jobs submitted and not yet settled, at most (each polls on its own).
     public var maxJobsInFlight: Int
-    /// Single-file calls in flight, at most: metadata and tags, and folders made or looked up.
+    /// Single-file calls in flight, at most: metadata and tags; and folders made or looked up,
+    /// per batch (batches side by side each make their own folders this many at a time).
     public var maxUpdatesInFlight: Int
     /// First wait between two polls of a job; doubled up to `maxPollInterval`.
     public var pollInterval: Duration
@@ -71,7 +72,8 @@ public enum ExecutorEvent: Sendable, Hashable {
     case started(total: Int)
     /// Unfinished journal batches found on start, and what settling them found.
     case settled(batches: Int, adopted: Int, notSubmitted: Int)
-    /// Folders to find or make before any import: how many (sent once, when there are some).
+    /// Folders to find or make, each before the first import into it: how many (sent at the
+    /// start when there are some, and again, lower, when some cannot be made).
     case folders(total: Int)
     /// A folder was created (`created`) or found on the platform.
     case folder(project: String, path: String, created: Bool)

@@ -76,10 +76,11 @@ private struct RefreshFixture {
         return (code, captured.stdout, captured.stderr)
     }
 
-    func refresh(_ arguments: [String], token: String = Self.token, emulator other: Emulator? = nil) async throws -> (code: Int32, stdout: String, stderr: String) {
+    func refresh(_ arguments: [String], token: String = Self.token, emulator other: Emulator? = nil,
+                 terminal: Bool = false, answer: String? = nil) async throws -> (code: Int32, stdout: String, stderr: String) {
         let command = try RefreshCommand.parse(arguments + ["-f", manifestPath, "--state", statePath])
         let captured = Captured()
-        let env = ApplyCommand.Environment(inputIsTerminal: false, errorIsTerminal: false, readLine: { nil },
+        let env = ApplyCommand.Environment(inputIsTerminal: terminal, errorIsTerminal: false, readLine: { answer },
                                            transport: inProcess(other ?? emulator), clock: clock)
         var environment = self.environment
         environment["SB_AUTH_TOKEN"] = token
@@ -239,6 +240,14 @@ struct RefreshTests {
         #expect(try f.recorded().count == 300)
         let times = try StateStore.open(at: f.statePath, create: false).verificationTimes()
         #expect(times.filter { $0.value == f.clock.seconds }.count == 296)
+        // Answering anything but 'yes' on a terminal does the same.
+        f.clock.advance(by: 60)
+        let answeredNo = try await f.refresh([], terminal: true, answer: "no")
+        #expect(answeredNo.code == 0 && answeredNo.stdout.contains("Drift not recorded; the 296 file(s) found as recorded were."),
+                "\(answeredNo.stdout)")
+        #expect(try f.recorded().count == 300)
+        let after = try StateStore.open(at: f.statePath, create: false).verificationTimes()
+        #expect(after.filter { $0.value == f.clock.seconds }.count == 296)
         let result = try await f.refresh(["--auto-approve"])
         #expect(result.code == 0, "\(result.stderr)")
         #expect(result.stdout.contains("4 drifted"))

@@ -96,6 +96,25 @@ struct ExecutorTests {
         #expect(counters["POST /files"] == 301)
     }
 
+    @Test("a folder that cannot be made fails the files under it, and the folders to make are told again, fewer")
+    func aFolderInTheWayLowersTheFolderTotal() async throws {
+        let h = try Harness(objects: [:])
+        try await h.apply([drsFile("blocked")])  // a file where a folder is wanted
+        let events = Mutex<[ExecutorEvent]>([])
+        let executor = Executor(client: h.client, store: h.store, clock: h.clock) { event in events.withLock { $0.append(event) } }
+        let desired = [drsFile("blocked"), drsFile("ok/a.cram"), drsFile("blocked/b.cram"), drsFile("blocked/sub/c.cram")]
+        let report = try await executor.execute(h.plan(desired).changes)
+        #expect(report.failures.map(\.address.path).sorted() == ["blocked/b.cram", "blocked/sub/c.cram"])
+        #expect(report.failures.allSatisfy { $0.message.contains("a file named 'blocked' is in the way") }, "\(report.failures)")
+        let folderEvents = events.withLock { $0 }.filter {
+            switch $0 {
+            case .folders, .folder: true
+            default: false
+            }
+        }
+        #expect(folderEvents == [.folders(total: 3), .folder(project: Harness.project, path: "ok", created: true), .folders(total: 1)])
+    }
+
     @Test("update, replace and forget", arguments: [FileSource.Kind.volume, .drs])
     func updateReplaceForget(kind: FileSource.Kind) async throws {
         let h = try Harness(objects: objects(4))

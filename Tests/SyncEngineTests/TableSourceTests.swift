@@ -219,6 +219,38 @@ import Testing
         try await Self.expectSame(table: (tsv, "objects.tsv"), manifest: Self.groupKeysManifest, yaml: yaml, files: 120)
     }
 
+    /// In an included manifest, a group's own `project` wins over the included file's, for its
+    /// YAML files and its table's rows alike; the file's `project` is the default of the rest.
+    @Test func anIncludedGroupsProjectWinsOverItsFilesProject() async throws {
+        try await Self.inFolderAsync { folder in
+            _ = try Self.write("""
+                version: 1
+                project: inc/top
+                volumes:
+                  - volume: o/v
+                    project: inc/group
+                    files:
+                      - location: a.fq
+                      - {location: own.fq, project: inc/own}
+                    files_from: rows.csv
+                    prefixes: [{prefix: listed/}]
+                  - volume: o/w
+                    files: [{location: c.fq}]
+                """, "part.yaml", in: folder)
+            _ = try Self.write("location\nb.fq\n", "rows.csv", in: folder)
+            let path = try Self.write("version: 1\nproject: root/p\ninclude: [part.yaml]\n", "main.yaml", in: folder)
+            let loaded = PlanPipeline.load(path)
+            #expect(loaded.diagnostics.isEmpty, "\(loaded.diagnostics)")
+            let (manifest, desired) = try #require(loaded.valid)
+            let projects = Dictionary(uniqueKeysWithValues: desired.files.map { ($0.address.path, $0.address.project) })
+            #expect(projects == ["a.fq": "inc/group", "b.fq": "inc/group", "own.fq": "inc/own", "c.fq": "inc/top"])
+            // The prefix left unexpanded is named in the file it is written in.
+            let state = folder.appendingPathComponent("none.state").path
+            let plan = try await PlanPipeline.plan(manifest, desired, prefixes: .unexpanded(reason: "offline"), statePath: state).plan
+            #expect(plan.notes.first?.contains("/part.yaml:10:16: volume prefix 'listed/'") == true, "\(plan.notes)")
+        }
+    }
+
     static func inFolderAsync(_ body: (URL) async throws -> Void) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sbsync-tables-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent(".git"), withIntermediateDirectories: true)

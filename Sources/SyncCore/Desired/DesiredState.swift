@@ -230,7 +230,7 @@ struct Expander {
         for reference in manifest.prefixes {
             let group = manifest.volumes[reference.group]
             let prefix = group.prefixes[reference.index]
-            guard let project = project(group.project, at: prefix.mark) else { continue }
+            guard let project = project(group.project, at: prefix.mark, origin: group.origin) else { continue }
             guard let locations = listings?[reference] else {
                 unexpanded.append(reference)
                 continue
@@ -251,13 +251,13 @@ struct Expander {
                 }
                 if let problem = ManifestValidation.name(name) ?? ManifestValidation.folder(folder) {
                     report(.listedObjectUnplaceable(location: location, prefix: prefix.prefix,
-                                                    reason: ManifestProblem.unplaceableReason(problem)), at: prefix.mark)
+                                                    reason: ManifestProblem.unplaceableReason(problem)), at: prefix.mark, origin: group.origin)
                     continue
                 }
                 let address = Address(project: project, path: Self.path(folder, name))
                 add(DesiredFile(address: address, source: .volume(volume: group.volume, location: location),
                                 metadata: metadata, tags: tags, policy: policy, mark: nil),
-                    origin: prefix.mark, fromListing: true)
+                    origin: prefix.mark, file: group.origin, fromListing: true)
             }
         }
     }
@@ -420,7 +420,9 @@ struct Expander {
         }
     }
 
-    private mutating func add(_ file: DesiredFile, origin: SourceMark, fromListing: Bool) {
+    /// - Parameters:
+    ///   - origin: where the entry is declared; `sourceFile`: the file that is in.
+    private mutating func add(_ file: DesiredFile, origin: SourceMark, file sourceFile: Int = 0, fromListing: Bool) {
         let position = files.count
         let hash = AddressHash.of(file.address)
         if let existing = files.withUnsafeBufferPointer({ files in
@@ -430,7 +432,8 @@ struct Expander {
             // The same object reached twice (an explicit entry and a prefix, or two prefixes):
             // the first wins, and that is not a conflict.
             if fromListing && first.source == file.source { return }
-            report(.duplicateAddress(file.address, first: origins[existing], sameEntry: origins[existing] == origin), at: origin)
+            report(.duplicateAddress(file.address, first: origins[existing], sameEntry: origins[existing] == origin), at: origin,
+                   origin: sourceFile)
             return
         }
         files.append(file)

@@ -22,10 +22,11 @@ extension Manifest {
     public mutating func include(_ other: Manifest, origin: Int) {
         let groupOffset = volumes.count
         for var group in other.volumes {
-            for i in group.files.indices {
-                group.files[i].origin = origin
-                if group.files[i].project == nil { group.files[i].project = other.project }
-            }
+            // The included file's project is its groups' default: their own `project`, then
+            // its files' (and listed objects'), win over it.
+            group.origin = origin
+            if group.project == nil { group.project = other.project }
+            for i in group.files.indices { group.files[i].origin = origin }
             volumes.append(group)
         }
         var added = other.drs
@@ -36,8 +37,11 @@ extension Manifest {
         drs += added
         for var table in other.tables {
             table.origin = origin
-            if table.project == nil { table.project = other.project }
-            if case .volume(let g) = table.kind { table.kind = .volume(group: g + groupOffset) }
+            if case .volume(let g) = table.kind {
+                table.kind = .volume(group: g + groupOffset)  // its rows take their group's project
+            } else if table.project == nil {
+                table.project = other.project
+            }
             tables.append(table)
         }
         for var item in other.includes {

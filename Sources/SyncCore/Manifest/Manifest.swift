@@ -82,6 +82,8 @@ public struct Manifest: Sendable, Hashable {
         public var files: [VolumeFile]
         public var prefixes: [VolumePrefix]
         public var mark: SourceMark
+        /// Index into `Manifest.sourceFiles` of the file `mark` is in.
+        public var origin = 0
 
         public init(volume: String, folder: String? = nil, project: String? = nil, conflict: ConflictPolicy? = nil,
                     tags: [String] = [], metadata: Metadata = Metadata(),

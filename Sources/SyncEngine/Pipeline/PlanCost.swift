@@ -10,8 +10,11 @@ extension PlanPipeline {
     /// folders its imports land in that the state does not record (one request each, before
     /// their files), and the floor the DRS pace puts on the time of its DRS imports. Empty for a
     /// plan where neither reaches a window of the platform's limits.
-    /// - Parameter recordedFolders: the folders the state records (`nil`: none read).
-    public static func costNotes(for plan: Plan, recordedFolders: [FolderRecord]?) -> [String] {
+    /// - Parameters:
+    ///   - recordedFolders: the folders the state records (`nil`: none read).
+    ///   - pace: the DRS pace the apply keeps (its `drsPace` and `drsWindow`).
+    public static func costNotes(for plan: Plan, recordedFolders: [FolderRecord]?,
+                                 pace: ExecutorOptions = ExecutorOptions()) -> [String] {
         var drs = 0
         var folders = Set<String>()
         for project in plan.projects {
@@ -29,11 +32,10 @@ extension PlanPipeline {
             let seconds = Double(folders.count) / Double(PlatformAssumptions.requestsPerWindow)
                 * Double(PlatformAssumptions.rateLimitWindow.components.seconds)
             notes.append("apply finds or makes \(Refresh.Cost.grouped(folders.count)) folders the state does not record, "
-                + "one request each: about \(Refresh.Cost.duration(seconds)) of the platform's rate limit "
+                + "a request each (two where one must be looked up first): at least \(Refresh.Cost.duration(seconds)) of the platform's rate limit "
                 + "(\(Refresh.Cost.grouped(PlatformAssumptions.requestsPerWindow)) requests / "
                 + "\(PlatformAssumptions.rateLimitWindow.components.seconds / 60) min)")
         }
-        let pace = ExecutorOptions()
         if drs > pace.drsPace {
             let seconds = Double((drs - 1) / pace.drsPace) * Double(pace.drsWindow.components.seconds)
             notes.append("\(Refresh.Cost.grouped(drs)) DRS imports take at least \(Refresh.Cost.duration(seconds)) at the platform's "
@@ -42,10 +44,10 @@ extension PlanPipeline {
         return notes
     }
 
-    /// `costNotes(for:recordedFolders:)` with the folders the state at `statePath` records.
-    public static func costNotes(for plan: Plan, statePath: String) -> [String] {
+    /// `costNotes(for:recordedFolders:pace:)` with the folders the state at `statePath` records.
+    public static func costNotes(for plan: Plan, statePath: String, pace: ExecutorOptions = ExecutorOptions()) -> [String] {
         guard plan.counts.imports + plan.counts.replaces > 0 else { return [] }
         let recorded = try? StateBackends.open(statePath).allFolders()
-        return costNotes(for: plan, recordedFolders: recorded)
+        return costNotes(for: plan, recordedFolders: recorded, pace: pace)
     }
 }

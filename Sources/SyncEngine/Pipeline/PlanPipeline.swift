@@ -123,7 +123,7 @@ public enum PlanPipeline {
         case .unexpanded(let why):
             if plan.counts.imports > 0 { extra = [DestinationCheck.uncheckedNote(imports: plan.counts.imports, reason: why)] }
         }
-        plan.notes = notes(manifest: manifest.file, desired: desired, setAside: outcome.setAside, reason: reason) + extra
+        plan.notes = notes(manifest: manifest, desired: desired, setAside: outcome.setAside, reason: reason) + extra
         return Result(plan: plan, lineage: outcome.lineage, serial: outcome.serial, recordedFiles: outcome.recordedFiles)
     }
 
@@ -157,10 +157,12 @@ public enum PlanPipeline {
 
     /// What a reader of the plan must know: prefixes left unexpanded and recorded files
     /// set aside for them.
-    static func notes(manifest path: String, desired: DesiredState, setAside: Int, reason: String) -> [String] {
+    static func notes(manifest: Manifest, desired: DesiredState, setAside: Int, reason: String) -> [String] {
         var notes: [String] = []
         for reference in desired.unexpandedPrefixes {
             let shown = reference.prefix.isEmpty ? "(the whole volume)" : "'\(reference.prefix)'"
+            // The file the prefix is written in: the manifest or an included one.
+            let path = manifest.sourceFiles[manifest.volumes[reference.group].origin]
             notes.append("\(path):\(reference.mark): volume prefix \(shown) of '\(reference.volume)' was not expanded: "
                 + "\(reason); apply lists it")
         }

@@ -12,57 +12,57 @@ public enum PlatformPreflight {
     /// - Throws: `PlatformError` when the platform cannot be asked (5xx after retries, no
     ///   connection): that is no answer about the manifest; `CancellationError`.
     public static func check(_ manifest: Manifest, _ desired: DesiredState, reader: PlatformReader) async throws -> [Diagnostic] {
-        // Where each project and volume is first named.
-        var projects: [(String, SourceMark?)] = [], volumes: [(String, SourceMark?)] = []
+        // Where each project and volume is first named: mark, and the file (`sourceFiles`
+        // index: the manifest, an included one, a table) it is in.
+        var projects: [(String, SourceMark?, Int)] = [], volumes: [(String, SourceMark?, Int)] = []
         var seenProjects = Set<String>(), seenVolumes = Set<String>()
-        for group in manifest.volumes {
-            if seenVolumes.insert(group.volume).inserted { volumes.append((group.volume, group.mark)) }
-            // Its prefixes' objects are listed after this check, so the group's project is named here.
-            if let project = group.project, seenProjects.insert(project).inserted { projects.append((project, group.mark)) }
+        // Neighbours mostly share a project (one string each, compared first), so a million
+        // entries cost a million comparisons, not a million set insertions.
+        var lastProject = ""
+        func named(_ project: String?, _ mark: SourceMark?, _ origin: Int) {
+            guard let project, project != lastProject else { return }
+            lastProject = project
+            if seenProjects.insert(project).inserted { projects.append((project, mark, origin)) }
         }
-        // Neighbours mostly share both (one string each, compared first), so a million files
-        // cost a million comparisons, not a million set insertions.
-        var lastProject = "", lastVolume = ""
-        desired.files.withUnsafeBufferPointer { files in
-            for file in files {
-                let project = file.address.project
-                if project != lastProject {
-                    if seenProjects.insert(project).inserted { projects.append((project, file.mark)) }
-                    lastProject = project
-                }
-                if case .volume(let volume, _) = file.source, volume != lastVolume {
-                    if seenVolumes.insert(volume).inserted { volumes.append((volume, file.mark)) }
-                    lastVolume = volume
-                }
+        for group in manifest.volumes {
+            if seenVolumes.insert(group.volume).inserted { volumes.append((group.volume, group.mark, group.origin)) }
+            // Its prefixes' objects are listed after this check, so the group's project is named here.
+            named(group.project, group.mark, group.origin)
+            group.files.withUnsafeBufferPointer { files in
+                for file in files { named(file.project, file.mark, file.origin) }
             }
         }
-        if let project = manifest.project, seenProjects.insert(project).inserted { projects.append((project, nil)) }
+        manifest.drs.withUnsafeBufferPointer { entries in
+            for entry in entries { named(entry.project, entry.mark, entry.origin) }
+        }
+        named(manifest.project, nil, 0)
 
         var problems: [Diagnostic] = []
-        func problem(_ mark: SourceMark?, _ message: String, note: String? = nil) {
-            problems.append(Diagnostic(.error, file: manifest.file, mark: mark, message: message, note: note))
+        func problem(_ mark: SourceMark?, in origin: Int, _ message: String, note: String? = nil) {
+            problems.append(Diagnostic(.error, file: manifest.sourceFiles[origin], mark: mark, message: message, note: note))
         }
         // One call per project and volume; a 404 or 403 is a problem of the manifest, a 401 of the token.
-        func ask(_ kind: String, _ id: String, at mark: SourceMark?, _ call: () async throws -> String?) async throws -> Diagnostic? {
+        func ask(_ kind: String, _ id: String, at mark: SourceMark?, in origin: Int,
+                 _ call: () async throws -> String?) async throws -> Diagnostic? {
             do {
-                if let trouble = try await call() { problem(mark, trouble) }
+                if let trouble = try await call() { problem(mark, in: origin, trouble) }
                 return nil
             } catch let error as PlatformError {
                 if error.status == 401 { return tokenRefused(error, file: manifest.file) }
                 guard let status = error.status, status == 404 || status == 403 else { throw error }
-                problem(mark, status == 404 ? "\(kind) '\(id)' does not exist on \(reader.endpoint.baseURL) (or this token cannot see it)"
+                problem(mark, in: origin, status == 404 ? "\(kind) '\(id)' does not exist on \(reader.endpoint.baseURL) (or this token cannot see it)"
                         : "\(kind) '\(id)' is not accessible with this token (403)",
                         note: "check the \(kind) id (\(kind == "project" ? "owner/slug" : "owner/name")) in the manifest")
                 return nil
             }
         }
-        for (id, mark) in projects {
-            if let refused = try await ask("project", id, at: mark, {
+        for (id, mark, origin) in projects {
+            if let refused = try await ask("project", id, at: mark, in: origin, {
                 try await reader.project(id: id).isWritable ? nil : "project '\(id)' is read-only for this token: apply cannot add files to it"
             }) { return [refused] }
         }
-        for (id, mark) in volumes {
-            if let refused = try await ask("volume", id, at: mark, {
+        for (id, mark, origin) in volumes {
+            if let refused = try await ask("volume", id, at: mark, in: origin, {
                 try await reader.volume(id: id).active == false ? "volume '\(id)' is inactive on the platform: imports from it fail" : nil
             }) { return [refused] }
         }
