@@ -33,6 +33,15 @@ struct PlanCostTests {
         ])
     }
 
+    @Test func aPaceOfUnderAMinuteSaysNothing() {
+        let pace = ExecutorOptions(drsPace: 500, drsWindow: .milliseconds(300))
+        #expect(PlanPipeline.costNotes(for: Self.plan(20_000, perFolder: 1_000), recordedFolders: nil, pace: pace).isEmpty)
+        let slow = ExecutorOptions(drsPace: 100, drsWindow: .seconds(45))
+        #expect(PlanPipeline.costNotes(for: Self.plan(2_000, perFolder: 1_000), recordedFolders: nil, pace: slow) == [
+            "2,000 DRS imports take at least 14 min at the platform's DRS pace (100 files / 45.0 s)",
+        ])
+    }
+
     @Test func aSmallPlanOrVolumeFilesInFewFoldersSayNothing() {
         #expect(PlanPipeline.costNotes(for: Self.plan(500, perFolder: 1), recordedFolders: nil).isEmpty)
         #expect(PlanPipeline.costNotes(for: Self.plan(20_000, perFolder: 1_000, kind: .volume), recordedFolders: nil).isEmpty)

@@ -36,10 +36,12 @@ extension PlanPipeline {
                 + "(\(Refresh.Cost.grouped(PlatformAssumptions.requestsPerWindow)) requests / "
                 + "\(PlatformAssumptions.rateLimitWindow.components.seconds / 60) min)")
         }
-        if drs > pace.drsPace {
-            let seconds = Double((drs - 1) / pace.drsPace) * Double(pace.drsWindow.components.seconds)
-            notes.append("\(Refresh.Cost.grouped(drs)) DRS imports take at least \(Refresh.Cost.duration(seconds)) at the platform's "
-                + "DRS pace (\(pace.drsPace) files / \(pace.drsWindow.components.seconds / 60) min)")
+        let window = pace.drsWindow.seconds
+        let paced = Double((drs - 1) / pace.drsPace) * window
+        if drs > pace.drsPace, paced >= 60 {
+            let shownWindow = window.truncatingRemainder(dividingBy: 60) == 0 ? "\(Int(window) / 60) min" : "\(window) s"
+            notes.append("\(Refresh.Cost.grouped(drs)) DRS imports take at least \(Refresh.Cost.duration(paced)) at the platform's "
+                + "DRS pace (\(pace.drsPace) files / \(shownWindow))")
         }
         return notes
     }
