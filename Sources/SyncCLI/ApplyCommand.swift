@@ -136,7 +136,6 @@ public struct ApplyCommand: AsyncParsableCommand {
         }
     }
 
-    /// Runs the command; returns the exit code.
     /// Whether `data`, which is not a saved plan, is a manifest: not JSON, and named `.yaml` or
     /// `.yml` or declaring a `version` at the top level.
     static func looksLikeManifest(_ data: Data, path: String) -> Bool {
@@ -147,6 +146,7 @@ public struct ApplyCommand: AsyncParsableCommand {
         return lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") || text.hasPrefix("version:") || text.contains("\nversion:")
     }
 
+    /// Runs the command; returns the exit code.
     public func execute(io: CommandIO, environment: [String: String], environmentIO: Environment) async -> Int32 {
         do { try validate() } catch {
             io.error("\(error)")

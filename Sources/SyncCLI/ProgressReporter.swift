@@ -1,4 +1,5 @@
 import Foundation
+import PlatformAPI
 import SyncEngine
 import Synchronization
 
@@ -69,7 +70,7 @@ final class ProgressReporter: Sendable {
                 state.counts = counts
                 state.counts.pacingSeconds = pacing
             case .pacing(let wait):
-                let until = now.addingTimeInterval(Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18)
+                let until = now.addingTimeInterval(wait.seconds)
                 let added = until.timeIntervalSince(max(now, state.pacedUntil))
                 guard added > 0 else { break }
                 state.counts.pacingSeconds += added

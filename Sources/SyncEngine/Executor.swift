@@ -51,15 +51,12 @@ public actor Executor {
 
         /// The folder it is in; `nil` at the project root.
         var parent: FolderKey? {
-            guard let slash = path.lastIndex(of: "/") else { return nil }
-            return FolderKey(project: project, path: String(path[..<slash]))
+            let folder = Address(project: project, path: path).folder
+            return folder.isEmpty ? nil : FolderKey(project: project, path: folder)
         }
 
         /// Its own name, the last segment of `path`.
-        var name: String {
-            guard let slash = path.lastIndex(of: "/") else { return path }
-            return String(path[path.index(after: slash)...])
-        }
+        var name: String { Address(project: project, path: path).name }
     }
 
     /// - Parameters:
@@ -572,8 +569,7 @@ public actor Executor {
 
     func emitProgress() async {
         counts.rateLimitSeconds = await client.reader.budget.totalWait.seconds
-        // Whole windows beyond the one that takes the first of them (as `PlanPipeline.costNotes`).
-        counts.paceFloorSeconds = Double(max(0, drsQueued - 1) / options.drsPace) * options.drsWindow.seconds
+        counts.paceFloorSeconds = options.paceFloorSeconds(drsItems: drsQueued)
         onEvent(.progress(counts))
     }
 
@@ -619,9 +615,3 @@ extension ArraySlice {
     }
 }
 
-extension Duration {
-    var seconds: Double {
-        let c = components
-        return Double(c.seconds) + Double(c.attoseconds) / 1e18
-    }
-}

@@ -33,6 +33,12 @@ public struct ExecutorOptions: Sendable {
         self.drsWindow = drsWindow
         self.maxDuration = maxDuration
     }
+
+    /// The least time the DRS pace needs for `drsItems` items not yet started: every whole
+    /// window beyond the one that takes the first of them (the plan's cost note, the ETA's floor).
+    public func paceFloorSeconds(drsItems: Int) -> Double {
+        Double(max(0, drsItems - 1) / drsPace) * drsWindow.seconds
+    }
 }
 
 /// What happened to one address.

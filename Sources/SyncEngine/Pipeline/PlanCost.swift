@@ -18,10 +18,27 @@ extension PlanPipeline {
         var drs = 0
         var folders = Set<String>()
         for project in plan.projects {
-            for change in project.changes where change.action == .import || change.action == .replace {
-                guard let after = change.after else { continue }
-                if after.source.kind == .drs { drs += 1 }
-                for path in after.address.folderChain { folders.insert(after.address.project + "\u{0}" + path) }
+            // Changes are in address order: a folder's files are neighbours, so a folder is
+            // taken once, not once per file; and its parents only up to the first one already
+            // taken (a first plan of a million files in a quarter of a million folders).
+            var lastFolder: Substring?
+            project.changes.withUnsafeBufferPointer { changes in
+                // Read in place: a copy of each change's desired file retains all its parts.
+                for i in changes.indices {
+                    let change = changes.baseAddress! + i
+                    guard change.pointee.action == .import || change.pointee.action == .replace,
+                          let path = change.pointee.after?.address.path else { continue }
+                    if change.pointee.after?.source.kind == .drs { drs += 1 }
+                    // '/' is ASCII: found in the UTF-8 bytes, without walking characters.
+                    guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { continue }
+                    var folder = path[..<slash]
+                    if folder == lastFolder { continue }
+                    lastFolder = folder
+                    while folders.insert(project.project + "\u{0}" + folder).inserted,
+                          let up = folder.utf8.lastIndex(of: UInt8(ascii: "/")) {
+                        folder = folder[..<up]
+                    }
+                }
             }
         }
         var notes: [String] = []
@@ -33,12 +50,11 @@ extension PlanPipeline {
                 * Double(PlatformAssumptions.rateLimitWindow.components.seconds)
             notes.append("apply finds or makes \(Refresh.Cost.grouped(folders.count)) folders the state does not record, "
                 + "a request each (two where one must be looked up first): at least \(Refresh.Cost.duration(seconds)) of the platform's rate limit "
-                + "(\(Refresh.Cost.grouped(PlatformAssumptions.requestsPerWindow)) requests / "
-                + "\(PlatformAssumptions.rateLimitWindow.components.seconds / 60) min)")
+                + "(\(Refresh.Cost.rateLimit))")
         }
         let window = pace.drsWindow.seconds
-        let paced = Double((drs - 1) / pace.drsPace) * window
-        if drs > pace.drsPace, paced >= 60 {
+        let paced = pace.paceFloorSeconds(drsItems: drs)
+        if paced >= 60 {
             let shownWindow = window.truncatingRemainder(dividingBy: 60) == 0 ? "\(Int(window) / 60) min" : "\(window) s"
             notes.append("\(Refresh.Cost.grouped(drs)) DRS imports take at least \(Refresh.Cost.duration(paced)) at the platform's "
                 + "DRS pace (\(pace.drsPace) files / \(shownWindow))")

@@ -102,11 +102,14 @@ public enum Refresh {
 
         /// `refreshing 1,000,000 files: about 10,100 requests, about 51 min at 1,000 requests / 5 min`
         public var line: String {
-            let window = PlatformAssumptions.rateLimitWindow.components.seconds / 60
             let eta = seconds < 60 ? "under a minute" : "about \(Self.duration(seconds))"
             return "refreshing \(Self.grouped(files)) \(files == 1 ? "file" : "files"): about \(Self.grouped(requests)) "
-                + "\(requests == 1 ? "request" : "requests"), \(eta) at \(Self.grouped(PlatformAssumptions.requestsPerWindow)) "
-                + "requests / \(window) min"
+                + "\(requests == 1 ? "request" : "requests"), \(eta) at \(Self.rateLimit)"
+        }
+
+        /// The platform's rate limit as the cost lines name it: `1,000 requests / 5 min`.
+        static var rateLimit: String {
+            "\(grouped(PlatformAssumptions.requestsPerWindow)) requests / \(PlatformAssumptions.rateLimitWindow.components.seconds / 60) min"
         }
 
         static func duration(_ seconds: Double) -> String {
