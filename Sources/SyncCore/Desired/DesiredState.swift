@@ -236,9 +236,7 @@ struct Expander {
                 continue
             }
             let base = prefix.folder ?? group.folder ?? ""
-            let metadata = detail == .full ? manifest.defaults.metadata.merging(group.metadata) : Metadata()
-            let tags = detail == .full ? Self.tags(group.tags, defaults: manifest.defaults.tags) : []
-            let policy = group.conflict ?? defaultPolicy
+            let (metadata, tags, policy) = Self.groupKeys(group, manifest: manifest, full: detail == .full, policy: defaultPolicy)
             for location in locations.sorted() where prefix.includes(location: location) {
                 // Keys ending in '/' are folder placeholders some storage consoles create.
                 if location.utf8.last == UInt8(ascii: "/") { continue }
@@ -329,9 +327,8 @@ struct Expander {
                         let group = manifest.volumes[job.segment]
                         let volume = LocalCopies.copy(group.volume)
                         // The group's keys, laid over the defaults once; each file's own over them.
-                        let groupMetadata = full ? manifest.defaults.metadata.merging(group.metadata) : Metadata()
-                        let groupTags = full ? Self.tags(group.tags, defaults: manifest.defaults.tags) : []
-                        let groupPolicy = group.conflict ?? defaultPolicy
+                        let (groupMetadata, groupTags, groupPolicy) = Self.groupKeys(group, manifest: manifest, full: full,
+                                                                                     policy: defaultPolicy)
                         for file in group.files[job.range] {
                             guard let project = file.project ?? group.project ?? manifest.project else { continue }
                             let name = file.name.map { $0[...] } ?? Manifest.lastSegmentSlice(of: file.location)
@@ -444,6 +441,15 @@ struct Expander {
         if let project = own ?? manifest.project { return project }
         report(.missingProject, at: mark, origin: origin)
         return nil
+    }
+
+    /// A volume group's metadata, tags and policy laid over the defaults: what its files start
+    /// from (a listed object keeps them as they are). Metadata and tags only when `full`.
+    private static func groupKeys(_ group: Manifest.VolumeGroup, manifest: Manifest, full: Bool, policy: ConflictPolicy)
+        -> (metadata: Metadata, tags: [String], policy: ConflictPolicy) {
+        (full ? manifest.defaults.metadata.merging(group.metadata) : Metadata(),
+         full ? tags(group.tags, defaults: manifest.defaults.tags) : [],
+         group.conflict ?? policy)
     }
 
     private static func tags(_ own: [String], defaults: [String]) -> [String] {
