@@ -21,6 +21,9 @@ public struct PlanCommand: AsyncParsableCommand {
             projects and volumes, lists volume prefixes, and looks at the destinations the state does not \
             hold, so a file already there from the same source is adopted (=) rather than imported; all \
             read-only calls. With --offline, or without credentials, it does none of this and says so. \
+            A plan that finds no change leaves an in-sync note in an existing state (no serial moves), and \
+            the next plan of the same files says so from it without comparing every file again \
+            (SBSYNC_IN_SYNC_NOTE=off compares every file). \
             Exit codes: \(ExitStatus.summary([.success, .error, .changesPending, .usage])).
             """
     )
@@ -79,7 +82,17 @@ public struct PlanCommand: AsyncParsableCommand {
     /// - Parameter transport: how to reach the platform for prefix listings (`nil`: AsyncHTTPClient).
     public func execute(io: CommandIO, environment: [String: String], transport: (any HTTPTransport)? = nil) async -> Int32 {
         let statePath = stateOption.path(forManifest: manifest, environment: environment)
-        let loaded = PlanPipeline.load(manifest, fingerprint: out != nil)
+        // A note the last plan left, when it still stands for these files: the manifest and its
+        // tables are then read as `validate` reads them, and the state is not compared again.
+        // SBSYNC_IN_SYNC_NOTE=off: compare every file, and leave no note (a check of the note itself).
+        let notes = !refreshOptions.refresh && environment["SBSYNC_IN_SYNC_NOTE"] != "off"
+        var inSync = notes ? InSyncNote.find(manifestPath: manifest, statePath: statePath) : nil
+        var loaded = PlanPipeline.load(manifest, fingerprint: out != nil, noteDigests: notes && inSync == nil,
+                                       detail: inSync == nil ? .full : .addresses)
+        if let found = inSync, loaded.valid != nil, !found.stands(for: loaded) {
+            inSync = nil
+            loaded = PlanPipeline.load(manifest, fingerprint: out != nil, noteDigests: true)
+        }
         let errorColor = output.colored(2, environment)
         guard let (manifestModel, desired) = loaded.valid else {
             io.diagnostics(loaded.diagnostics, manifest: manifest, json: chosenFormat == .json, color: errorColor)
@@ -101,7 +114,8 @@ public struct PlanCommand: AsyncParsableCommand {
                                                  transport: transport)
             } else {
                 result = try await withPrefixes(of: manifestModel, io: io, environment: environment, transport: transport) { prefixes in
-                    try await PlanPipeline.plan(manifestModel, desired, prefixes: prefixes, statePath: statePath)
+                    try await PlanPipeline.plan(manifestModel, desired, prefixes: prefixes, statePath: statePath,
+                                                inputs: notes ? InSyncNote.Inputs(loaded) : nil, inSync: inSync)
                 }
             }
         } catch let failure as Refresh.Failure {

@@ -1,4 +1,5 @@
 public import ArgumentParser
+import SyncEngine
 
 /// The `sbsync` root command. It only dispatches to subcommands.
 ///
@@ -23,5 +24,5 @@ public struct SBSync: AsyncParsableCommand {
 
 /// The version `sbsync --version` prints.
 public enum SBSyncVersion {
-    public static let current = "0.1.0"
+    public static let current = SBSyncBuild.version
 }

@@ -103,5 +103,7 @@ enum PostgresSchema {
             PRIMARY KEY (batch_id, position)
         );
         """,
+        // 1 → 2: the in-sync note a plan leaves (`StateBackend.leaveInSyncNote`).
+        "ALTER TABLE sbsync_workspaces ADD COLUMN in_sync TEXT",
     ]
 }

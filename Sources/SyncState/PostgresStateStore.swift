@@ -328,6 +328,22 @@ public final class PostgresStateStore: StateBackend {
         }
     }
 
+    public func inSyncNote() throws(StateError) -> (note: String?, serial: Int64) {
+        try locked { _ in
+            let row = try run("SELECT in_sync, serial FROM sbsync_workspaces WHERE id = $1", [.int(workspaceID)]).rows.first
+            guard let cells = row?.makeRandomAccess() else { throw StateError.notFound(path: path) }
+            return (try cells[0].decode(String?.self), try cells[1].decode(Int64.self))
+        }
+    }
+
+    @discardableResult
+    public func leaveInSyncNote(_ note: String, atSerial serial: Int64) throws(StateError) -> Bool {
+        try locked { _ in
+            try run("UPDATE sbsync_workspaces SET in_sync = $1 WHERE id = $2 AND serial = $3",
+                    [.text(note), .int(workspaceID), .int(serial)]).metadata.rows == 1
+        }
+    }
+
     public func verify() throws(StateError) {
         _ = try forEachFile(parts: 1, comparingWith: nil, unchanged: { _, _ in }, { _, _, _ in })
         _ = try allFolders()

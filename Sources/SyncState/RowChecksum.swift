@@ -66,7 +66,7 @@ enum RowChecksum {
 }
 
 /// xxHash64 (Yann Collet's, as specified in xxhash.h), on a buffer.
-enum XXH64 {
+package enum XXH64 {
     static let prime1: UInt64 = 11_400_714_785_074_694_791
     static let prime2: UInt64 = 14_029_467_366_897_019_727
     static let prime3: UInt64 = 1_609_587_929_392_839_161
@@ -83,7 +83,7 @@ enum XXH64 {
         (acc ^ round(0, value)) &* prime1 &+ prime4
     }
 
-    static func hash(_ bytes: UnsafeRawPointer?, count: Int, seed: UInt64) -> UInt64 {
+    package static func hash(_ bytes: UnsafeRawPointer?, count: Int, seed: UInt64) -> UInt64 {
         var h: UInt64
         var offset = 0
         guard let p = bytes, count > 0 else { return avalanche(seed &+ prime5) }

@@ -97,6 +97,17 @@ public protocol StateBackend: AnyObject, Sendable {
     ///   them (a plan's scan); a backend may use it instead of counting again.
     func verificationSummary(fileCount: Int?) throws(StateError) -> VerificationSummary
 
+    // MARK: The in-sync note (a cache beside the records)
+
+    /// The note a plan left when it found the state matching the manifest
+    /// (`leaveInSyncNote(_:atSerial:)`), read with the serial in one snapshot; `nil` note when none.
+    func inSyncNote() throws(StateError) -> (note: String?, serial: Int64)
+    /// Leaves `note` when the serial is still `serial`; returns whether it did. Not a write of the
+    /// records: no lock needed, the serial stays, and any later write (which adds 1 to the serial)
+    /// makes the note stale. A state that cannot be written (read-only file) throws.
+    @discardableResult
+    func leaveInSyncNote(_ note: String, atSerial serial: Int64) throws(StateError) -> Bool
+
     // MARK: Whole state
 
     /// Everything, read at one instant.

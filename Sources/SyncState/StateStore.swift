@@ -344,6 +344,30 @@ public final class StateStore: Sendable {
         try read { db in try db.scalarInt("SELECT value FROM metadata WHERE key = 'serial'") ?? 0 }
     }
 
+    public func inSyncNote() throws(StateError) -> (note: String?, serial: Int64) {
+        try read { db in
+            // One statement: the note and the serial from one snapshot.
+            let select = try db.prepare("SELECT key, value FROM metadata WHERE key IN ('serial', 'in_sync')")
+            defer { select.reset() }
+            var note: String?, serial: Int64 = 0
+            while try select.step() {
+                if select.text(0) == "serial" { serial = select.int64(1) } else { note = select.text(1) }
+            }
+            return (note, serial)
+        }
+    }
+
+    @discardableResult
+    public func leaveInSyncNote(_ note: String, atSerial serial: Int64) throws(StateError) -> Bool {
+        try read { db in
+            try db.transaction(immediate: true) {
+                guard try db.scalarInt("SELECT value FROM metadata WHERE key = 'serial'") == serial else { return false }
+                try db.prepare("INSERT OR REPLACE INTO metadata (key, value) VALUES ('in_sync', ?)").run(.text(note))
+                return true
+            }
+        }
+    }
+
     /// The format of the file (always `formatVersion` once open).
     public func storedFormatVersion() throws(StateError) -> Int {
         try read { db in Int(try db.scalarInt("SELECT value FROM metadata WHERE key = 'format_version'") ?? 0) }

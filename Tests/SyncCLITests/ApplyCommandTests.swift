@@ -228,6 +228,37 @@ struct ApplyCommandTests {
         #expect(await f.importCalls() == 0)
     }
 
+    @Test("an apply that leaves the state as the manifest asks leaves an in-sync note, and the next plan answers from it; one with failures leaves none")
+    func inSyncNoteAfterApply() async throws {
+        let cohort = "version: 1\nproject: alice/p1\ndefaults: {tags: [demo]}\nvolumes:\n  - volume: alice/vol\n    files: [{location: other/x.txt}]\ndrs:\n  - from: cohort.csv\n"
+        let rows = "drs_uri,name,Sample Id\ndrs://drs.example.org/obj-1,a/one.cram,S1\ndrs://drs.example.org/obj-2,two.cram,S2\n"
+        func note(_ f: ApplyFixture) throws -> String? {
+            let (note, serial) = try StateStore.open(at: f.statePath, create: false).inSyncNote()
+            guard let note, let object = try? JSONSerialization.jsonObject(with: Data(note.utf8)) as? [String: Any],
+                  (object["serial"] as? NSNumber)?.int64Value == serial else { return nil }
+            return note
+        }
+        let f = try ApplyFixture()
+        try Data(rows.utf8).write(to: f.directory.appendingPathComponent("cohort.csv"))
+        try f.write(cohort)
+        let applied = try await f.apply(["--auto-approve"])
+        #expect(applied.code == 0, "\(applied.stderr)")
+        #expect(try note(f) != nil)
+        let plan = try await f.plan(["--detailed-exitcode"])
+        #expect(plan.code == 0 && plan.stdout.contains("No changes"), "\(plan.stdout)\(plan.stderr)")
+
+        var faults = EmulatorFaults.none
+        faults.editFailureRate = 1
+        let failing = try ApplyFixture()
+        try Data(rows.utf8).write(to: failing.directory.appendingPathComponent("cohort.csv"))
+        try failing.write(cohort)
+        await failing.emulator.setFaults(faults)
+        let failed = try await failing.apply(["--auto-approve"])
+        #expect(failed.code == 3, "\(failed.stderr)")
+        #expect(try note(failing) == nil)
+        #expect(try await failing.plan([]).stdout.contains("1 to update"))
+    }
+
     @Test("failed items: exit 3, a failures file, and the next apply retries them")
     func failures() async throws {
         var faults = EmulatorFaults.none

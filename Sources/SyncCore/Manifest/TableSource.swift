@@ -388,6 +388,7 @@ extension TableSource {
         let meta: [(column: Int, key: String, header: String, type: ColumnType)] = metadataColumns
             .map { (column: $0, key: keyOf[$0] ?? headers[$0], header: headers[$0], type: typeOf[$0] ?? .string) }
             .sorted { $0.key < $1.key }
+        let metaColumns = meta.map(\.column), metaTypes = meta.map(\.type)
         // Columns without a name must be blank.
         let nameless = headers.indices.filter { headers[$0].isEmpty }
         for c in nameless {
@@ -399,8 +400,9 @@ extension TableSource {
 
         // The rows, in chunks on every core; results joined in row order.
         // Each row's entry goes to `emitDRS` or `emitFile`; the problems are returned.
-        func process(_ range: Range<Int>, emitDRS: (Manifest.DRSEntry) -> Void,
-                     emitFile: (Manifest.VolumeFile) -> Void) -> [Diagnostic] {
+        // Entries are handed over, not copied: a copy costs a reference count per string.
+        func process(_ range: Range<Int>, emitDRS: (consuming Manifest.DRSEntry) -> Void,
+                     emitFile: (consuming Manifest.VolumeFile) -> Void) -> [Diagnostic] {
             var part = TableEntries()
             func report(_ p: ManifestProblem, _ row: Int, _ column: Int) {
                 part.diagnostics.append(p.diagnostic(file: file, mark: rows.mark(row, column)))
@@ -438,22 +440,26 @@ extension TableSource {
                 // Metadata first: every problem of the row is reported.
                 var entries: [Metadata.Entry] = []
                 if keepMetadata { entries.reserveCapacity(meta.count) }
-                for m in meta {
-                    if rows.isBlank(row, m.column) {
-                        if keepEmpty && keepMetadata { entries.append(Metadata.Entry(key: m.key, value: .string(""))) }
+                for i in metaColumns.indices {
+                    // Column and type from plain arrays: a row costs no reference count of a
+                    // key or header string unless it keeps or reports one.
+                    let column = metaColumns[i], type = metaTypes[i]
+                    if rows.isBlank(row, column) {
+                        if keepEmpty && keepMetadata { entries.append(Metadata.Entry(key: meta[i].key, value: .string(""))) }
                         continue
                     }
-                    if !keepMetadata && m.type == .string {
+                    if !keepMetadata && type == .string {
                         // Checked, not kept: no String per cell.
-                        if !rows.isReadable(row, m.column) {
-                            switch rows.cell(row, m.column) {
-                            case .notScalar: report(.source(.cellNotScalar(column: m.header)), row, m.column)
-                            default: report(.source(.invalidUTF8(column: m.header)), row, m.column)
+                        if !rows.isReadable(row, column) {
+                            switch rows.cell(row, column) {
+                            case .notScalar: report(.source(.cellNotScalar(column: meta[i].header)), row, column)
+                            default: report(.source(.invalidUTF8(column: meta[i].header)), row, column)
                             }
                             valid = false
                         }
                         continue
                     }
+                    let m = meta[i]
                     let value: MetadataValue
                     switch rows.cell(row, m.column) {
                     case .value(let v, _) where m.type == .string:
@@ -523,7 +529,7 @@ extension TableSource {
                     var entry = Manifest.DRSEntry(uri: uri, name: name, folder: folder, project: project, metadata: metadata,
                                                   tags: tags, conflict: conflict, mark: rows.rowMark(row))
                     entry.origin = tableOrigin
-                    emitDRS(entry)
+                    emitDRS(consume entry)
                 case .volume:
                     guard let locationColumn, let location = nonEmpty(row, locationColumn) else { continue rowLoop }
                     if let problem = ManifestValidation.location(location) {
@@ -541,7 +547,7 @@ extension TableSource {
                     var file = Manifest.VolumeFile(location: location, name: name, folder: folder, project: project,
                                                    metadata: metadata, tags: tags, conflict: conflict, mark: rows.rowMark(row))
                     file.origin = tableOrigin
-                    emitFile(file)
+                    emitFile(consume file)
                 }
             }
             return part.diagnostics

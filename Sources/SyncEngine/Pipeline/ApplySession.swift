@@ -119,7 +119,9 @@ public final class ApplySession: Sendable {
     /// - Throws: `Failure`; `ExecutorError` or `PlatformError` when the run cannot go on
     ///   (the journal keeps what was in flight); `CancellationError`.
     public func run(_ hooks: Hooks) async throws -> Outcome {
-        let loaded = PlanPipeline.load(request.manifestPath)
+        // Fingerprinted: an apply that leaves the state matching the manifest says so for the
+        // bytes it read (`InSyncNote`), and the next plan need not compare every file.
+        let loaded = PlanPipeline.load(request.manifestPath, noteDigests: request.saved == nil)
         guard let valid = loaded.valid else { throw Failure.invalid(loaded.diagnostics) }
         let manifest = valid.manifest
         var desired = valid.desired
@@ -186,7 +188,12 @@ public final class ApplySession: Sendable {
         } else {
             let diffed: Plan
             do throws(StateError) {
-                diffed = try PlanPipeline.plan(manifest, desired, store: store)
+                let outcome = try PlanPipeline.plan(manifest, desired, store: store)
+                diffed = outcome.plan
+                if request.refresh == nil, let inputs = InSyncNote.Inputs(loaded), manifest.prefixes.isEmpty, outcome.setAside == 0 {
+                    InSyncNote.leave(for: diffed, inputs: inputs, serial: outcome.serial, recorded: outcome.recordedFiles,
+                                     statePath: request.statePath)
+                }
             } catch {
                 throw Failure.state(error)
             }
@@ -208,6 +215,15 @@ public final class ApplySession: Sendable {
         try recordVerification(refreshed, store: store)
         try await executor.knowFolders(foundFolders)
         let report = try await executor.execute(plan.changes)
+        if request.saved == nil, !Task.isCancelled, let inputs = InSyncNote.Inputs(loaded), manifest.prefixes.isEmpty {
+            // One more comparison (a second or two for a million files, against an apply of
+            // hours): when the state now holds exactly what the manifest asks for, the plan
+            // after this apply says so from the note.
+            if let outcome = try? PlanPipeline.plan(manifest, desired, store: store), outcome.setAside == 0 {
+                InSyncNote.leave(for: outcome.plan, inputs: inputs, serial: outcome.serial, recorded: outcome.recordedFiles,
+                                 statePath: request.statePath)
+            }
+        }
         return .executed(plan, report)
     }
 

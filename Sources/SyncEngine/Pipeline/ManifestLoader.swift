@@ -35,7 +35,10 @@ public enum ManifestLoader {
     ///   - displayName: the name diagnostics use; defaults to `path`.
     ///   - detail: how much of each desired file to build; `.addresses` is enough for the
     ///     problems and the summary.
-    public static func check(path: String, displayName: String? = nil, detail: ExpansionDetail = .full) -> Check {
+    ///   - fingerprints: the digests to take of each table and included manifest as it is read
+    ///     (`SourceFile.sha256`, `noteDigest`).
+    public static func check(path: String, displayName: String? = nil, detail: ExpansionDetail = .full,
+                             fingerprints: Fingerprints = []) -> Check {
         // The node tree is dropped as soon as it is decoded: for a million entries it is
         // hundreds of megabytes that expansion does not need.
         let decoding: ManifestDecoding
@@ -51,6 +54,7 @@ public enum ManifestLoader {
         if !manifest.includes.isEmpty || !manifest.tables.isEmpty {
             var reader = SourceReader(manifestPath: path, manifestName: displayName ?? path)
             reader.detail = detail
+            reader.fingerprints = fingerprints
             reader.read(into: &manifest)
             sources = reader.sources
             sourceDiagnostics = reader.diagnostics

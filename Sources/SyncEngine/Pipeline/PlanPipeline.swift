@@ -16,6 +16,8 @@ public enum PlanPipeline {
         public var check: ManifestLoader.Check
         /// SHA-256 of the file's bytes, when asked for and readable (saved plans).
         public var sha256: String?
+        /// `InSyncNote.digest` of the file's bytes, when asked for and readable.
+        public var noteDigest: String?
         /// The tables and included manifests it read, with their SHA-256, when asked for.
         public var sources: [SavedPlan.SourceRef] = []
 
@@ -63,12 +65,21 @@ public enum PlanPipeline {
     /// Stage 1: parse, decode, validate and expand the manifest offline.
     /// - Parameter fingerprint: also take the file's SHA-256 (before parsing, so a file changed
     ///   meanwhile makes a saved plan stale rather than wrong).
-    public static func load(_ path: String, fingerprint: Bool = false) -> LoadedManifest {
-        var sha256: String?
+    ///   Each table and included manifest is hashed just before it is parsed, too.
+    /// - Parameter detail: `.addresses` when the desired files' metadata is not needed (a plan
+    ///   that an `InSyncNote` answers).
+    /// - Parameter noteDigests: also take the digests an `InSyncNote` names, the same way.
+    public static func load(_ path: String, fingerprint: Bool = false, noteDigests: Bool = false,
+                            detail: ExpansionDetail = .full) -> LoadedManifest {
+        var sha256: String?, noteDigest: String?
         if fingerprint { sha256 = try? BoundedFile.sha256(of: path) }
-        let check = ManifestLoader.check(path: path)
-        return LoadedManifest(path: path, check: check, sha256: sha256,
-                              sources: fingerprint ? fingerprints(of: check.sources) : [])
+        if noteDigests { noteDigest = InSyncNote.digest(of: path) }
+        let check = ManifestLoader.check(path: path, detail: detail,
+                                         fingerprints: Fingerprints().union(fingerprint ? .sha256 : []).union(noteDigests ? .note : []))
+        var loaded = LoadedManifest(path: path, check: check, sha256: sha256,
+                                    sources: fingerprint ? check.sources.map { SavedPlan.SourceRef(path: $0.name, sha256: $0.sha256 ?? "") } : [])
+        loaded.noteDigest = noteDigest
+        return loaded
     }
 
     /// The SHA-256 of each table and included manifest (a saved plan's staleness check);
@@ -97,8 +108,13 @@ public enum PlanPipeline {
 
     /// Stages 2 and 3 for `plan`: expand (or not), then diff against the state file at
     /// `statePath` (a missing file is an empty state), notes included.
+    /// - Parameters:
+    ///   - inputs: the files read, by digest: a plan that finds no change leaves an
+    ///     `InSyncNote` for them.
+    ///   - inSync: a note found for these files: after the preflight, the plan is the note's,
+    ///     and the state's files are not compared again (`desired` may then hold addresses only).
     public static func plan(_ manifest: Manifest, _ desired: DesiredState, prefixes: Prefixes,
-                            statePath: String) async throws -> Result {
+                            statePath: String, inputs: InSyncNote.Inputs? = nil, inSync: InSyncNote.Found? = nil) async throws -> Result {
         var desired = desired
         var reason = "plan ran with --offline"
         switch prefixes {
@@ -106,6 +122,9 @@ public enum PlanPipeline {
             try await preflight(manifest, desired, using: reader)
             desired = try await expand(manifest, desired, using: reader)
         case .unexpanded(let why): reason = why
+        }
+        if let inSync, manifest.prefixes.isEmpty {
+            return Result(plan: inSync.note.plan, lineage: inSync.lineage, serial: inSync.note.serial, recordedFiles: inSync.note.recorded)
         }
         let outcome: StateDiff.Outcome
         do throws(StateError) {
@@ -124,6 +143,9 @@ public enum PlanPipeline {
             if plan.counts.imports > 0 { extra = [DestinationCheck.uncheckedNote(imports: plan.counts.imports, reason: why)] }
         }
         plan.notes = notes(manifest: manifest, desired: desired, setAside: outcome.setAside, reason: reason) + extra
+        if let inputs, manifest.prefixes.isEmpty, outcome.lineage != nil, outcome.setAside == 0 {
+            InSyncNote.leave(for: plan, inputs: inputs, serial: outcome.serial, recorded: outcome.recordedFiles, statePath: statePath)
+        }
         return Result(plan: plan, lineage: outcome.lineage, serial: outcome.serial, recordedFiles: outcome.recordedFiles)
     }
 
@@ -151,8 +173,8 @@ public enum PlanPipeline {
     }
 
     /// Stage 3 against an open (locked) store, for `apply`: every prefix is listed by then.
-    static func plan(_ manifest: Manifest, _ desired: DesiredState, store: any StateBackend) throws(StateError) -> Plan {
-        try StateDiff.compare(desired, manifest: manifest, store: store).plan
+    static func plan(_ manifest: Manifest, _ desired: DesiredState, store: any StateBackend) throws(StateError) -> StateDiff.Outcome {
+        try StateDiff.compare(desired, manifest: manifest, store: store)
     }
 
     /// What a reader of the plan must know: prefixes left unexpanded and recorded files

@@ -10,6 +10,20 @@ public struct SourceFile: Sendable, Hashable {
     /// Where it is read.
     public var path: String
     public var kind: Kind
+    /// SHA-256 of the bytes read, taken just before they were parsed (when the reader was asked).
+    public var sha256: String?
+    /// `InSyncNote.digest` of the bytes read, taken just before they were parsed (when asked).
+    public var noteDigest: String?
+}
+
+/// Which digests a reader takes of each file just before parsing it.
+public struct Fingerprints: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    /// SHA-256: a saved plan's staleness check names the bytes read.
+    public static let sha256 = Fingerprints(rawValue: 1)
+    /// `InSyncNote.digest`: an in-sync note names the bytes read.
+    public static let note = Fingerprints(rawValue: 2)
 }
 
 /// The loader's stage for `include:` and tables (DESIGN.md "Tabular sources"): reads the files
@@ -28,6 +42,9 @@ struct SourceReader {
     var limits = TableReader.Limits.standard
     /// `.addresses`: table metadata is checked, not kept (for `validate`).
     var detail = ExpansionDetail.full
+    /// The digests to take of each file just before parsing it (`SourceFile.sha256`,
+    /// `noteDigest`), so a saved plan and an in-sync note name the bytes that were read.
+    var fingerprints: Fingerprints = []
 
     init(manifestPath: String, manifestName: String) {
         self.manifestPath = manifestPath
@@ -59,6 +76,7 @@ struct SourceReader {
                 }
                 continue
             }
+            let digests = fingerprint(path)
             guard let document = parse(path, name: name) else { continue }
             let decoding = ManifestDecoder.decodeIncluded(document)
             diagnostics += decoding.diagnostics
@@ -66,7 +84,7 @@ struct SourceReader {
             paths.append(path)
             parents.append(item.origin)
             seen[path] = origin
-            sources.append(SourceFile(name: name, path: path, kind: .include))
+            sources.append(SourceFile(name: name, path: path, kind: .include, sha256: digests.sha256, noteDigest: digests.note))
             manifest.include(decoding.manifest, origin: origin)
         }
         for table in manifest.tables {
@@ -84,6 +102,7 @@ struct SourceReader {
         let entries: TableEntries
         switch table.effectiveFormat ?? .csv {
         case .gen3:
+            (sources[sources.count - 1].sha256, sources[sources.count - 1].noteDigest) = fingerprint(path)
             guard let document = parse(path, name: name) else { return }
             let rows = JSONRows(document: document)
             for (problem, mark) in rows.problems {
@@ -105,6 +124,8 @@ struct SourceReader {
                 report(.unreadable(path: table.path, reason: Self.reason(error)), at: table.pathMark, origin: table.origin, in: manifest)
                 return
             }
+            if fingerprints.contains(.sha256) { sources[sources.count - 1].sha256 = SavedPlan.sha256(of: data) }
+            if fingerprints.contains(.note) { sources[sources.count - 1].noteDigest = InSyncNote.digest(of: data) }
             let delimiter = table.effectiveFormat == .tsv ? UInt8(ascii: "\t") : UInt8(ascii: ",")
             let limits = self.limits
             var structural: [Diagnostic] = []
@@ -117,6 +138,12 @@ struct SourceReader {
         }
         diagnostics += entries.diagnostics
         manifest.add(entries, of: table)
+    }
+
+    /// The digests of the file asked for (`nil` when unreadable: the parse says why).
+    private func fingerprint(_ path: String) -> (sha256: String?, note: String?) {
+        (fingerprints.contains(.sha256) ? (try? BoundedFile.sha256(of: path, limit: .max)) : nil,
+         fingerprints.contains(.note) ? InSyncNote.digest(of: path) : nil)
     }
 
     /// A YAML (or JSON) file parsed with the manifest's limits; `nil` after reporting why not.

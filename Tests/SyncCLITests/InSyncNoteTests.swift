@@ -1,0 +1,165 @@
+import ArgumentParser
+import Foundation
+@testable import SyncCLI
+import SyncCore
+import SyncEngine
+@testable import SyncState
+import Testing
+import TestSupport
+
+/// The portal-cohort example (a CSV, a Gen3 JSON, an included manifest with a TSV) in a
+/// temporary folder, with a state that records exactly what it asks for.
+private final class CohortSandbox {
+    let scratch = TemporaryDirectory()
+    var folder: String { scratch.url.path }
+    var manifest: String { scratch.file("portal-cohort.yaml") }
+    var state: String { scratch.file("cohort.state") }
+    var table: String { scratch.file("portal-cohort/cds-manifest.csv") }
+
+    init() throws {
+        let examples = repositoryRoot.appendingPathComponent("manifests/examples")
+        try FileManager.default.copyItem(at: examples.appendingPathComponent("portal-cohort.yaml"), to: URL(fileURLWithPath: manifest))
+        try FileManager.default.copyItem(at: examples.appendingPathComponent("portal-cohort"),
+                                         to: URL(fileURLWithPath: scratch.file("portal-cohort")))
+        let files = try ManifestLoader.load(path: manifest).state.files.map { file in
+            RecordedFile(address: file.address, source: file.source, metadata: file.metadata, tags: file.tags,
+                         specDigest: SpecDigest.compute(source: file.source, metadata: file.metadata, tags: file.tags),
+                         fileID: "id-" + file.address.name, actualName: file.address.name, jobID: nil,
+                         createdAt: 1_700_000_000, updatedAt: 1_700_000_000)
+        }
+        let store = try StateStore.open(at: state, create: true)
+        try store.withLock(operation: "test") { try store.record(files) }
+    }
+
+    func plan(_ arguments: [String] = []) async throws -> (code: Int32, stdout: String, stderr: String) {
+        let command = try #require(try SBSync.parseAsRoot(["plan", "-f", manifest, "--state", state, "--color", "never"] + arguments) as? PlanCommand)
+        let captured = Captured()
+        let code = await command.execute(io: captured.io, environment: [:])
+        return (code, captured.stdout, captured.stderr)
+    }
+
+    /// The note in the state, when it names the state's current serial.
+    func currentNote() throws -> String? {
+        let (note, serial) = try StateStore.open(at: state, create: false).inSyncNote()
+        guard let note, let object = try? JSONSerialization.jsonObject(with: Data(note.utf8)) as? [String: Any],
+              (object["serial"] as? NSNumber)?.int64Value == serial else { return nil }
+        return note
+    }
+
+    /// Drops the note (an empty one is never used).
+    func dropNote() throws {
+        let store = try StateStore.open(at: state, create: false)
+        #expect(try store.leaveInSyncNote("", atSerial: try store.serial()))
+    }
+
+    /// Changes a recorded row behind sbsync's back, as the `sqlite3` shell would: no serial.
+    func handEdit(_ sql: String) throws {
+        let db = try SQLiteConnection(path: state, create: false)
+        try db.execute(sql)
+    }
+
+    func edit(_ path: String, replacing old: String, with new: String) throws {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.contains(old))
+        try Data(text.replacingOccurrences(of: old, with: new).utf8).write(to: URL(fileURLWithPath: path))
+    }
+}
+
+@Suite("a plan that found no change leaves a note the next plan of the same files answers from")
+struct InSyncNoteTests {
+    @Test("the answer from the note is the full comparison's, in text, JSON and a saved plan that applies")
+    func theNoteGivesTheSamePlan() async throws {
+        let box = try CohortSandbox()
+        #expect(try box.currentNote() == nil)
+        let fullJSON = try await box.plan(["--format", "json"])
+        #expect(fullJSON.code == 0, "\(fullJSON.stderr)")
+        #expect(try box.currentNote() != nil)
+        let noteJSON = try await box.plan(["--format", "json"])
+        #expect(noteJSON.stdout == fullJSON.stdout && noteJSON.code == 0)
+
+        let noteText = try await box.plan(["--detailed-exitcode"])
+        try box.dropNote()
+        let fullText = try await box.plan(["--detailed-exitcode"])
+        #expect(fullText.code == 0 && noteText.code == 0)
+        #expect(noteText.stdout == fullText.stdout)
+        #expect(fullText.stdout.contains("No changes. The projects match the manifest."), "\(fullText.stdout)")
+
+        // A saved plan made from the note names the files' digests: apply finds it fresh.
+        let out = box.scratch.file("p.plan")
+        #expect(try box.currentNote() != nil)
+        let saved = try await box.plan(["--out", out])
+        #expect(saved.code == 0, "\(saved.stderr)")
+        let plan = try SavedPlan.decode(Data(contentsOf: URL(fileURLWithPath: out)))
+        let manifestSHA = try BoundedFile.sha256(of: box.manifest)
+        let sources = PlanPipeline.fingerprints(of: PlanPipeline.load(box.manifest).check.sources)
+        let store = try StateStore.open(at: box.state, create: false)
+        #expect(plan.staleness(manifestSHA256: manifestSHA, sources: sources, lineage: store.lineage, serial: try store.serial()).isEmpty)
+        #expect(!(try plan.plan()).hasChanges)
+    }
+
+    @Test("the note is used: a row edited behind sbsync's back (no serial) goes unseen until the note is gone")
+    func theNoteIsUsed() async throws {
+        let box = try CohortSandbox()
+        _ = try await box.plan()
+        #expect(try box.currentNote() != nil)
+        try box.handEdit("UPDATE files SET spec_digest = 'f' || substr(spec_digest, 2), metadata = NULL WHERE path LIKE 'cds/OS001/%'")
+        #expect(try await box.plan().stdout.contains("No changes"))
+        try box.dropNote()
+        let full = try await box.plan()
+        // The full comparison checks every row: the edit is found (a damaged row, or a change).
+        #expect(!full.stdout.contains("No changes") || full.code != 0, "\(full.stdout)\(full.stderr)")
+    }
+
+    @Test("every change to what the plan reads makes the note stand for nothing")
+    func anyChangeMakesTheNoteStale() async throws {
+        let box = try CohortSandbox()
+        _ = try await box.plan()
+
+        // One metadata cell of the CSV: exactly one update.
+        try box.edit(box.table, replacing: "OS001-T,Controlled", with: "OS001-T-v2,Controlled")
+        let table = try await box.plan()
+        #expect(table.stdout.contains("0 to import, 0 to replace, 1 to update, 0 to forget"), "\(table.stdout)")
+        try box.edit(box.table, replacing: "OS001-T-v2,Controlled", with: "OS001-T,Controlled")
+        #expect(try await box.plan().stdout.contains("No changes"))
+        #expect(try box.currentNote() != nil)
+
+        // The manifest: a tag more on every file of the CSV.
+        try box.edit(box.manifest, replacing: "tags: [CDS]", with: "tags: [CDS, v2]")
+        #expect(try await box.plan().stdout.contains("to update"))
+        try box.edit(box.manifest, replacing: "tags: [CDS, v2]", with: "tags: [CDS]")
+        #expect(try await box.plan().stdout.contains("No changes"))
+
+        // An included manifest.
+        let included = box.scratch.file("portal-cohort/wgs.yaml")
+        try box.edit(included, replacing: "lane_count: integer", with: "lane_count: float")
+        let retyped = try await box.plan()
+        #expect(retyped.stdout.contains("2 to update"), "\(retyped.stdout)\(retyped.stderr)")
+        try box.edit(included, replacing: "lane_count: float", with: "lane_count: integer")
+        #expect(try await box.plan().stdout.contains("No changes"))
+
+        // A write of the state (the serial moves): a file forgotten through the store.
+        let store = try StateStore.open(at: box.state, create: false)
+        let first = try #require(try store.loadAllFiles().first)
+        _ = try store.withLock(operation: "test") { try store.forget([first.address]) }
+        #expect(try await box.plan().stdout.contains("1 to import"))
+
+        // A row deleted by hand (no serial): the count differs.
+        _ = try await box.plan()
+        try store.withLock(operation: "test") { try store.record([first]) }
+        #expect(try await box.plan().stdout.contains("No changes"))
+        #expect(try box.currentNote() != nil)
+        try box.handEdit("DELETE FROM files WHERE path = '\(first.address.path)'")
+        #expect(try await box.plan().stdout.contains("1 to import"))
+    }
+
+    @Test("a manifest with volume prefixes neither leaves nor uses a note: the listing may change")
+    func prefixesLeaveNoNote() async throws {
+        let box = try CohortSandbox()
+        try box.edit(box.scratch.file("portal-cohort/wgs.yaml"), replacing: "    files_from: wgs-objects.tsv",
+                     with: "    files_from: wgs-objects.tsv\n    prefixes: [{prefix: extra/}]")
+        let plan = try await box.plan(["--offline"])
+        #expect(plan.code == 0, "\(plan.stderr)")
+        #expect(plan.stdout.contains("was not expanded"), "\(plan.stdout)")
+        #expect(try box.currentNote() == nil)
+    }
+}
