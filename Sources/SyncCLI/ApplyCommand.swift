@@ -185,8 +185,9 @@ public struct ApplyCommand: AsyncParsableCommand {
             io.error("--refresh cannot be combined with a saved plan", hint: "a saved plan runs exactly as it was made")
             return ExitStatus.usage.rawValue
         }
-        let request = ApplySession.Request(manifestPath: manifestPath, statePath: statePath,
+        var request = ApplySession.Request(manifestPath: manifestPath, statePath: statePath,
                                            saved: saved.map { ($0, planFile ?? "") })
+        request.inSyncNotes = !InSyncNote.disabled(by: environment)
         do {
             if let transport = environmentIO.transport {
                 return try await perform(request, transport: transport, config: config, io: io,

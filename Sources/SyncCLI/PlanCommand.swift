@@ -7,9 +7,9 @@ import SyncState
 
 /// `sbsync plan`: compares the manifest with the state and shows what `apply` would do.
 ///
-/// It changes nothing: no state file created, no lock taken, and the only platform calls are
-/// read-only volume listings (through `PlatformReader`, which has no mutating method) when the
-/// manifest has volume prefixes. The stages are SyncEngine's `PlanPipeline`, shared with apply.
+/// It changes no record: no state file created, no lock taken (it may leave an `InSyncNote`
+/// beside the records), and the only platform calls are read-only (through `PlatformReader`,
+/// which has no mutating method). The stages are SyncEngine's `PlanPipeline`, shared with apply.
 public struct PlanCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "plan",
@@ -21,8 +21,8 @@ public struct PlanCommand: AsyncParsableCommand {
             projects and volumes, lists volume prefixes, and looks at the destinations the state does not \
             hold, so a file already there from the same source is adopted (=) rather than imported; all \
             read-only calls. With --offline, or without credentials, it does none of this and says so. \
-            A plan that finds no change leaves an in-sync note in an existing state (no serial moves), and \
-            the next plan of the same files says so from it without comparing every file again \
+            A plan that finds no change leaves an in-sync note in an existing state (no record changes), \
+            and the next plan of the same files says so from it without comparing every file again \
             (SBSYNC_IN_SYNC_NOTE=off compares every file). \
             Exit codes: \(ExitStatus.summary([.success, .error, .changesPending, .usage])).
             """
@@ -85,9 +85,10 @@ public struct PlanCommand: AsyncParsableCommand {
         // A note the last plan left, when it still stands for these files: the manifest and its
         // tables are then read as `validate` reads them, and the state is not compared again.
         // SBSYNC_IN_SYNC_NOTE=off: compare every file, and leave no note (a check of the note itself).
-        let notes = !refreshOptions.refresh && environment["SBSYNC_IN_SYNC_NOTE"] != "off"
+        let notes = !refreshOptions.refresh && !InSyncNote.disabled(by: environment)
         var inSync = notes ? InSyncNote.find(manifestPath: manifest, statePath: statePath) : nil
-        var loaded = PlanPipeline.load(manifest, fingerprint: out != nil, noteDigests: notes && inSync == nil,
+        // With a note, the files are digested again as they are read, and must still be the note's.
+        var loaded = PlanPipeline.load(manifest, fingerprint: out != nil, noteDigests: notes,
                                        detail: inSync == nil ? .full : .addresses)
         if let found = inSync, loaded.valid != nil, !found.stands(for: loaded) {
             inSync = nil

@@ -103,7 +103,15 @@ enum PostgresSchema {
             PRIMARY KEY (batch_id, position)
         );
         """,
-        // 1 → 2: the in-sync note a plan leaves (`StateBackend.leaveInSyncNote`).
-        "ALTER TABLE sbsync_workspaces ADD COLUMN in_sync TEXT",
     ]
+
+    /// The in-sync notes plans leave (`StateBackend.leaveInSyncNote`): a cache beside the
+    /// versioned tables, created by the first note left (`IF NOT EXISTS`), so it moves no
+    /// schema version and an older sbsync, which never reads it, keeps working on the database.
+    static let inSyncNotes = """
+        CREATE TABLE IF NOT EXISTS sbsync_in_sync_notes (
+            workspace_id BIGINT PRIMARY KEY REFERENCES sbsync_workspaces (id) ON DELETE CASCADE,
+            note         TEXT NOT NULL
+        )
+        """
 }

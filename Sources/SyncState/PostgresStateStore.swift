@@ -330,17 +330,27 @@ public final class PostgresStateStore: StateBackend {
 
     public func inSyncNote() throws(StateError) -> (note: String?, serial: Int64) {
         try locked { _ in
-            let row = try run("SELECT in_sync, serial FROM sbsync_workspaces WHERE id = $1", [.int(workspaceID)]).rows.first
+            // No table yet: no note was ever left in this database.
+            let table = try run("SELECT to_regclass('sbsync_in_sync_notes') IS NOT NULL").rows.first
+            let exists = try table?.makeRandomAccess()[0].decode(Bool.self) ?? false
+            let row = try run(exists
+                ? "SELECT n.note, w.serial FROM sbsync_workspaces w LEFT JOIN sbsync_in_sync_notes n ON n.workspace_id = w.id WHERE w.id = $1"
+                : "SELECT NULL::TEXT, serial FROM sbsync_workspaces WHERE id = $1", [.int(workspaceID)]).rows.first
             guard let cells = row?.makeRandomAccess() else { throw StateError.notFound(path: path) }
             return (try cells[0].decode(String?.self), try cells[1].decode(Int64.self))
         }
     }
 
     @discardableResult
-    public func leaveInSyncNote(_ note: String, atSerial serial: Int64) throws(StateError) -> Bool {
+    public func leaveInSyncNote(_ note: String, lineage: String, serial: Int64) throws(StateError) -> Bool {
         try locked { _ in
-            try run("UPDATE sbsync_workspaces SET in_sync = $1 WHERE id = $2 AND serial = $3",
-                    [.text(note), .int(workspaceID), .int(serial)]).metadata.rows == 1
+            _ = try run(PostgresSchema.inSyncNotes)
+            // One statement: the note lands only while the workspace is the one of `lineage` at `serial`.
+            return try run("""
+                INSERT INTO sbsync_in_sync_notes (workspace_id, note)
+                SELECT id, $1 FROM sbsync_workspaces WHERE id = $2 AND serial = $3 AND lineage = $4
+                ON CONFLICT (workspace_id) DO UPDATE SET note = EXCLUDED.note
+                """, [.text(note), .int(workspaceID), .int(serial), .text(lineage)]).metadata.rows == 1
         }
     }
 

@@ -102,11 +102,12 @@ public protocol StateBackend: AnyObject, Sendable {
     /// The note a plan left when it found the state matching the manifest
     /// (`leaveInSyncNote(_:atSerial:)`), read with the serial in one snapshot; `nil` note when none.
     func inSyncNote() throws(StateError) -> (note: String?, serial: Int64)
-    /// Leaves `note` when the serial is still `serial`; returns whether it did. Not a write of the
-    /// records: no lock needed, the serial stays, and any later write (which adds 1 to the serial)
-    /// makes the note stale. A state that cannot be written (read-only file) throws.
+    /// Leaves `note` when this is still the state of `lineage` at `serial`; returns whether it
+    /// did. Not a write of the records: no lock needed, the serial stays, and any later write
+    /// (which adds 1 to the serial) makes the note stale. Waits for another writer only briefly.
+    /// A state that cannot be written (a read-only file, a role without the right) throws.
     @discardableResult
-    func leaveInSyncNote(_ note: String, atSerial serial: Int64) throws(StateError) -> Bool
+    func leaveInSyncNote(_ note: String, lineage: String, serial: Int64) throws(StateError) -> Bool
 
     // MARK: Whole state
 

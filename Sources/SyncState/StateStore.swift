@@ -9,9 +9,10 @@ import Darwin
 /// The SQLite state file of one manifest: recorded files, folder ids, the bulk-job journal,
 /// and the lock that keeps two writers apart.
 ///
-/// Reads need no lock. Every write runs in one transaction that first checks this store holds
-/// the lock (refreshing its heartbeat) and ends by adding 1 to the serial, so a write either
-/// lands whole or not at all.
+/// Reads need no lock. Every write of the records runs in one transaction that first checks
+/// this store holds the lock (refreshing its heartbeat) and ends by adding 1 to the serial, so a
+/// write either lands whole or not at all. (The one other write, `leaveInSyncNote`, is a note
+/// beside the records that names the serial it stands for.)
 ///
 /// Calls are synchronous and short (one transaction each); the connection sits behind a mutex,
 /// so one store may be shared between tasks. From async code, call it directly for small writes;
@@ -358,10 +359,15 @@ public final class StateStore: Sendable {
     }
 
     @discardableResult
-    public func leaveInSyncNote(_ note: String, atSerial serial: Int64) throws(StateError) -> Bool {
+    public func leaveInSyncNote(_ note: String, lineage: String, serial: Int64) throws(StateError) -> Bool {
+        // The connection's own transaction, outside `write`: no lock, no serial (see the protocol).
         try read { db in
-            try db.transaction(immediate: true) {
-                guard try db.scalarInt("SELECT value FROM metadata WHERE key = 'serial'") == serial else { return false }
+            // A note is not worth waiting for: an apply's write goes first.
+            try db.execute("PRAGMA busy_timeout = 250")
+            defer { try? db.execute("PRAGMA busy_timeout = \(options.busyTimeoutMilliseconds)") }
+            return try db.transaction(immediate: true) {
+                guard try db.scalarInt("SELECT value FROM metadata WHERE key = 'serial'") == serial,
+                      try db.scalarText("SELECT value FROM metadata WHERE key = 'lineage'") == lineage else { return false }
                 try db.prepare("INSERT OR REPLACE INTO metadata (key, value) VALUES ('in_sync', ?)").run(.text(note))
                 return true
             }

@@ -49,7 +49,7 @@ private final class CohortSandbox {
     /// Drops the note (an empty one is never used).
     func dropNote() throws {
         let store = try StateStore.open(at: state, create: false)
-        #expect(try store.leaveInSyncNote("", atSerial: try store.serial()))
+        #expect(try store.leaveInSyncNote("", lineage: store.lineage, serial: try store.serial()))
     }
 
     /// Changes a recorded row behind sbsync's back, as the `sqlite3` shell would: no serial.
@@ -152,6 +152,59 @@ struct InSyncNoteTests {
         #expect(try await box.plan().stdout.contains("1 to import"))
     }
 
+    @Test("a manifest and state reached through symbolic links use the note")
+    func symlinks() async throws {
+        let box = try CohortSandbox()
+        let link = box.scratch.file("link.yaml")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: box.manifest)
+        let command = { () async throws -> String in
+            let plan = try #require(try SBSync.parseAsRoot(["plan", "-f", link, "--state", box.state, "--color", "never"]) as? PlanCommand)
+            let captured = Captured()
+            _ = await plan.execute(io: captured.io, environment: [:])
+            return captured.stdout
+        }
+        #expect(try await command().contains("No changes"))
+        // Used: a hand edit behind sbsync's back (no serial) is not seen through the link either.
+        try box.handEdit("DELETE FROM metadata WHERE key = 'nothing'")
+        try box.handEdit("UPDATE files SET metadata = NULL WHERE path LIKE 'cds/OS001/%'")
+        #expect(try await command().contains("No changes"))
+        try box.dropNote()
+        #expect(try await !command().contains("No changes"))
+    }
+
+    @Test("a note is not trusted by another state put in place, nor left by another build")
+    func anotherStateOrBuild() async throws {
+        let box = try CohortSandbox()
+        _ = try await box.plan()
+        let note = try #require(try box.currentNote())
+        // Another state at the same serial, one file recorded otherwise, moved in its place.
+        var files = try StateStore.open(at: box.state, create: false).loadAllFiles()
+        files[0].metadata = Metadata()
+        files[0].specDigest = files[0].computedSpecDigest
+        let otherPath = box.scratch.file("other.state")
+        let other = try StateStore.open(at: otherPath, create: true)
+        try other.withLock(operation: "test") { try other.record(files) }
+        #expect(try other.serial() == StateStore.open(at: box.state, create: false).serial())
+        try SQLiteConnection(path: otherPath, create: false).execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: box.state + suffix) }
+        try FileManager.default.copyItem(atPath: otherPath, toPath: box.state)
+        // The old note, carried over by hand: another lineage, so not trusted.
+        let moved = try StateStore.open(at: box.state, create: false)
+        try box.handEdit("INSERT OR REPLACE INTO metadata (key, value) VALUES ('in_sync', '\(note.replacingOccurrences(of: "'", with: "''"))')")
+        #expect(try moved.inSyncNote().note == note)
+        #expect(try await box.plan().stdout.contains("1 to update"))
+
+        // A note of another build (the same state, serial and files) is not trusted either.
+        _ = try await box.plan()
+        let current = try #require(try box.currentNote())
+        var object = try #require(try JSONSerialization.jsonObject(with: Data(current.utf8)) as? [String: Any])
+        object["build"] = "0.0.9 another build"
+        let edited = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        #expect(try moved.leaveInSyncNote(edited, lineage: moved.lineage, serial: try moved.serial()))
+        try box.handEdit("UPDATE files SET metadata = NULL WHERE path LIKE 'cds/OS001/%'")
+        #expect(try await !box.plan().stdout.contains("No changes"))
+    }
+
     @Test("a manifest with volume prefixes neither leaves nor uses a note: the listing may change")
     func prefixesLeaveNoNote() async throws {
         let box = try CohortSandbox()
@@ -161,5 +214,103 @@ struct InSyncNoteTests {
         #expect(plan.code == 0, "\(plan.stderr)")
         #expect(plan.stdout.contains("was not expanded"), "\(plan.stdout)")
         #expect(try box.currentNote() == nil)
+    }
+}
+
+/// A generated cohort (a CSV with folders in `name`, quoted cells and metadata, under a
+/// manifest with defaults), a state that records what it asks for, and edits of both.
+private final class GeneratedCohort {
+    let scratch = TemporaryDirectory()
+    var manifest: String { scratch.file("cohort.yaml") }
+    var table: String { scratch.file("rows.csv") }
+    var state: String { scratch.file("cohort.state") }
+    var rows: [[String]] = []
+    var tags = ["t0"]
+    var random: SeededRandom
+    /// The next new row's number (never reused: addresses stay unique).
+    var next = 40
+
+    init(seed: UInt64) throws {
+        random = SeededRandom(seed: seed)
+        for i in 0..<40 { rows.append(row(i)) }
+        try write()
+        try recordWhatTheManifestAsks()
+    }
+
+    func row(_ i: Int) -> [String] {
+        ["drs://drs.example.org/obj-\(i)", "p\(i % 5)/f\(i).cram", "S\(Int.random(in: 0..<9, using: &random))",
+         Bool.random(using: &random) ? "" : "a, \"quoted\" \(i)"]
+    }
+
+    func write() throws {
+        func cell(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
+        let csv = "drs_uri,name,sample,note\n" + rows.map { $0.map(cell).joined(separator: ",") + "\n" }.joined()
+        try Data(csv.utf8).write(to: URL(fileURLWithPath: table))
+        let yaml = "version: 1\nproject: gen/cohort\ndefaults:\n  tags: [\(tags.joined(separator: ", "))]\ndrs:\n  - from: rows.csv\n    folder: c\n"
+        try Data(yaml.utf8).write(to: URL(fileURLWithPath: manifest))
+    }
+
+    /// Records exactly what the manifest asks for, as a clean apply would (the serial moves).
+    func recordWhatTheManifestAsks() throws {
+        let files = try ManifestLoader.load(path: manifest).state.files.map { file in
+            RecordedFile(address: file.address, source: file.source, metadata: file.metadata, tags: file.tags,
+                         specDigest: SpecDigest.compute(source: file.source, metadata: file.metadata, tags: file.tags),
+                         fileID: "id-" + file.address.name, actualName: file.address.name, jobID: nil, createdAt: 1, updatedAt: 1)
+        }
+        let store = try StateStore.open(at: state, create: true)
+        try store.withLock(operation: "test") {
+            let stale = try store.loadAllFiles().map(\.address).filter { address in !files.contains { $0.address == address } }
+            try store.record(files, removing: stale)
+        }
+    }
+
+    func plan(notes: Bool) async throws -> (code: Int32, stdout: String) {
+        let command = try #require(try SBSync.parseAsRoot(["plan", "-f", manifest, "--state", state, "--color", "never",
+                                                           "--detailed-exitcode", "--detail"]) as? PlanCommand)
+        let captured = Captured()
+        let code = await command.execute(io: captured.io, environment: notes ? [:] : ["SBSYNC_IN_SYNC_NOTE": "off"])
+        return (code, captured.stdout)
+    }
+}
+
+@Suite("the in-sync note against the full comparison, over generated edits")
+struct InSyncNotePropertyTests {
+    @Test("after every edit of the table, the manifest or the state, the plan from the note is the full comparison's",
+          arguments: [1, 2, 3] as [UInt64])
+    func theNoteNeverDiffersFromTheFullComparison(seed: UInt64) async throws {
+        let cohort = try GeneratedCohort(seed: seed)
+        var answeredByNote = 0
+        for _ in 0..<40 {
+            switch Int.random(in: 0..<8, using: &cohort.random) {
+            case 0: cohort.rows[Int.random(in: 0..<cohort.rows.count, using: &cohort.random)][2] = "S\(Int.random(in: 0..<9, using: &cohort.random))"
+            case 1: if cohort.rows.count > 5 { cohort.rows.remove(at: Int.random(in: 0..<cohort.rows.count, using: &cohort.random)) }
+            case 2:
+                cohort.rows.append(cohort.row(cohort.next))
+                cohort.next += 1
+            case 3: cohort.tags = Bool.random(using: &cohort.random) ? ["t0"] : ["t0", "t1"]
+            case 4:
+                // A recorded file forgotten through the store (a write: the serial moves).
+                let store = try StateStore.open(at: cohort.state, create: false)
+                if let file = try store.loadAllFiles().randomElement(using: &cohort.random) {
+                    _ = try store.withLock(operation: "test") { try store.forget([file.address]) }
+                }
+            default: try cohort.recordWhatTheManifestAsks()
+            }
+            try cohort.write()
+            let first = try await cohort.plan(notes: true)
+            let second = try await cohort.plan(notes: true)
+            let full = try await cohort.plan(notes: false)
+            #expect(first.stdout == full.stdout && first.code == full.code)
+            #expect(second.stdout == full.stdout && second.code == full.code)
+            if full.code == 0 {
+                // A no-op plan leaves a note at the state's serial (or keeps the one it used).
+                let (note, serial) = try StateStore.open(at: cohort.state, create: false).inSyncNote()
+                let object = try note.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+                #expect((object?["serial"] as? NSNumber)?.int64Value == serial)
+                answeredByNote += 1
+            }
+        }
+        // The walk reached the note's path: no-op plans after a full one.
+        #expect(answeredByNote > 3)
     }
 }

@@ -258,17 +258,19 @@ enum Backend: String, CaseIterable, CustomTestStringConvertible {
         let fixture = try Backend.Fixture(backend, clock: TestClock())
         let store = try fixture.open(holding: [sampleFile(1)])
         #expect(try store.inSyncNote() == (nil, 1))
-        // Left at an old serial: refused. At the current one: kept, without the lock and
-        // without adding to the serial.
-        #expect(try store.leaveInSyncNote("old", atSerial: 0) == false)
-        #expect(try store.leaveInSyncNote("at 1", atSerial: 1))
+        // Left at an old serial, or for another state: refused. At the current one: kept,
+        // without the lock and without adding to the serial.
+        #expect(try store.leaveInSyncNote("old", lineage: store.lineage, serial: 0) == false)
+        #expect(try store.leaveInSyncNote("other", lineage: "another-lineage", serial: 1) == false)
+        #expect(try store.inSyncNote() == (nil, 1))
+        #expect(try store.leaveInSyncNote("at 1", lineage: store.lineage, serial: 1))
         #expect(try fixture.open(create: false).inSyncNote() == ("at 1", 1))
         #expect(try store.serial() == 1)
         // Any write of the records adds 1 to the serial: the note names a serial that is gone.
         try store.withLock(operation: "test") { try store.record([sampleFile(2)]) }
         let (note, serial) = try store.inSyncNote()
         #expect(note == "at 1" && serial == 2)
-        #expect(try store.leaveInSyncNote("at 2", atSerial: 2))
+        #expect(try store.leaveInSyncNote("at 2", lineage: store.lineage, serial: 2))
         #expect(try store.inSyncNote() == ("at 2", 2))
         // Neither a snapshot nor a copy carries it.
         let other = try Backend.Fixture(backend == .sqlite ? .postgres : .sqlite, clock: TestClock())

@@ -118,14 +118,18 @@ public struct DesiredState: Sendable {
         var summary = Summary()
         var projects = Set<String>()
         var lastProject: String?
-        for file in files {
-            switch file.source.kind {
-            case .volume: summary.volumeFiles += 1
-            case .drs: summary.drsFiles += 1
-            }
-            if file.address.project != lastProject {
-                projects.insert(file.address.project)
-                lastProject = file.address.project
+        // Read in place: a copy of each file would count a reference on every string it holds.
+        files.withUnsafeBufferPointer { files in
+            for i in files.indices {
+                let file = files.baseAddress! + i
+                switch file.pointee.source {
+                case .volume: summary.volumeFiles += 1
+                case .drs: summary.drsFiles += 1
+                }
+                if file.pointee.address.project != lastProject {
+                    projects.insert(file.pointee.address.project)
+                    lastProject = file.pointee.address.project
+                }
             }
         }
         summary.projects = projects.count
@@ -311,17 +315,22 @@ struct Expander {
                     var out = job.offset
                     var own = LocalCopies()
                     if job.segment == drsSegment {
-                        for entry in manifest.drs[job.range] {
-                            guard let project = entry.project ?? manifest.project else { continue }
-                            let address = Address(project: own.string(project), path: Self.path(entry.folder, entry.name))
-                            hashes[out] = AddressHash.of(address)
-                            if !originOf.isEmpty { originOf[out] = Int32(truncatingIfNeeded: entry.origin) }
-                            (base + out).initialize(to: DesiredFile(
-                                address: address, source: .drs(uri: entry.uri),
-                                metadata: full ? manifest.defaults.metadata.merging(entry.metadata) : Metadata(),
-                                tags: full ? own.tags(Self.tags(entry.tags, defaults: manifest.defaults.tags)) : [],
-                                policy: entry.conflict ?? defaultPolicy, mark: entry.mark))
-                            out += 1
+                        // Entries read in place: a copy of each would count a reference on
+                        // every string it holds, used or not.
+                        manifest.drs.withUnsafeBufferPointer { drs in
+                            for i in job.range {
+                                let entry = drs.baseAddress! + i
+                                guard let project = entry.pointee.project ?? manifest.project else { continue }
+                                let address = Address(project: own.string(project), path: Self.path(entry.pointee.folder, entry.pointee.name))
+                                hashes[out] = AddressHash.of(address)
+                                if !originOf.isEmpty { originOf[out] = Int32(truncatingIfNeeded: entry.pointee.origin) }
+                                (base + out).initialize(to: DesiredFile(
+                                    address: address, source: .drs(uri: entry.pointee.uri),
+                                    metadata: full ? manifest.defaults.metadata.merging(entry.pointee.metadata) : Metadata(),
+                                    tags: full ? own.tags(Self.tags(entry.pointee.tags, defaults: manifest.defaults.tags)) : [],
+                                    policy: entry.pointee.conflict ?? defaultPolicy, mark: entry.pointee.mark))
+                                out += 1
+                            }
                         }
                     } else {
                         let group = manifest.volumes[job.segment]
@@ -329,18 +338,21 @@ struct Expander {
                         // The group's keys, laid over the defaults once; each file's own over them.
                         let (groupMetadata, groupTags, groupPolicy) = Self.groupKeys(group, manifest: manifest, full: full,
                                                                                      policy: defaultPolicy)
-                        for file in group.files[job.range] {
-                            guard let project = file.project ?? group.project ?? manifest.project else { continue }
-                            let name = file.name.map { $0[...] } ?? Manifest.lastSegmentSlice(of: file.location)
-                            let address = Address(project: own.string(project), path: Self.path(file.folder ?? group.folder, name))
-                            hashes[out] = AddressHash.of(address)
-                            if !originOf.isEmpty { originOf[out] = Int32(truncatingIfNeeded: file.origin) }
-                            (base + out).initialize(to: DesiredFile(
-                                address: address, source: .volume(volume: volume, location: file.location),
-                                metadata: full ? groupMetadata.merging(file.metadata) : Metadata(),
-                                tags: full ? own.tags(Self.tags(file.tags, defaults: groupTags)) : [],
-                                policy: file.conflict ?? groupPolicy, mark: file.mark))
-                            out += 1
+                        group.files.withUnsafeBufferPointer { files in
+                            for i in job.range {
+                                let file = files.baseAddress! + i
+                                guard let project = file.pointee.project ?? group.project ?? manifest.project else { continue }
+                                let name = file.pointee.name.map { $0[...] } ?? Manifest.lastSegmentSlice(of: file.pointee.location)
+                                let address = Address(project: own.string(project), path: Self.path(file.pointee.folder ?? group.folder, name))
+                                hashes[out] = AddressHash.of(address)
+                                if !originOf.isEmpty { originOf[out] = Int32(truncatingIfNeeded: file.pointee.origin) }
+                                (base + out).initialize(to: DesiredFile(
+                                    address: address, source: .volume(volume: volume, location: file.pointee.location),
+                                    metadata: full ? groupMetadata.merging(file.pointee.metadata) : Metadata(),
+                                    tags: full ? own.tags(Self.tags(file.pointee.tags, defaults: groupTags)) : [],
+                                    policy: file.pointee.conflict ?? groupPolicy, mark: file.pointee.mark))
+                                out += 1
+                            }
                         }
                     }
                 }

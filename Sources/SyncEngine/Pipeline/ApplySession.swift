@@ -20,6 +20,9 @@ public final class ApplySession: Sendable {
         public var saved: (plan: SavedPlan, file: String)?
         /// `apply --refresh`: check recorded files on the platform first (`Refresh`).
         public var refresh: RefreshRequest?
+        /// Leave an `InSyncNote` when the state ends as the manifest asks (not when the
+        /// environment turns notes off, `InSyncNote.disabled(by:)`).
+        public var inSyncNotes = true
 
         public init(manifestPath: String, statePath: String, saved: (plan: SavedPlan, file: String)? = nil,
                     refresh: RefreshRequest? = nil) {
@@ -121,7 +124,7 @@ public final class ApplySession: Sendable {
     public func run(_ hooks: Hooks) async throws -> Outcome {
         // Fingerprinted: an apply that leaves the state matching the manifest says so for the
         // bytes it read (`InSyncNote`), and the next plan need not compare every file.
-        let loaded = PlanPipeline.load(request.manifestPath, noteDigests: request.saved == nil)
+        let loaded = PlanPipeline.load(request.manifestPath, noteDigests: request.saved == nil && request.inSyncNotes)
         guard let valid = loaded.valid else { throw Failure.invalid(loaded.diagnostics) }
         let manifest = valid.manifest
         var desired = valid.desired
@@ -191,8 +194,8 @@ public final class ApplySession: Sendable {
                 let outcome = try PlanPipeline.plan(manifest, desired, store: store)
                 diffed = outcome.plan
                 if request.refresh == nil, let inputs = InSyncNote.Inputs(loaded), manifest.prefixes.isEmpty, outcome.setAside == 0 {
-                    InSyncNote.leave(for: diffed, inputs: inputs, serial: outcome.serial, recorded: outcome.recordedFiles,
-                                     statePath: request.statePath)
+                    InSyncNote.leave(for: diffed, inputs: inputs, lineage: store.lineage, serial: outcome.serial,
+                                     recorded: outcome.recordedFiles, statePath: request.statePath)
                 }
             } catch {
                 throw Failure.state(error)
@@ -220,8 +223,8 @@ public final class ApplySession: Sendable {
             // hours): when the state now holds exactly what the manifest asks for, the plan
             // after this apply says so from the note.
             if let outcome = try? PlanPipeline.plan(manifest, desired, store: store), outcome.setAside == 0 {
-                InSyncNote.leave(for: outcome.plan, inputs: inputs, serial: outcome.serial, recorded: outcome.recordedFiles,
-                                 statePath: request.statePath)
+                InSyncNote.leave(for: outcome.plan, inputs: inputs, lineage: store.lineage, serial: outcome.serial,
+                                 recorded: outcome.recordedFiles, statePath: request.statePath)
             }
         }
         return .executed(plan, report)

@@ -1,6 +1,11 @@
 import Foundation
 import SyncCore
 import SyncState
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// "At this serial, the state held exactly what these bytes ask for": a note a plan leaves in
 /// the state when it compared every recorded file and found no change, so the next plan of the
@@ -8,33 +13,37 @@ import SyncState
 ///
 /// Why a note can be trusted:
 /// - The desired state is a function of the manifest's bytes, the bytes of the tables and
-///   manifests it reads, and sbsync's rules (`rules`, `version`). A manifest with volume
-///   prefixes also depends on the platform's listing: it neither leaves nor uses a note.
+///   manifests it reads, and the sbsync that reads them (`build`: the version and the
+///   executable's size and time, so any other build never trusts the note). A manifest with
+///   volume prefixes also depends on the platform's listing: it neither leaves nor uses a note.
 /// - Every write of the records adds 1 to the serial (both backends). The note names the serial
-///   it was left at, and is left only while the serial is still the one the plan's scan read (one
-///   transaction), so any later write makes it stale. It is not itself a write: no lock, no
-///   serial.
-/// - Each file's digest is taken just before it is parsed and again when the note is left; a
-///   file changed meanwhile leaves no note. A plan that uses a note takes every file's digest
-///   first, and answers for the files as they were then. The digest is the size and XXH64 of
-///   the bytes (several times SHA-256's speed, for a 170 MB table read on every plan): it
-///   tells a user's edits apart, and guards nothing against an adversary, who could as well
-///   edit the state.
+///   and the lineage of the state it was left in, and is left only while both are still the
+///   ones the plan's scan read, so any later write, or another state put in its place, makes it
+///   stale. Leaving it is no write of the records: no lock, no serial.
+/// - Each file's digest, size, time and inode are taken just before it is parsed and again when
+///   the note is left; a file written meanwhile, even back to the same bytes, leaves no note.
+///   A plan that uses a note takes every file's digest first, and again as it reads the file:
+///   both must be the note's. The digest is the size and XXH64 of the bytes (several times
+///   SHA-256's speed, for a 170 MB table read on every plan): it tells a user's edits apart, and
+///   guards nothing against an adversary, who could as well edit the state.
 /// - The recorded files are counted on use: a row deleted by hand (with the `sqlite3` shell,
 ///   which adds nothing to the serial) makes the note unusable.
 ///
 /// A plan that uses the note still reads and checks the manifest and its tables as `validate`
 /// does, so its problems and warnings are printed as always; only the comparison is skipped.
 public struct InSyncNote: Codable, Sendable, Equatable {
-    /// Bump when sbsync changes which desired state a manifest gives (a note of the old rules
-    /// is then never used).
-    static let currentRules = 1
+    /// This note's layout; a note of another is never used.
+    static let currentFormat = 1
 
-    var rules: Int
-    var version: String
+    var formatVersion: Int
+    /// Which sbsync left it (`SBSyncBuild.identity`).
+    var build: String
+    var lineage: String
     var serial: Int64
-    /// `digest(of:)` of the manifest's bytes.
+    /// `digest` of the manifest's bytes.
     var manifest: String
+    /// The manifest's `Stamp` when the note was left.
+    var manifestStamp: String?
     /// The tables and included manifests read, in the order read.
     var sources: [Source]
     /// The unchanged files of each project, in plan order.
@@ -42,10 +51,17 @@ public struct InSyncNote: Codable, Sendable, Equatable {
     /// How many files the state recorded.
     var recorded: Int
 
+    enum CodingKeys: String, CodingKey {
+        case formatVersion = "format_version", build, lineage, serial, manifest, manifestStamp = "manifest_stamp", sources, projects, recorded
+    }
+
     struct Source: Codable, Sendable, Equatable {
         /// Relative to the manifest's folder when inside it, else absolute.
         var path: String
         var digest: String
+        /// Its `Stamp` when the note was left: the same stamp now spares digesting it again
+        /// before deciding how to read it (the read digests it anyway).
+        var stamp: String?
     }
 
     struct Project: Codable, Sendable, Equatable {
@@ -60,43 +76,125 @@ public struct InSyncNote: Codable, Sendable, Equatable {
         })
     }
 
-    /// The note's digest of the file at `path`: its size and the XXH64 of its bytes. `nil`
-    /// when the file cannot be read, or (given `size`) is of another size.
+    /// Whether the environment turns notes off (`SBSYNC_IN_SYNC_NOTE=off`, `0`, `false` or `no`):
+    /// every plan then compares every file, and nothing leaves a note.
+    public static func disabled(by environment: [String: String]) -> Bool {
+        guard let value = environment["SBSYNC_IN_SYNC_NOTE"]?.lowercased() else { return false }
+        return ["off", "0", "false", "no"].contains(value)
+    }
+
+    // MARK: Digests
+
+    /// The note's digest of `bytes`: their count and the XXH64 of the XXH64s of their
+    /// 1 MiB pieces (so a file is digested as it is read, piece by piece).
+    static func digest(of bytes: UnsafeRawBufferPointer) -> String {
+        var digest = Digest()
+        var offset = 0
+        while offset < bytes.count {
+            let count = min(Digest.piece, bytes.count - offset)
+            digest.add(UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)]))
+            offset += count
+        }
+        return digest.text
+    }
+
+    /// The note's digest of `data`.
+    static func digest(of data: Data) -> String {
+        data.withUnsafeBytes { digest(of: $0) }
+    }
+
+    /// The note's digest of the file at `path` (read, not mapped: a file rewritten meanwhile
+    /// cannot fault the read); `nil` when it cannot be read, or (given `size`) is of another size.
     static func digest(of path: String, size: Int? = nil) -> String? {
-        if let size, (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) != size { return nil }
-        guard let data = try? Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped) else { return nil }
-        return digest(of: data)
+        if let size, Stamp(path)?.size != size { return nil }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Digest.piece, alignment: 16)
+        defer { buffer.deallocate() }
+        var digest = Digest()
+        while true {
+            // A full piece each time (short reads are read on), so pieces fall where `digest(of: bytes)` cuts them.
+            var filled = 0
+            while filled < Digest.piece {
+                let n = read(fd, buffer.baseAddress! + filled, Digest.piece - filled)
+                if n < 0 { if errno == EINTR { continue }; return nil }
+                if n == 0 { break }
+                filled += n
+            }
+            if filled > 0 { digest.add(UnsafeRawBufferPointer(rebasing: buffer[..<filled])) }
+            if filled < Digest.piece { return digest.text }
+        }
     }
 
-    /// The note's digest of `bytes`.
-    static func digest(of bytes: Data) -> String {
-        let hash = bytes.withUnsafeBytes { XXH64.hash($0.baseAddress, count: $0.count, seed: 0) }
-        return "\(bytes.count):\(String(hash, radix: 16))"
-    }
-
-    /// The size a digest names.
+    /// The size of a digest's bytes.
     static func size(in digest: String) -> Int? {
         digest.split(separator: ":").first.flatMap { Int($0) }
     }
 
-    /// What a plan read: the manifest's path and digest, and each table's and included
-    /// manifest's path and digest, all taken just before the file was parsed.
+    private struct Digest {
+        static let piece = 1 << 20
+        var count = 0
+        var pieces: [UInt64] = []
+
+        mutating func add(_ bytes: UnsafeRawBufferPointer) {
+            pieces.append(XXH64.hash(bytes.baseAddress, count: bytes.count, seed: 0))
+            count += bytes.count
+        }
+
+        var text: String {
+            let hash = pieces.withUnsafeBytes { XXH64.hash($0.baseAddress, count: $0.count, seed: UInt64(count)) }
+            return "\(count):\(String(hash, radix: 16))"
+        }
+    }
+
+    /// A file's size, modification time and inode (symbolic links followed): a file written
+    /// again, even with the same bytes, has another.
+    struct Stamp: Hashable, Sendable {
+        var size: Int
+        var seconds: Int
+        var nanoseconds: Int
+        var inode: UInt64
+
+        /// As a note keeps it.
+        var text: String { "\(size):\(seconds).\(nanoseconds):\(inode)" }
+
+        init?(_ path: String) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            size = Int(info.st_size)
+            #if canImport(Darwin)
+            seconds = Int(info.st_mtimespec.tv_sec)
+            nanoseconds = Int(info.st_mtimespec.tv_nsec)
+            #else
+            seconds = Int(info.st_mtim.tv_sec)
+            nanoseconds = Int(info.st_mtim.tv_nsec)
+            #endif
+            inode = UInt64(info.st_ino)
+        }
+    }
+
+    // MARK: Leaving a note
+
+    /// What a plan read: the manifest's path, digest and stamp, and each table's and included
+    /// manifest's, all taken just before the file was parsed.
     public struct Inputs: Sendable {
         var manifestPath: String
-        var manifest: String
-        var sources: [(path: String, note: Source)]
+        var manifest: (digest: String, stamp: Stamp?)
+        var sources: [(path: String, note: Source, stamp: Stamp?)]
 
         /// `nil` when a digest is missing (read without `noteDigests`, or unreadable).
         public init?(_ loaded: PlanPipeline.LoadedManifest) {
             guard let digest = loaded.noteDigest else { return nil }
             let folder = SourcePath.folder(of: SourceReader.absolute(loaded.path))
-            var sources: [(String, Source)] = []
+            var sources: [(String, Source, Stamp?)] = []
             for source in loaded.check.sources {
                 guard let noteDigest = source.noteDigest else { return nil }
-                sources.append((source.path, Source(path: Self.relative(source.path, to: folder), digest: noteDigest)))
+                sources.append((source.path, Source(path: Self.relative(source.path, to: folder), digest: noteDigest,
+                                                    stamp: source.noteStamp?.text), source.noteStamp))
             }
             self.manifestPath = loaded.path
-            self.manifest = digest
+            self.manifest = (digest, loaded.noteStamp)
             self.sources = sources
         }
 
@@ -105,65 +203,72 @@ public struct InSyncNote: Codable, Sendable, Equatable {
             path.hasPrefix(folder + "/") ? String(path.dropFirst(folder.count + 1)) : path
         }
 
-        /// Whether every file still holds the bytes it held when it was parsed.
+        /// Whether every file is as it was when it was parsed: the same stamp, the same bytes.
         func unchanged() -> Bool {
-            InSyncNote.digest(of: manifestPath) == manifest && sources.allSatisfy { InSyncNote.digest(of: $0.path) == $0.note.digest }
+            func same(_ path: String, _ digest: String, _ stamp: Stamp?) -> Bool {
+                stamp != nil && Stamp(path) == stamp && InSyncNote.digest(of: path) == digest
+            }
+            return same(manifestPath, manifest.digest, manifest.stamp) && sources.allSatisfy { same($0.path, $0.note.digest, $0.stamp) }
         }
     }
+
+    /// Leaves a note for `plan` (no changes), found by a scan of `recorded` files of the state
+    /// of `lineage` at `serial`, when the files are as they were read. Best effort: a state that
+    /// cannot be written (a read-only file, a busy one, a role without the right), or one
+    /// written or replaced meanwhile, keeps no note.
+    static func leave(for plan: Plan, inputs: Inputs, lineage: String, serial: Int64, recorded: Int, statePath: String) {
+        guard !plan.hasChanges, inputs.unchanged() else { return }
+        let note = InSyncNote(formatVersion: currentFormat, build: SBSyncBuild.identity, lineage: lineage, serial: serial,
+                              manifest: inputs.manifest.digest, manifestStamp: inputs.manifest.stamp?.text, sources: inputs.sources.map(\.note),
+                              projects: plan.projects.map { Project(project: $0.project, files: $0.counts.unchanged) },
+                              recorded: recorded)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        guard let text = try? encoder.encode(note), let store = try? StateBackends.open(statePath) else { return }
+        _ = try? store.leaveInSyncNote(String(decoding: text, as: UTF8.self), lineage: lineage, serial: serial)
+    }
+
+    // MARK: Using a note
 
     /// A note found usable before the manifest is read.
     public struct Found: Sendable {
         let note: InSyncNote
         let lineage: String
 
-        /// Whether `loaded` (read after the note was found) read the files the note names, and
-        /// has no volume prefixes: the note stands for it. A file changed between `find` and
-        /// the read: the plan is the files' as `find` read them.
+        /// Whether `loaded` (read after the note was found, with `noteDigests`) read the files
+        /// the note names, with the bytes it names, and has no volume prefixes: the note stands
+        /// for its desired state.
         public func stands(for loaded: PlanPipeline.LoadedManifest) -> Bool {
-            guard let manifest = loaded.check.manifest, manifest.prefixes.isEmpty,
-                  loaded.check.sources.count == note.sources.count else { return false }
-            let folder = SourcePath.folder(of: SourceReader.absolute(loaded.path))
-            return zip(loaded.check.sources, note.sources).allSatisfy { Inputs.relative($0.path, to: folder) == $1.path }
+            guard let manifest = loaded.check.manifest, manifest.prefixes.isEmpty, let inputs = Inputs(loaded) else { return false }
+            return inputs.manifest.digest == note.manifest
+                && inputs.sources.map { [$0.note.path, $0.note.digest] } == note.sources.map { [$0.path, $0.digest] }
         }
     }
 
     /// The note in the state at `statePath` when it stands for the manifest at `manifestPath` as
-    /// its files are now: the serial has not moved, the rules are these, every file's digest is
-    /// the note's, and the state records as many files. `nil` otherwise, or on any error (the
-    /// plan then compares every file, and says what is wrong with the state).
+    /// its files are now: the same state (lineage), the serial has not moved, this sbsync build
+    /// left it, every file's digest is the note's (a file with the note's stamp is taken as it
+    /// is: `Found.stands(for:)` checks the digests of what is read), and the state records as
+    /// many files. `nil` otherwise, or on any error (the plan then compares every file, and says
+    /// what is wrong).
     public static func find(manifestPath: String, statePath: String) -> Found? {
         guard let store = try? StateBackends.open(statePath) else { return nil }
         guard let (text, serial) = try? store.inSyncNote(), let text,
               let note = try? JSONDecoder().decode(InSyncNote.self, from: Data(text.utf8)),
-              note.rules == currentRules, note.version == SBSyncBuild.version, note.serial == serial,
-              digest(of: manifestPath, size: size(in: note.manifest)) == note.manifest
+              note.formatVersion == currentFormat, note.build == SBSyncBuild.identity,
+              note.lineage == store.lineage, note.serial == serial
         else { return nil }
+        func same(_ path: String, digest wanted: String, stamp: String?) -> Bool {
+            if let stamp, Stamp(path)?.text == stamp { return true }
+            return digest(of: path, size: size(in: wanted)) == wanted
+        }
+        guard same(manifestPath, digest: note.manifest, stamp: note.manifestStamp) else { return nil }
         let folder = SourcePath.folder(of: SourceReader.absolute(manifestPath))
         for source in note.sources {
             let path = source.path.hasPrefix("/") ? source.path : SourcePath.join(folder, source.path)
-            guard digest(of: path, size: size(in: source.digest)) == source.digest else { return nil }
+            guard same(path, digest: source.digest, stamp: source.stamp) else { return nil }
         }
         guard (try? store.fileCount()) == note.recorded else { return nil }
         return Found(note: note, lineage: store.lineage)
     }
-
-    /// Leaves a note for `plan` (no changes), found by a scan of `recorded` files at `serial`,
-    /// when the files still hold the bytes read. Best effort: a state that cannot be written
-    /// (a read-only file), or one written meanwhile, keeps no note.
-    static func leave(for plan: Plan, inputs: Inputs, serial: Int64, recorded: Int, statePath: String) {
-        guard !plan.hasChanges, inputs.unchanged() else { return }
-        let note = InSyncNote(rules: currentRules, version: SBSyncBuild.version, serial: serial, manifest: inputs.manifest,
-                              sources: inputs.sources.map(\.note),
-                              projects: plan.projects.map { Project(project: $0.project, files: $0.counts.unchanged) },
-                              recorded: recorded)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        guard let text = try? encoder.encode(note), let store = try? StateBackends.open(statePath) else { return }
-        _ = try? store.leaveInSyncNote(String(decoding: text, as: UTF8.self), atSerial: serial)
-    }
-}
-
-/// The version of this build, as `sbsync --version` prints it (the CLI reads it from here).
-public enum SBSyncBuild {
-    public static let version = "0.1.0"
 }

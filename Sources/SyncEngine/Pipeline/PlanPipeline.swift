@@ -16,8 +16,9 @@ public enum PlanPipeline {
         public var check: ManifestLoader.Check
         /// SHA-256 of the file's bytes, when asked for and readable (saved plans).
         public var sha256: String?
-        /// `InSyncNote.digest` of the file's bytes, when asked for and readable.
+        /// `InSyncNote.digest` of the file's bytes and its stamp, when asked for and readable.
         public var noteDigest: String?
+        var noteStamp: InSyncNote.Stamp?
         /// The tables and included manifests it read, with their SHA-256, when asked for.
         public var sources: [SavedPlan.SourceRef] = []
 
@@ -71,14 +72,18 @@ public enum PlanPipeline {
     /// - Parameter noteDigests: also take the digests an `InSyncNote` names, the same way.
     public static func load(_ path: String, fingerprint: Bool = false, noteDigests: Bool = false,
                             detail: ExpansionDetail = .full) -> LoadedManifest {
-        var sha256: String?, noteDigest: String?
+        var sha256: String?, noteDigest: String?, noteStamp: InSyncNote.Stamp?
         if fingerprint { sha256 = try? BoundedFile.sha256(of: path) }
-        if noteDigests { noteDigest = InSyncNote.digest(of: path) }
+        if noteDigests {
+            noteStamp = InSyncNote.Stamp(path)
+            noteDigest = InSyncNote.digest(of: path)
+        }
         let check = ManifestLoader.check(path: path, detail: detail,
                                          fingerprints: Fingerprints().union(fingerprint ? .sha256 : []).union(noteDigests ? .note : []))
         var loaded = LoadedManifest(path: path, check: check, sha256: sha256,
                                     sources: fingerprint ? check.sources.map { SavedPlan.SourceRef(path: $0.name, sha256: $0.sha256 ?? "") } : [])
         loaded.noteDigest = noteDigest
+        loaded.noteStamp = noteStamp
         return loaded
     }
 
@@ -123,7 +128,10 @@ public enum PlanPipeline {
             desired = try await expand(manifest, desired, using: reader)
         case .unexpanded(let why): reason = why
         }
-        if let inSync, manifest.prefixes.isEmpty {
+        if let inSync {
+            // `InSyncNote.Found.stands(for:)` let no manifest with prefixes through: its `desired`
+            // may hold addresses only, which no comparison may see.
+            precondition(manifest.prefixes.isEmpty, "an in-sync note used for a manifest with volume prefixes")
             return Result(plan: inSync.note.plan, lineage: inSync.lineage, serial: inSync.note.serial, recordedFiles: inSync.note.recorded)
         }
         let outcome: StateDiff.Outcome
@@ -143,8 +151,9 @@ public enum PlanPipeline {
             if plan.counts.imports > 0 { extra = [DestinationCheck.uncheckedNote(imports: plan.counts.imports, reason: why)] }
         }
         plan.notes = notes(manifest: manifest, desired: desired, setAside: outcome.setAside, reason: reason) + extra
-        if let inputs, manifest.prefixes.isEmpty, outcome.lineage != nil, outcome.setAside == 0 {
-            InSyncNote.leave(for: plan, inputs: inputs, serial: outcome.serial, recorded: outcome.recordedFiles, statePath: statePath)
+        if let inputs, manifest.prefixes.isEmpty, let lineage = outcome.lineage, outcome.setAside == 0 {
+            InSyncNote.leave(for: plan, inputs: inputs, lineage: lineage, serial: outcome.serial, recorded: outcome.recordedFiles,
+                             statePath: statePath)
         }
         return Result(plan: plan, lineage: outcome.lineage, serial: outcome.serial, recordedFiles: outcome.recordedFiles)
     }

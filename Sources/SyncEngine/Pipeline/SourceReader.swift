@@ -12,8 +12,10 @@ public struct SourceFile: Sendable, Hashable {
     public var kind: Kind
     /// SHA-256 of the bytes read, taken just before they were parsed (when the reader was asked).
     public var sha256: String?
-    /// `InSyncNote.digest` of the bytes read, taken just before they were parsed (when asked).
+    /// `InSyncNote.digest` of the bytes read and the file's stamp, taken just before they were
+    /// parsed (when asked).
     public var noteDigest: String?
+    var noteStamp: InSyncNote.Stamp?
 }
 
 /// Which digests a reader takes of each file just before parsing it.
@@ -84,7 +86,8 @@ struct SourceReader {
             paths.append(path)
             parents.append(item.origin)
             seen[path] = origin
-            sources.append(SourceFile(name: name, path: path, kind: .include, sha256: digests.sha256, noteDigest: digests.note))
+            sources.append(SourceFile(name: name, path: path, kind: .include, sha256: digests.sha256, noteDigest: digests.note,
+                                      noteStamp: digests.stamp))
             manifest.include(decoding.manifest, origin: origin)
         }
         for table in manifest.tables {
@@ -102,7 +105,7 @@ struct SourceReader {
         let entries: TableEntries
         switch table.effectiveFormat ?? .csv {
         case .gen3:
-            (sources[sources.count - 1].sha256, sources[sources.count - 1].noteDigest) = fingerprint(path)
+            (sources[sources.count - 1].sha256, sources[sources.count - 1].noteDigest, sources[sources.count - 1].noteStamp) = fingerprint(path)
             guard let document = parse(path, name: name) else { return }
             let rows = JSONRows(document: document)
             for (problem, mark) in rows.problems {
@@ -117,6 +120,8 @@ struct SourceReader {
                     .diagnostic(file: name, mark: nil))
                 return
             }
+            // Stamped before it is mapped: a file written after this leaves no in-sync note.
+            if fingerprints.contains(.note) { sources[sources.count - 1].noteStamp = InSyncNote.Stamp(path) }
             let data: Data
             do {
                 data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
@@ -140,10 +145,12 @@ struct SourceReader {
         manifest.add(entries, of: table)
     }
 
-    /// The digests of the file asked for (`nil` when unreadable: the parse says why).
-    private func fingerprint(_ path: String) -> (sha256: String?, note: String?) {
-        (fingerprints.contains(.sha256) ? (try? BoundedFile.sha256(of: path, limit: .max)) : nil,
-         fingerprints.contains(.note) ? InSyncNote.digest(of: path) : nil)
+    /// The digests of the file asked for, and its stamp with the note's (`nil` when unreadable:
+    /// the parse says why).
+    private func fingerprint(_ path: String) -> (sha256: String?, note: String?, stamp: InSyncNote.Stamp?) {
+        let stamp = fingerprints.contains(.note) ? InSyncNote.Stamp(path) : nil
+        return (fingerprints.contains(.sha256) ? (try? BoundedFile.sha256(of: path, limit: .max)) : nil,
+                fingerprints.contains(.note) ? InSyncNote.digest(of: path) : nil, stamp)
     }
 
     /// A YAML (or JSON) file parsed with the manifest's limits; `nil` after reporting why not.
