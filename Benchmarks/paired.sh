@@ -44,10 +44,12 @@ paired() {
     cmds="$cmds $c"
     if [ "$m" -gt "$peak" ]; then peak=$m; fi
   done
-  echo "$(median $ratios) $(median $bases) $(median $cmds) $peak$ratios"
+  # The ratio to three places: a verdict on a bound (≤ 0.25) must not be decided by rounding.
+  echo "$(MEDIAN_FORMAT=%.3f median $ratios) $(median $bases) $(median $cmds) $peak$ratios"
 }
 
-# median NUMBERS…: the median (the mean of the middle two for an even count).
+# median NUMBERS…: the median (the mean of the middle two for an even count), to two places
+# (MEDIAN_FORMAT overrides).
 median() {
-  printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) printf "%.2f", v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+  printf '%s\n' "$@" | sort -g | awk -v f="${MEDIAN_FORMAT:-%.2f}" '{ v[NR] = $1 } END { if (NR % 2) printf f, v[(NR + 1) / 2]; else printf f, (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
