@@ -344,13 +344,29 @@ public final class PostgresStateStore: StateBackend {
     @discardableResult
     public func leaveInSyncNote(_ note: String, lineage: String, serial: Int64) throws(StateError) -> Bool {
         try locked { _ in
-            _ = try run(PostgresSchema.inSyncNotes)
-            // One statement: the note lands only while the workspace is the one of `lineage` at `serial`.
-            return try run("""
-                INSERT INTO sbsync_in_sync_notes (workspace_id, note)
-                SELECT id, $1 FROM sbsync_workspaces WHERE id = $2 AND serial = $3 AND lineage = $4
-                ON CONFLICT (workspace_id) DO UPDATE SET note = EXCLUDED.note
-                """, [.text(note), .int(workspaceID), .int(serial), .text(lineage)]).metadata.rows == 1
+            _ = try run("BEGIN")
+            do {
+                // Not worth waiting for: a write holds the workspace row (the note's key needs it).
+                _ = try run("SET LOCAL lock_timeout = '250ms'")
+                let table = try run("SELECT to_regclass('sbsync_in_sync_notes') IS NOT NULL").rows.first
+                if try table?.makeRandomAccess()[0].decode(Bool.self) != true {
+                    // The first note: one creator at a time (as migrations), and only then, so a
+                    // role that may not create tables still leaves notes once the table exists.
+                    _ = try run("SELECT pg_advisory_xact_lock($1)", [.int(PostgresSchema.migrationLockKey)])
+                    _ = try run(PostgresSchema.inSyncNotes)
+                }
+                // One statement: the note lands only while the workspace is the one of `lineage` at `serial`.
+                let left = try run("""
+                    INSERT INTO sbsync_in_sync_notes (workspace_id, note)
+                    SELECT id, $1 FROM sbsync_workspaces WHERE id = $2 AND serial = $3 AND lineage = $4
+                    ON CONFLICT (workspace_id) DO UPDATE SET note = EXCLUDED.note
+                    """, [.text(note), .int(workspaceID), .int(serial), .text(lineage)]).metadata.rows == 1
+                _ = try run("COMMIT")
+                return left
+            } catch {
+                _ = try? run("ROLLBACK")
+                throw error
+            }
         }
     }
 

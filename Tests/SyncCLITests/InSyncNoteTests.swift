@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 @testable import SyncCLI
 import SyncCore
-import SyncEngine
+@testable import SyncEngine
 @testable import SyncState
 import Testing
 import TestSupport
@@ -67,6 +67,29 @@ private final class CohortSandbox {
 
 @Suite("a plan that found no change leaves a note the next plan of the same files answers from")
 struct InSyncNoteTests {
+    @Test("a file's digests come from one read, and a file written before its parse read it gives none that match")
+    func digestsOfOneRead() throws {
+        let scratch = TemporaryDirectory()
+        let path = scratch.file("m.yaml")
+        let bytes = Data(String(repeating: "version: 1\n", count: 300_000).utf8)  // Over 3 MiB: several pieces.
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let digests = SourceReader.fingerprint(path, [.sha256, .note])
+        #expect(digests.sha256 == SavedPlan.sha256(of: bytes))
+        #expect(digests.note == InSyncNote.digest(of: bytes) && digests.note == InSyncNote.digest(of: path))
+        let unchanged = SourceReader.confirmed(digests, path)
+        #expect(unchanged.sha256 == digests.sha256 && unchanged.note == digests.note && unchanged.stamp == digests.stamp)
+        // Written again with the same bytes (by rename: another inode) between digest and parse.
+        try bytes.write(to: URL(fileURLWithPath: path), options: .atomic)
+        let rewritten = SourceReader.confirmed(digests, path)
+        #expect(rewritten.sha256 == "" && rewritten.note == nil && rewritten.stamp == nil)
+        // Not a regular file: nothing read, no digest.
+        #expect(SourceReader.fingerprint("/dev/zero", [.sha256, .note]).note == nil)
+        // An empty file: the digest of no bytes.
+        let empty = scratch.file("empty.csv")
+        try Data().write(to: URL(fileURLWithPath: empty))
+        #expect(InSyncNote.digest(of: empty) == InSyncNote.digest(of: Data()))
+    }
+
     @Test("the answer from the note is the full comparison's, in text, JSON and a saved plan that applies")
     func theNoteGivesTheSamePlan() async throws {
         let box = try CohortSandbox()

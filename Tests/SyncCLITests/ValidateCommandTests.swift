@@ -80,6 +80,26 @@ import TestSupport
         #expect(out.stderr.isEmpty)
     }
 
+    @Test("an endless device as the manifest: refused at once, and its source line is not read forever")
+    func anEndlessDevice() throws {
+        let (code, out) = try Self.execute(["-f", "/dev/zero", "--color", "never"])
+        #expect(code == 1)
+        #expect(out.stderr.hasPrefix("/dev/zero:1:1: error: input contains a character YAML does not allow"), "\(out.stderr)")
+    }
+
+    @Test("a source line shown under a problem is cut at 64 KiB, and the lines after a long one are counted right")
+    func longSourceLines() throws {
+        let scratch = TemporaryDirectory()
+        let path = scratch.file("long.csv")
+        let long = String(repeating: "x", count: 200_000)
+        try Data("a\n\(long)\nthird\r\n".utf8).write(to: URL(fileURLWithPath: path))
+        let marks = [1, 2, 3].map { Diagnostic(.error, file: path, mark: SourceMark(line: $0, column: 1), message: "m") }
+        let lines = DiagnosticPrinter.sourceLines(for: marks, path: path)
+        #expect(lines[1] == "a" && lines[3] == "third")
+        #expect(lines[2] == String(repeating: "x", count: DiagnosticPrinter.maxLineBytes))
+        #expect(DiagnosticPrinter.sourceLines(for: marks, path: "/dev/zero").isEmpty)
+    }
+
     @Test func summaryCountsPrefixesAndProjects() throws {
         let path = repositoryRoot.appendingPathComponent("manifests/examples/every-feature.yaml").path
         let (code, out) = try Self.execute(["-f", path])

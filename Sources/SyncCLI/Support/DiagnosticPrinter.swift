@@ -100,30 +100,40 @@ public struct DiagnosticPrinter: Sendable {
     }
 
     /// Reads the lines `diagnostics` point at from `path`, line by line up to the last one
-    /// needed (a manifest can be hundreds of megabytes); empty when the file cannot be read.
+    /// needed (a manifest can be hundreds of megabytes), each cut at `maxLineBytes` (a table's
+    /// 2 GB line is not read into memory to show its start); empty when the file cannot be read
+    /// or is not a regular file (`-f /dev/zero`, a pipe the parser has already read).
     public static func sourceLines(for diagnostics: [Diagnostic], path: String) -> [Int: String] {
         let wanted = Set(diagnostics.compactMap { $0.mark?.line })
-        guard let last = wanted.max(), let file = fopen(path, "r") else { return [:] }
+        var info = stat()
+        guard let last = wanted.max(), stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG,
+              let file = fopen(path, "r") else { return [:] }
         defer { fclose(file) }
         var result: [Int: String] = [:]
-        var buffer: UnsafeMutablePointer<CChar>?
-        var capacity = 0
-        defer { free(buffer) }
+        let capacity = maxLineBytes + 1
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: capacity)
+        defer { buffer.deallocate() }
         var line = 1
-        while line <= last {
-            let length = getline(&buffer, &capacity, file)
-            guard length >= 0, let buffer else { break }
-            if wanted.contains(line) {
+        var atLineStart = true
+        while line <= last, fgets(buffer, Int32(capacity), file) != nil {
+            let length = strlen(buffer)
+            let ended = length > 0 && buffer[length - 1] == CChar(UInt8(ascii: "\n"))
+            // Only a line's first piece is kept; the rest of a long line is skipped piece by piece.
+            if atLineStart, wanted.contains(line) {
                 var bytes = UnsafeRawBufferPointer(start: buffer, count: length).bindMemory(to: UInt8.self)
                 while let end = bytes.last, end == UInt8(ascii: "\n") || end == UInt8(ascii: "\r") {
                     bytes = UnsafeBufferPointer(rebasing: bytes.dropLast())
                 }
                 result[line] = String(decoding: bytes, as: UTF8.self)
             }
-            line += 1
+            atLineStart = ended
+            if ended { line += 1 }
         }
         return result
     }
+
+    /// The most of one source line shown under a diagnostic.
+    static let maxLineBytes = 64 * 1024
 
     /// The lines numbered `wanted` (1-based) of `bytes`, without line breaks.
     static func lines(_ wanted: Set<Int>, in bytes: Data) -> [Int: String] {

@@ -103,16 +103,26 @@ public struct InSyncNote: Codable, Sendable, Equatable {
         data.withUnsafeBytes { digest(of: $0) }
     }
 
-    /// The note's digest of the file at `path` (read, not mapped: a file rewritten meanwhile
-    /// cannot fault the read); `nil` when it cannot be read, or (given `size`) is of another size.
+    /// The note's digest of the file at `path`; `nil` when it cannot be read, is not a regular
+    /// file, or (given `size`) is of another size.
     static func digest(of path: String, size: Int? = nil) -> String? {
         if let size, Stamp(path)?.size != size { return nil }
+        return fingerprints(of: path, sha256: false, note: true)?.note
+    }
+
+    /// One read of the regular file at `path` (read, not mapped: a file rewritten meanwhile
+    /// cannot fault the read), giving its SHA-256 and its note digest, as asked, from the same
+    /// bytes. `nil` when it cannot be read, is not a regular file (`/dev/zero`), or goes past
+    /// `limit` bytes.
+    static func fingerprints(of path: String, sha256: Bool, note: Bool, limit: Int = .max) -> (sha256: String?, note: String?)? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Digest.piece, alignment: 16)
         defer { buffer.deallocate() }
-        var digest = Digest()
+        var digest = Digest(), hasher = SavedPlan.Fingerprint(), total = 0
         while true {
             // A full piece each time (short reads are read on), so pieces fall where `digest(of: bytes)` cuts them.
             var filled = 0
@@ -122,8 +132,14 @@ public struct InSyncNote: Codable, Sendable, Equatable {
                 if n == 0 { break }
                 filled += n
             }
-            if filled > 0 { digest.add(UnsafeRawBufferPointer(rebasing: buffer[..<filled])) }
-            if filled < Digest.piece { return digest.text }
+            total += filled
+            if total > limit { return nil }
+            if filled > 0 {
+                let piece = UnsafeRawBufferPointer(rebasing: buffer[..<filled])
+                if note { digest.add(piece) }
+                if sha256 { hasher.update(piece) }
+            }
+            if filled < Digest.piece { return (sha256 ? hasher.hex : nil, note ? digest.text : nil) }
         }
     }
 

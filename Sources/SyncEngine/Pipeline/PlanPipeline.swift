@@ -72,14 +72,14 @@ public enum PlanPipeline {
     /// - Parameter noteDigests: also take the digests an `InSyncNote` names, the same way.
     public static func load(_ path: String, fingerprint: Bool = false, noteDigests: Bool = false,
                             detail: ExpansionDetail = .full) -> LoadedManifest {
-        var sha256: String?, noteDigest: String?, noteStamp: InSyncNote.Stamp?
-        if fingerprint { sha256 = try? BoundedFile.sha256(of: path) }
-        if noteDigests {
-            noteStamp = InSyncNote.Stamp(path)
-            noteDigest = InSyncNote.digest(of: path)
-        }
-        let check = ManifestLoader.check(path: path, detail: detail,
-                                         fingerprints: Fingerprints().union(fingerprint ? .sha256 : []).union(noteDigests ? .note : []))
+        let asked = Fingerprints().union(fingerprint ? .sha256 : []).union(noteDigests ? .note : [])
+        // One read for both digests (of the same bytes), confirmed by the stamp after the parse.
+        let read = SourceReader.fingerprint(path, asked, limit: BoundedFile.limit)
+        let check = ManifestLoader.check(path: path, detail: detail, fingerprints: asked)
+        let digests = SourceReader.confirmed(read, path)
+        // Unreadable: no digest. Written during the parse: one that matches nothing (stale).
+        let sha256 = read.sha256 == "" ? nil : digests.sha256
+        let noteDigest = digests.note, noteStamp = digests.stamp
         var loaded = LoadedManifest(path: path, check: check, sha256: sha256,
                                     sources: fingerprint ? check.sources.map { SavedPlan.SourceRef(path: $0.name, sha256: $0.sha256 ?? "") } : [])
         loaded.noteDigest = noteDigest

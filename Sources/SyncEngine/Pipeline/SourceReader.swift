@@ -78,8 +78,9 @@ struct SourceReader {
                 }
                 continue
             }
-            let digests = fingerprint(path)
+            var digests = fingerprint(path)
             guard let document = parse(path, name: name) else { continue }
+            digests = Self.confirmed(digests, path)
             let decoding = ManifestDecoder.decodeIncluded(document)
             diagnostics += decoding.diagnostics
             let origin = manifest.addSourceFile(name)
@@ -105,8 +106,10 @@ struct SourceReader {
         let entries: TableEntries
         switch table.effectiveFormat ?? .csv {
         case .gen3:
-            (sources[sources.count - 1].sha256, sources[sources.count - 1].noteDigest, sources[sources.count - 1].noteStamp) = fingerprint(path)
+            let digests = fingerprint(path)
             guard let document = parse(path, name: name) else { return }
+            (sources[sources.count - 1].sha256, sources[sources.count - 1].noteDigest, sources[sources.count - 1].noteStamp)
+                = Self.confirmed(digests, path)
             let rows = JSONRows(document: document)
             for (problem, mark) in rows.problems {
                 diagnostics.append(ManifestProblem.source(problem).diagnostic(file: name, mark: mark))
@@ -140,17 +143,39 @@ struct SourceReader {
                 return table.entries(from: rows, file: name, declaredIn: declaredIn, origin: origin, detail: detail)
             }
             diagnostics += structural
+            // Written while mapped (in place): the bytes parsed may not be the bytes digested.
+            let digested = (sources[sources.count - 1].sha256, sources[sources.count - 1].noteDigest, sources[sources.count - 1].noteStamp)
+            (sources[sources.count - 1].sha256, sources[sources.count - 1].noteDigest, sources[sources.count - 1].noteStamp)
+                = Self.confirmed(digested, path)
         }
         diagnostics += entries.diagnostics
         manifest.add(entries, of: table)
     }
 
-    /// The digests of the file asked for, and its stamp with the note's (`nil` when unreadable:
-    /// the parse says why).
-    private func fingerprint(_ path: String) -> (sha256: String?, note: String?, stamp: InSyncNote.Stamp?) {
-        let stamp = fingerprints.contains(.note) ? InSyncNote.Stamp(path) : nil
-        return (fingerprints.contains(.sha256) ? (try? BoundedFile.sha256(of: path, limit: .max)) : nil,
-                fingerprints.contains(.note) ? InSyncNote.digest(of: path) : nil, stamp)
+    /// The digests of the file asked for, from one read, with its stamp taken before.
+    private func fingerprint(_ path: String) -> Fingerprint {
+        Self.fingerprint(path, fingerprints)
+    }
+
+    /// What `fingerprint` gives, and `confirmed` checks after the parse.
+    typealias Fingerprint = (sha256: String?, note: String?, stamp: InSyncNote.Stamp?)
+
+    /// The digests of the file at `path` asked for, from one read (so the SHA-256 and the note
+    /// digest are of the same bytes), with its stamp taken before the read.
+    static func fingerprint(_ path: String, _ asked: Fingerprints, limit: Int = .max) -> Fingerprint {
+        guard !asked.isEmpty else { return (nil, nil, nil) }
+        let stamp = InSyncNote.Stamp(path)
+        let read = InSyncNote.fingerprints(of: path, sha256: asked.contains(.sha256), note: asked.contains(.note), limit: limit)
+        return (asked.contains(.sha256) ? read?.sha256 ?? "" : nil, read?.note, stamp)
+    }
+
+    /// `digests` when the file at `path` still has the stamp taken before it was digested, so
+    /// the parse (a read of its own) read the bytes digested. Otherwise the file was written
+    /// meanwhile: no note digest (no note is left or used), and a SHA-256 that matches nothing
+    /// (a saved plan of it is stale).
+    static func confirmed(_ digests: Fingerprint, _ path: String) -> Fingerprint {
+        guard let stamp = digests.stamp, InSyncNote.Stamp(path) != stamp else { return digests }
+        return (digests.sha256.map { _ in "" }, nil, nil)
     }
 
     /// A YAML (or JSON) file parsed with the manifest's limits; `nil` after reporting why not.
