@@ -9,7 +9,7 @@ import Darwin
 public enum SBSyncBuild {
     public static let version = "0.1.0"
 
-    /// The version with the executable's size, modification time and inode: another build (a
+    /// The version with the executable's stamp (size, times, inode): another build (a
     /// rebuild, an upgrade, a teammate's binary) has another, so what one build worked out
     /// (an `InSyncNote`) is never trusted by another. An executable that cannot be found gives
     /// an identity of this process alone.
@@ -20,6 +20,6 @@ public enum SBSyncBuild {
         let path = Bundle.main.executablePath ?? ""
         #endif
         guard let stamp = InSyncNote.Stamp(path) else { return "\(version) process \(UUID().uuidString)" }
-        return "\(version) \(stamp.size) \(stamp.seconds).\(stamp.nanoseconds) \(stamp.inode)"
+        return "\(version) \(stamp.text)"
     }()
 }

@@ -20,8 +20,9 @@ import Darwin
 ///   and the lineage of the state it was left in, and is left only while both are still the
 ///   ones the plan's scan read, so any later write, or another state put in its place, makes it
 ///   stale. Leaving it is no write of the records: no lock, no serial.
-/// - Each file's digest, size, time and inode are taken just before it is parsed and again when
-///   the note is left; a file written meanwhile, even back to the same bytes, leaves no note.
+/// - Each file's digest and stamp (size, times, inode) are taken just before it is parsed and
+///   again when the note is left; a file written meanwhile, even back to the same bytes, or
+///   swapped for another and back, leaves no note.
 ///   A plan that uses a note takes every file's digest first, and again as it reads the file:
 ///   both must be the note's. The digest is the size and XXH64 of the bytes (several times
 ///   SHA-256's speed, for a 170 MB table read on every plan): it tells a user's edits apart, and
@@ -164,29 +165,44 @@ public struct InSyncNote: Codable, Sendable, Equatable {
         }
     }
 
-    /// A file's size, modification time and inode (symbolic links followed): a file written
-    /// again, even with the same bytes, has another.
+    /// A file's size, modification and change times, and inode (symbolic links followed): a
+    /// file written again, even with the same bytes, or another file renamed or linked into its
+    /// place and back (which changes the inode's change time, which nothing can set back), has
+    /// another.
     struct Stamp: Hashable, Sendable {
         var size: Int
-        var seconds: Int
-        var nanoseconds: Int
+        var modified: timespec
+        var changed: timespec
         var inode: UInt64
 
         /// As a note keeps it.
-        var text: String { "\(size):\(seconds).\(nanoseconds):\(inode)" }
+        var text: String {
+            "\(size):\(modified.tv_sec).\(modified.tv_nsec):\(changed.tv_sec).\(changed.tv_nsec):\(inode)"
+        }
 
         init?(_ path: String) {
             var info = stat()
             guard stat(path, &info) == 0 else { return nil }
             size = Int(info.st_size)
             #if canImport(Darwin)
-            seconds = Int(info.st_mtimespec.tv_sec)
-            nanoseconds = Int(info.st_mtimespec.tv_nsec)
+            modified = info.st_mtimespec
+            changed = info.st_ctimespec
             #else
-            seconds = Int(info.st_mtim.tv_sec)
-            nanoseconds = Int(info.st_mtim.tv_nsec)
+            modified = info.st_mtim
+            changed = info.st_ctim
             #endif
             inode = UInt64(info.st_ino)
+        }
+
+        static func == (a: Stamp, b: Stamp) -> Bool {
+            a.size == b.size && a.inode == b.inode && a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec
+                && a.changed.tv_sec == b.changed.tv_sec && a.changed.tv_nsec == b.changed.tv_nsec
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(size)
+            hasher.combine(inode)
+            hasher.combine(changed.tv_nsec)
         }
     }
 
