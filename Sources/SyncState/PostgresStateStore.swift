@@ -331,9 +331,7 @@ public final class PostgresStateStore: StateBackend {
     public func inSyncNote() throws(StateError) -> (note: String?, serial: Int64) {
         try locked { _ in
             // No table yet: no note was ever left in this database.
-            let table = try run("SELECT to_regclass('sbsync_in_sync_notes') IS NOT NULL").rows.first
-            let exists = try table?.makeRandomAccess()[0].decode(Bool.self) ?? false
-            let row = try run(exists
+            let row = try run(try notesTableExists()
                 ? "SELECT n.note, w.serial FROM sbsync_workspaces w LEFT JOIN sbsync_in_sync_notes n ON n.workspace_id = w.id WHERE w.id = $1"
                 : "SELECT NULL::TEXT, serial FROM sbsync_workspaces WHERE id = $1", [.int(workspaceID)]).rows.first
             guard let cells = row?.makeRandomAccess() else { throw StateError.notFound(path: path) }
@@ -348,8 +346,7 @@ public final class PostgresStateStore: StateBackend {
             do {
                 // Not worth waiting for: a write holds the workspace row (the note's key needs it).
                 _ = try run("SET LOCAL lock_timeout = '250ms'")
-                let table = try run("SELECT to_regclass('sbsync_in_sync_notes') IS NOT NULL").rows.first
-                if try table?.makeRandomAccess()[0].decode(Bool.self) != true {
+                if try !notesTableExists() {
                     // The first note: one creator at a time (as migrations), and only then, so a
                     // role that may not create tables still leaves notes once the table exists.
                     _ = try run("SELECT pg_advisory_xact_lock($1)", [.int(PostgresSchema.migrationLockKey)])
@@ -368,6 +365,12 @@ public final class PostgresStateStore: StateBackend {
                 throw error
             }
         }
+    }
+
+    /// Whether the first note has made `sbsync_in_sync_notes` (`PostgresSchema.inSyncNotes`).
+    private func notesTableExists() throws -> Bool {
+        let row = try run("SELECT to_regclass('sbsync_in_sync_notes') IS NOT NULL").rows.first
+        return try row?.makeRandomAccess()[0].decode(Bool.self) ?? false
     }
 
     public func verify() throws(StateError) {

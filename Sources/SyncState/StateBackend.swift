@@ -100,7 +100,7 @@ public protocol StateBackend: AnyObject, Sendable {
     // MARK: The in-sync note (a cache beside the records)
 
     /// The note a plan left when it found the state matching the manifest
-    /// (`leaveInSyncNote(_:atSerial:)`), read with the serial in one snapshot; `nil` note when none.
+    /// (`leaveInSyncNote(_:lineage:serial:)`), read with the serial in one snapshot; `nil` note when none.
     func inSyncNote() throws(StateError) -> (note: String?, serial: Int64)
     /// Leaves `note` when this is still the state of `lineage` at `serial`; returns whether it
     /// did. Not a write of the records: no lock needed, the serial stays, and any later write

@@ -363,8 +363,8 @@ public final class StateStore: Sendable {
         // The connection's own transaction, outside `write`: no lock, no serial (see the protocol).
         try read { db in
             // A note is not worth waiting for: an apply's write goes first.
-            try db.execute("PRAGMA busy_timeout = 250")
-            defer { try? db.execute("PRAGMA busy_timeout = \(options.busyTimeoutMilliseconds)") }
+            db.setBusyTimeout(milliseconds: 250)
+            defer { db.setBusyTimeout(milliseconds: options.busyTimeoutMilliseconds) }
             return try db.transaction(immediate: true) {
                 guard try db.scalarInt("SELECT value FROM metadata WHERE key = 'serial'") == serial,
                       try db.scalarText("SELECT value FROM metadata WHERE key = 'lineage'") == lineage else { return false }

@@ -73,17 +73,17 @@ struct InSyncNoteTests {
         let path = scratch.file("m.yaml")
         let bytes = Data(String(repeating: "version: 1\n", count: 300_000).utf8)  // Over 3 MiB: several pieces.
         try bytes.write(to: URL(fileURLWithPath: path))
-        let digests = SourceReader.fingerprint(path, [.sha256, .note])
+        let digests = FileDigests.read(path, [.sha256, .note])
         #expect(digests.sha256 == SavedPlan.sha256(of: bytes))
         #expect(digests.note == InSyncNote.digest(of: bytes) && digests.note == InSyncNote.digest(of: path))
-        let unchanged = SourceReader.confirmed(digests, path)
+        let unchanged = digests.confirmed(path)
         #expect(unchanged.sha256 == digests.sha256 && unchanged.note == digests.note && unchanged.stamp == digests.stamp)
         // Written again with the same bytes (by rename: another inode) between digest and parse.
         try bytes.write(to: URL(fileURLWithPath: path), options: .atomic)
-        let rewritten = SourceReader.confirmed(digests, path)
+        let rewritten = digests.confirmed(path)
         #expect(rewritten.sha256 == "" && rewritten.note == nil && rewritten.stamp == nil)
         // Not a regular file: nothing read, no digest.
-        #expect(SourceReader.fingerprint("/dev/zero", [.sha256, .note]).note == nil)
+        #expect(FileDigests.read("/dev/zero", [.sha256, .note]).note == nil)
         // An empty file: the digest of no bytes.
         let empty = scratch.file("empty.csv")
         try Data().write(to: URL(fileURLWithPath: empty))

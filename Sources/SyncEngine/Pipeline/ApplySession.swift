@@ -193,9 +193,8 @@ public final class ApplySession: Sendable {
             do throws(StateError) {
                 let outcome = try PlanPipeline.plan(manifest, desired, store: store)
                 diffed = outcome.plan
-                if request.refresh == nil, let inputs = InSyncNote.Inputs(loaded), manifest.prefixes.isEmpty, outcome.setAside == 0 {
-                    InSyncNote.leave(for: diffed, inputs: inputs, lineage: store.lineage, serial: outcome.serial,
-                                     recorded: outcome.recordedFiles, statePath: request.statePath)
+                if request.refresh == nil, let inputs = InSyncNote.Inputs(loaded) {
+                    InSyncNote.leave(after: outcome, of: manifest, inputs: inputs, statePath: request.statePath)
                 }
             } catch {
                 throw Failure.state(error)
@@ -218,14 +217,12 @@ public final class ApplySession: Sendable {
         try recordVerification(refreshed, store: store)
         try await executor.knowFolders(foundFolders)
         let report = try await executor.execute(plan.changes)
-        if request.saved == nil, !Task.isCancelled, let inputs = InSyncNote.Inputs(loaded), manifest.prefixes.isEmpty {
+        if request.saved == nil, !Task.isCancelled, let inputs = InSyncNote.Inputs(loaded), manifest.prefixes.isEmpty,
+           let outcome = try? PlanPipeline.plan(manifest, desired, store: store) {
             // One more comparison (a second or two for a million files, against an apply of
             // hours): when the state now holds exactly what the manifest asks for, the plan
             // after this apply says so from the note.
-            if let outcome = try? PlanPipeline.plan(manifest, desired, store: store), outcome.setAside == 0 {
-                InSyncNote.leave(for: outcome.plan, inputs: inputs, lineage: store.lineage, serial: outcome.serial,
-                                 recorded: outcome.recordedFiles, statePath: request.statePath)
-            }
+            InSyncNote.leave(after: outcome, of: manifest, inputs: inputs, statePath: request.statePath)
         }
         return .executed(plan, report)
     }

@@ -171,38 +171,28 @@ public struct InSyncNote: Codable, Sendable, Equatable {
     /// another.
     struct Stamp: Hashable, Sendable {
         var size: Int
-        var modified: timespec
-        var changed: timespec
+        /// Modification and change times, in seconds and nanoseconds.
+        var modified: [Int]
+        var changed: [Int]
         var inode: UInt64
 
         /// As a note keeps it.
         var text: String {
-            "\(size):\(modified.tv_sec).\(modified.tv_nsec):\(changed.tv_sec).\(changed.tv_nsec):\(inode)"
+            "\(size):\(modified[0]).\(modified[1]):\(changed[0]).\(changed[1]):\(inode)"
         }
 
         init?(_ path: String) {
             var info = stat()
             guard stat(path, &info) == 0 else { return nil }
-            size = Int(info.st_size)
             #if canImport(Darwin)
-            modified = info.st_mtimespec
-            changed = info.st_ctimespec
+            let (m, c) = (info.st_mtimespec, info.st_ctimespec)
             #else
-            modified = info.st_mtim
-            changed = info.st_ctim
+            let (m, c) = (info.st_mtim, info.st_ctim)
             #endif
+            size = Int(info.st_size)
+            modified = [Int(m.tv_sec), Int(m.tv_nsec)]
+            changed = [Int(c.tv_sec), Int(c.tv_nsec)]
             inode = UInt64(info.st_ino)
-        }
-
-        static func == (a: Stamp, b: Stamp) -> Bool {
-            a.size == b.size && a.inode == b.inode && a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec
-                && a.changed.tv_sec == b.changed.tv_sec && a.changed.tv_nsec == b.changed.tv_nsec
-        }
-
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(size)
-            hasher.combine(inode)
-            hasher.combine(changed.tv_nsec)
         }
     }
 
@@ -217,16 +207,16 @@ public struct InSyncNote: Codable, Sendable, Equatable {
 
         /// `nil` when a digest is missing (read without `noteDigests`, or unreadable).
         public init?(_ loaded: PlanPipeline.LoadedManifest) {
-            guard let digest = loaded.noteDigest else { return nil }
+            guard let digest = loaded.digests.note else { return nil }
             let folder = SourcePath.folder(of: SourceReader.absolute(loaded.path))
             var sources: [(String, Source, Stamp?)] = []
             for source in loaded.check.sources {
-                guard let noteDigest = source.noteDigest else { return nil }
+                guard let noteDigest = source.digests.note else { return nil }
                 sources.append((source.path, Source(path: Self.relative(source.path, to: folder), digest: noteDigest,
-                                                    stamp: source.noteStamp?.text), source.noteStamp))
+                                                    stamp: source.digests.stamp?.text), source.digests.stamp))
             }
             self.manifestPath = loaded.path
-            self.manifest = (digest, loaded.noteStamp)
+            self.manifest = (digest, loaded.digests.stamp)
             self.sources = sources
         }
 
@@ -244,16 +234,18 @@ public struct InSyncNote: Codable, Sendable, Equatable {
         }
     }
 
-    /// Leaves a note for `plan` (no changes), found by a scan of `recorded` files of the state
-    /// of `lineage` at `serial`, when the files are as they were read. Best effort: a state that
-    /// cannot be written (a read-only file, a busy one, a role without the right), or one
-    /// written or replaced meanwhile, keeps no note.
-    static func leave(for plan: Plan, inputs: Inputs, lineage: String, serial: Int64, recorded: Int, statePath: String) {
-        guard !plan.hasChanges, inputs.unchanged() else { return }
+    /// Leaves a note after `outcome`, a comparison of every recorded file, when it found no
+    /// change (nothing set aside), `manifest` has no volume prefixes, and the files are as they
+    /// were read. Best effort: a state that cannot be written (a read-only file, a busy one, a
+    /// role without the right), or one written or replaced meanwhile, keeps no note.
+    static func leave(after outcome: StateDiff.Outcome, of manifest: Manifest, inputs: Inputs, statePath: String) {
+        guard !outcome.plan.hasChanges, outcome.setAside == 0, manifest.prefixes.isEmpty, let lineage = outcome.lineage,
+              inputs.unchanged() else { return }
+        let serial = outcome.serial
         let note = InSyncNote(formatVersion: currentFormat, build: SBSyncBuild.identity, lineage: lineage, serial: serial,
                               manifest: inputs.manifest.digest, manifestStamp: inputs.manifest.stamp?.text, sources: inputs.sources.map(\.note),
-                              projects: plan.projects.map { Project(project: $0.project, files: $0.counts.unchanged) },
-                              recorded: recorded)
+                              projects: outcome.plan.projects.map { Project(project: $0.project, files: $0.counts.unchanged) },
+                              recorded: outcome.recordedFiles)
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
         guard let text = try? encoder.encode(note), let store = try? StateBackends.open(statePath) else { return }

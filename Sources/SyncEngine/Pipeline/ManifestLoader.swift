@@ -36,7 +36,7 @@ public enum ManifestLoader {
     ///   - detail: how much of each desired file to build; `.addresses` is enough for the
     ///     problems and the summary.
     ///   - fingerprints: the digests to take of each table and included manifest as it is read
-    ///     (`SourceFile.sha256`, `noteDigest`).
+    ///     (`SourceFile.digests`).
     public static func check(path: String, displayName: String? = nil, detail: ExpansionDetail = .full,
                              fingerprints: Fingerprints = []) -> Check {
         // The node tree is dropped as soon as it is decoded: for a million entries it is

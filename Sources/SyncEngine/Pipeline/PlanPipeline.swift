@@ -16,9 +16,8 @@ public enum PlanPipeline {
         public var check: ManifestLoader.Check
         /// SHA-256 of the file's bytes, when asked for and readable (saved plans).
         public var sha256: String?
-        /// `InSyncNote.digest` of the file's bytes and its stamp, when asked for and readable.
-        public var noteDigest: String?
-        var noteStamp: InSyncNote.Stamp?
+        /// The file's digests (`noteDigests`), from the read before the parse.
+        var digests = FileDigests()
         /// The tables and included manifests it read, with their SHA-256, when asked for.
         public var sources: [SavedPlan.SourceRef] = []
 
@@ -74,16 +73,13 @@ public enum PlanPipeline {
                             detail: ExpansionDetail = .full) -> LoadedManifest {
         let asked = Fingerprints().union(fingerprint ? .sha256 : []).union(noteDigests ? .note : [])
         // One read for both digests (of the same bytes), confirmed by the stamp after the parse.
-        let read = SourceReader.fingerprint(path, asked, limit: BoundedFile.limit)
+        let read = FileDigests.read(path, asked, limit: BoundedFile.limit)
         let check = ManifestLoader.check(path: path, detail: detail, fingerprints: asked)
-        let digests = SourceReader.confirmed(read, path)
+        let digests = read.confirmed(path)
         // Unreadable: no digest. Written during the parse: one that matches nothing (stale).
-        let sha256 = read.sha256 == "" ? nil : digests.sha256
-        let noteDigest = digests.note, noteStamp = digests.stamp
-        var loaded = LoadedManifest(path: path, check: check, sha256: sha256,
-                                    sources: fingerprint ? check.sources.map { SavedPlan.SourceRef(path: $0.name, sha256: $0.sha256 ?? "") } : [])
-        loaded.noteDigest = noteDigest
-        loaded.noteStamp = noteStamp
+        var loaded = LoadedManifest(path: path, check: check, sha256: read.sha256 == "" ? nil : digests.sha256,
+                                    sources: fingerprint ? check.sources.map { SavedPlan.SourceRef(path: $0.name, sha256: $0.digests.sha256 ?? "") } : [])
+        loaded.digests = digests
         return loaded
     }
 
@@ -151,10 +147,7 @@ public enum PlanPipeline {
             if plan.counts.imports > 0 { extra = [DestinationCheck.uncheckedNote(imports: plan.counts.imports, reason: why)] }
         }
         plan.notes = notes(manifest: manifest, desired: desired, setAside: outcome.setAside, reason: reason) + extra
-        if let inputs, manifest.prefixes.isEmpty, let lineage = outcome.lineage, outcome.setAside == 0 {
-            InSyncNote.leave(for: plan, inputs: inputs, lineage: lineage, serial: outcome.serial, recorded: outcome.recordedFiles,
-                             statePath: statePath)
-        }
+        if let inputs { InSyncNote.leave(after: outcome, of: manifest, inputs: inputs, statePath: statePath) }
         return Result(plan: plan, lineage: outcome.lineage, serial: outcome.serial, recordedFiles: outcome.recordedFiles)
     }
 

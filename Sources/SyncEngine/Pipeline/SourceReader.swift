@@ -10,12 +10,42 @@ public struct SourceFile: Sendable, Hashable {
     /// Where it is read.
     public var path: String
     public var kind: Kind
-    /// SHA-256 of the bytes read, taken just before they were parsed (when the reader was asked).
+    /// The digests of the bytes read, taken just before they were parsed (when the reader was asked).
+    public var digests = FileDigests()
+}
+
+/// A file's digests, from one read of the bytes that were then parsed, and its stamp taken
+/// before that read.
+public struct FileDigests: Sendable, Hashable {
+    /// SHA-256 (saved plans): "" when the file could not be read, or was written before the
+    /// parse had read it (it then matches nothing: a saved plan of it is stale).
     public var sha256: String?
-    /// `InSyncNote.digest` of the bytes read and the file's stamp, taken just before they were
-    /// parsed (when asked).
-    public var noteDigest: String?
-    var noteStamp: InSyncNote.Stamp?
+    /// `InSyncNote.digest`: `nil` when the file could not be read, or was written meanwhile.
+    public var note: String?
+    var stamp: InSyncNote.Stamp?
+
+    /// The digests of the file at `path` asked for, from one read (so the SHA-256 and the note
+    /// digest are of the same bytes), with its stamp taken before the read.
+    static func read(_ path: String, _ asked: Fingerprints, limit: Int = .max) -> FileDigests {
+        guard !asked.isEmpty else { return FileDigests() }
+        let stamp = InSyncNote.Stamp(path)
+        let read = InSyncNote.fingerprints(of: path, sha256: asked.contains(.sha256), note: asked.contains(.note), limit: limit)
+        return FileDigests(sha256: asked.contains(.sha256) ? read?.sha256 ?? "" : nil, note: read?.note, stamp: stamp)
+    }
+
+    /// The digests asked for of `bytes` (a file mapped after `stamp` was taken).
+    static func of(_ bytes: Data, stamp: InSyncNote.Stamp?, _ asked: Fingerprints) -> FileDigests {
+        FileDigests(sha256: asked.contains(.sha256) ? SavedPlan.sha256(of: bytes) : nil,
+                    note: asked.contains(.note) ? InSyncNote.digest(of: bytes) : nil, stamp: stamp)
+    }
+
+    /// These digests when the file at `path` still has the stamp taken before it was digested,
+    /// so the parse (a read of its own) read the bytes digested. Otherwise the file was written
+    /// meanwhile: no note digest (no note is left or used), and a SHA-256 that matches nothing.
+    func confirmed(_ path: String) -> FileDigests {
+        guard let stamp, InSyncNote.Stamp(path) != stamp else { return self }
+        return FileDigests(sha256: sha256.map { _ in "" }, note: nil, stamp: nil)
+    }
 }
 
 /// Which digests a reader takes of each file just before parsing it.
@@ -44,8 +74,8 @@ struct SourceReader {
     var limits = TableReader.Limits.standard
     /// `.addresses`: table metadata is checked, not kept (for `validate`).
     var detail = ExpansionDetail.full
-    /// The digests to take of each file just before parsing it (`SourceFile.sha256`,
-    /// `noteDigest`), so a saved plan and an in-sync note name the bytes that were read.
+    /// The digests to take of each file just before parsing it (`SourceFile.digests`), so a
+    /// saved plan and an in-sync note name the bytes that were read.
     var fingerprints: Fingerprints = []
 
     init(manifestPath: String, manifestName: String) {
@@ -78,17 +108,15 @@ struct SourceReader {
                 }
                 continue
             }
-            var digests = fingerprint(path)
+            let digests = FileDigests.read(path, fingerprints)
             guard let document = parse(path, name: name) else { continue }
-            digests = Self.confirmed(digests, path)
             let decoding = ManifestDecoder.decodeIncluded(document)
             diagnostics += decoding.diagnostics
             let origin = manifest.addSourceFile(name)
             paths.append(path)
             parents.append(item.origin)
             seen[path] = origin
-            sources.append(SourceFile(name: name, path: path, kind: .include, sha256: digests.sha256, noteDigest: digests.note,
-                                      noteStamp: digests.stamp))
+            sources.append(SourceFile(name: name, path: path, kind: .include, digests: digests.confirmed(path)))
             manifest.include(decoding.manifest, origin: origin)
         }
         for table in manifest.tables {
@@ -106,10 +134,9 @@ struct SourceReader {
         let entries: TableEntries
         switch table.effectiveFormat ?? .csv {
         case .gen3:
-            let digests = fingerprint(path)
+            let digests = FileDigests.read(path, fingerprints)
             guard let document = parse(path, name: name) else { return }
-            (sources[sources.count - 1].sha256, sources[sources.count - 1].noteDigest, sources[sources.count - 1].noteStamp)
-                = Self.confirmed(digests, path)
+            sources[sources.count - 1].digests = digests.confirmed(path)
             let rows = JSONRows(document: document)
             for (problem, mark) in rows.problems {
                 diagnostics.append(ManifestProblem.source(problem).diagnostic(file: name, mark: mark))
@@ -124,7 +151,7 @@ struct SourceReader {
                 return
             }
             // Stamped before it is mapped: a file written after this leaves no in-sync note.
-            if fingerprints.contains(.note) { sources[sources.count - 1].noteStamp = InSyncNote.Stamp(path) }
+            let stamp = fingerprints.contains(.note) ? InSyncNote.Stamp(path) : nil
             let data: Data
             do {
                 data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
@@ -132,8 +159,7 @@ struct SourceReader {
                 report(.unreadable(path: table.path, reason: Self.reason(error)), at: table.pathMark, origin: table.origin, in: manifest)
                 return
             }
-            if fingerprints.contains(.sha256) { sources[sources.count - 1].sha256 = SavedPlan.sha256(of: data) }
-            if fingerprints.contains(.note) { sources[sources.count - 1].noteDigest = InSyncNote.digest(of: data) }
+            let digests = FileDigests.of(data, stamp: stamp, fingerprints)
             let delimiter = table.effectiveFormat == .tsv ? UInt8(ascii: "\t") : UInt8(ascii: ",")
             let limits = self.limits
             var structural: [Diagnostic] = []
@@ -144,38 +170,10 @@ struct SourceReader {
             }
             diagnostics += structural
             // Written while mapped (in place): the bytes parsed may not be the bytes digested.
-            let digested = (sources[sources.count - 1].sha256, sources[sources.count - 1].noteDigest, sources[sources.count - 1].noteStamp)
-            (sources[sources.count - 1].sha256, sources[sources.count - 1].noteDigest, sources[sources.count - 1].noteStamp)
-                = Self.confirmed(digested, path)
+            sources[sources.count - 1].digests = digests.confirmed(path)
         }
         diagnostics += entries.diagnostics
         manifest.add(entries, of: table)
-    }
-
-    /// The digests of the file asked for, from one read, with its stamp taken before.
-    private func fingerprint(_ path: String) -> Fingerprint {
-        Self.fingerprint(path, fingerprints)
-    }
-
-    /// What `fingerprint` gives, and `confirmed` checks after the parse.
-    typealias Fingerprint = (sha256: String?, note: String?, stamp: InSyncNote.Stamp?)
-
-    /// The digests of the file at `path` asked for, from one read (so the SHA-256 and the note
-    /// digest are of the same bytes), with its stamp taken before the read.
-    static func fingerprint(_ path: String, _ asked: Fingerprints, limit: Int = .max) -> Fingerprint {
-        guard !asked.isEmpty else { return (nil, nil, nil) }
-        let stamp = InSyncNote.Stamp(path)
-        let read = InSyncNote.fingerprints(of: path, sha256: asked.contains(.sha256), note: asked.contains(.note), limit: limit)
-        return (asked.contains(.sha256) ? read?.sha256 ?? "" : nil, read?.note, stamp)
-    }
-
-    /// `digests` when the file at `path` still has the stamp taken before it was digested, so
-    /// the parse (a read of its own) read the bytes digested. Otherwise the file was written
-    /// meanwhile: no note digest (no note is left or used), and a SHA-256 that matches nothing
-    /// (a saved plan of it is stale).
-    static func confirmed(_ digests: Fingerprint, _ path: String) -> Fingerprint {
-        guard let stamp = digests.stamp, InSyncNote.Stamp(path) != stamp else { return digests }
-        return (digests.sha256.map { _ in "" }, nil, nil)
     }
 
     /// A YAML (or JSON) file parsed with the manifest's limits; `nil` after reporting why not.
