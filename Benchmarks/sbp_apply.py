@@ -1,6 +1,6 @@
 """What a user would write without sbsync, with sevenbridges-python, for `make bench`.
 
-  python sbp_apply.py bulk   ENDPOINT TOKEN PROJECT VOLUME N_VOLUME N_DRS [--metadata]
+  python sbp_apply.py bulk   ENDPOINT TOKEN PROJECT VOLUME N_VOLUME N_DRS [--metadata] [--checks]
   python sbp_apply.py single ENDPOINT TOKEN PROJECT VOLUME N_VOLUME N_DRS
 
 bulk:   volume imports with Import.bulk_submit (100 per call) polled with Import.bulk_get
@@ -8,6 +8,10 @@ bulk:   volume imports with Import.bulk_submit (100 per call) polled with Import
         FINISHED, then result_files (bulk files get). With --metadata every file gets three
         metadata keys and two tags, as in sbsync's bench manifest: DRS items carry them in the
         create call, volume files get them with File.bulk_edit (100 per call) once imported.
+        With --checks the script first does what sbsync does before it imports anything (issue
+        11): gets the project (the token works, the project exists) and each volume, and lists
+        the destination (every page) so that a rerun skips the names already there instead of
+        importing them again. Without it the script checks nothing.
 single: one POST /storage/imports per volume file, each polled with GET /storage/imports/{id};
         DRS has no single-item call, so one bulk DRS call per file, each polled.
 The volume objects are bench/f{i}.bam; the DRS URIs drs://bench.example.org/o{i}.
@@ -20,6 +24,7 @@ import sevenbridges as sbg
 mode, endpoint, token, project, volume = sys.argv[1:6]
 n_volume, n_drs = int(sys.argv[6]), int(sys.argv[7])
 with_metadata = '--metadata' in sys.argv[8:]
+with_checks = '--checks' in sys.argv[8:]
 # debug=True is what lets sevenbridges-python talk plain http (to the local emulator).
 api = sbg.Api(url=endpoint, token=token, advance_access=False, debug=True)
 POLL = 0.5
@@ -42,6 +47,21 @@ drs_items = [{'drs_uri': f'drs://bench.example.org/o{i}', 'project': project, 'n
 if with_metadata:
     for i, item in enumerate(drs_items):
         item['metadata'] = metadata(i)
+
+if with_checks:
+    api.projects.get(id=project)
+    if vol_items and not api.volumes.get(id=volume).active:
+        sys.exit(f'volume {volume} is inactive')
+    # Page by page: Collection.all() would fetch the first page a second time.
+    page, present = api.files.query(project=project, limit=100), set()
+    while True:
+        present |= {f.name for f in page}
+        try:
+            page = page.next_page()
+        except sbg.errors.PaginationError:
+            break
+    vol_items = [i for i in vol_items if i['name'] not in present]
+    drs_items = [i for i in drs_items if i['name'] not in present]
 
 if mode == 'bulk':
     ids = []
