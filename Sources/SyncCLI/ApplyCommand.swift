@@ -157,7 +157,7 @@ public struct ApplyCommand: AsyncParsableCommand {
         if let planFile {
             let data: Data
             do throws(BoundedFile.Failure) {
-                data = try BoundedFile.contents(of: planFile)
+                data = try BoundedFile.planContents(of: planFile)
             } catch {
                 io.error("cannot read the plan file: \(shown: error)")
                 return ExitStatus.error.rawValue

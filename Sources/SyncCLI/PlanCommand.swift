@@ -156,9 +156,13 @@ public struct PlanCommand: AsyncParsableCommand {
                                                                   sources: loaded.sources.isEmpty ? nil : loaded.sources),
                                   state: .init(path: StateBackends.display(statePath), lineage: result.lineage, serial: result.serial))
             do {
-                try PrivateFile.write(try saved.encoded(), to: out)
+                // Streamed: a million actions are close to a gigabyte of JSON.
+                try PrivateFile.write(to: out) { sink in try saved.writeJSONBytes { $0.withUnsafeBytes(sink) } }
             } catch let error as PrivateFileError {
                 io.error("cannot write the plan to '\(out)': \(error.reason)")
+                return ExitStatus.error.rawValue
+            } catch let error as EncodingError {
+                io.error("cannot write the plan to '\(out)': \(JSONWriter.describe(error))")
                 return ExitStatus.error.rawValue
             } catch {
                 io.error("cannot write the plan to '\(out)': \(error.localizedDescription)")

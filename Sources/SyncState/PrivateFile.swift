@@ -37,6 +37,21 @@ public enum PrivateFile {
     /// readable by others is replaced by one that is not.
     /// - Throws: `PrivateFileError` when the file cannot be written.
     public static func write(_ data: Data, to path: String) throws(PrivateFileError) {
+        do {
+            try write(to: path) { sink in data.withUnsafeBytes { sink($0) } }
+        } catch let error as PrivateFileError {
+            throw error
+        } catch {
+            throw PrivateFileError(path: path, action: .write, reason: "\(error)")  // unreachable: the body does not throw
+        }
+    }
+
+    /// Writes what `produce` hands to its sink, piece by piece as it comes, to `path` with mode
+    /// 0600, atomically as `write(_:to:)` does: a document of a million entries (a saved plan)
+    /// goes to the disk in flat memory instead of being held whole first.
+    /// - Throws: `PrivateFileError` when the file cannot be written; the error `produce` threw
+    ///   (nothing is left behind then: the new file is removed and `path` is untouched).
+    public static func write(to path: String, _ produce: (_ sink: (UnsafeRawBufferPointer) -> Void) throws -> Void) throws {
         let directory = (path as NSString).deletingLastPathComponent
         let template = (directory.isEmpty ? "" : directory + "/") + ".\((path as NSString).lastPathComponent).XXXXXX"
         var name = Array(template.utf8CString)
@@ -44,18 +59,38 @@ public enum PrivateFile {
         let fd = mkstemp(&name)
         guard fd >= 0 else { throw PrivateFileError(path: path, action: .write, reason: String(cString: strerror(errno))) }
         let temporary = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        func fail(_ reason: String) -> PrivateFileError {
+        func discard() {
             close(fd)
             unlink(temporary)
-            return PrivateFileError(path: path, action: .write, reason: reason)
         }
         fchmod(fd, fileMode)
+        // The first write that fails ends the writing; its reason is reported once `produce` returns.
+        var failure: String?
         do {
-            try FileHandle(fileDescriptor: fd, closeOnDealloc: false).write(contentsOf: data)
+            try produce { bytes in
+                var rest = bytes
+                while failure == nil, !rest.isEmpty {
+                    let written = posixWrite(fd, rest.baseAddress, rest.count)
+                    if written < 0 {
+                        if errno != EINTR { failure = String(cString: strerror(errno)) }
+                    } else {
+                        rest = UnsafeRawBufferPointer(rebasing: rest[written...])
+                    }
+                }
+            }
         } catch {
-            throw fail(error.localizedDescription)
+            discard()
+            throw error
         }
-        guard fsync(fd) == 0 else { throw fail(String(cString: strerror(errno))) }
+        if let failure {
+            discard()
+            throw PrivateFileError(path: path, action: .write, reason: failure)
+        }
+        guard fsync(fd) == 0 else {
+            let reason = String(cString: strerror(errno))
+            discard()
+            throw PrivateFileError(path: path, action: .write, reason: reason)
+        }
         close(fd)
         guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
@@ -63,6 +98,15 @@ public enum PrivateFile {
             throw PrivateFileError(path: path, action: .write, reason: reason)
         }
     }
+}
+
+/// `write(2)`, named apart from `PrivateFile.write`.
+private func posixWrite(_ fd: Int32, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int {
+    #if canImport(Glibc)
+    Glibc.write(fd, bytes, count)
+    #else
+    Darwin.write(fd, bytes, count)
+    #endif
 }
 
 /// A private folder or file that could not be made.

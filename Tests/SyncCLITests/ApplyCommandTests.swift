@@ -35,12 +35,13 @@ private struct ApplyFixture {
 
     var transport: ClosureTransport { inProcess(emulator) }
 
-    func apply(_ arguments: [String], terminal: Bool = false, answer: String? = nil) async throws -> (code: Int32, stdout: String, stderr: String) {
+    func apply(_ arguments: [String], terminal: Bool = false, answer: String? = nil,
+               token: String = Self.token) async throws -> (code: Int32, stdout: String, stderr: String) {
         let command = try ApplyCommand.parse(arguments + (arguments.first?.hasSuffix(".plan") == true ? [] : ["-f", manifestPath]) + ["--state", statePath])
         let captured = Captured()
         let env = ApplyCommand.Environment(inputIsTerminal: terminal, errorIsTerminal: false, readLine: { answer },
                                            transport: transport, clock: clock)
-        let code = await command.execute(io: captured.io, environment: ["SB_API_ENDPOINT": "http://127.0.0.1/v2", "SB_AUTH_TOKEN": Self.token, "HOME": directory.path],
+        let code = await command.execute(io: captured.io, environment: ["SB_API_ENDPOINT": "http://127.0.0.1/v2", "SB_AUTH_TOKEN": token, "HOME": directory.path],
                                          environmentIO: env)
         return (code, captured.stdout, captured.stderr)
     }
@@ -182,6 +183,25 @@ struct ApplyCommandTests {
         try f.write(manifest + "\n# edited\n")
         let edited = try await f.apply([planPath])
         #expect(edited.code == 4 && edited.stderr.contains("manifest"))
+    }
+
+    @Test("a saved plan made with no state, applied with a refused token: nothing changed, no state file, and the plan still applies")
+    func savedPlanRefusedTokenChangesNothing() async throws {
+        let f = try ApplyFixture()
+        try f.write(manifest.replacingOccurrences(of: "    prefixes:\n      - prefix: runs/\n        include: [\"*.bam\"]\n", with: ""))
+        let planPath = f.directory.appendingPathComponent("p.plan").path
+        let plan = try PlanCommand.parse(["-f", f.manifestPath, "--state", f.statePath, "--out", planPath])
+        #expect(await plan.execute(io: Captured().io, environment: [:]) == 0)
+        let refused = try await f.apply([planPath], token: "not-the-token")
+        #expect(refused.code == 1 && refused.stderr.contains("refused the token (401)") && refused.stderr.contains("nothing was changed"),
+                "\(refused.stderr)")
+        #expect(!refused.stderr.contains("not-the-token"))
+        // Before, the state file was made first, and the plan (made against none) was stale for ever.
+        #expect(!FileManager.default.fileExists(atPath: f.statePath))
+        #expect(await f.importCalls() == 0)
+        let applied = try await f.apply([planPath])
+        #expect(applied.code == 0, "\(applied.stderr)")
+        #expect(await f.files().count == 3)
     }
 
     @Test("a manifest given where apply takes a saved plan: exit 64 with the right command, nothing done")

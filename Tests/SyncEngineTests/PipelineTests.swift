@@ -155,4 +155,16 @@ struct BoundedFileTests {
             #expect(throws: BoundedFile.Failure.self) { _ = try BoundedFile.sha256(of: dir.appendingPathComponent("none").path) }
         }
     }
+
+    @Test("a saved plan that is a regular file is read whole past the limit (a million actions pass 1 GiB); a device is not")
+    func planPastTheLimit() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir.appendingPathComponent("big.plan").path
+            let bytes = Data((0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 7) })
+            try bytes.write(to: URL(fileURLWithPath: path))
+            #expect(throws: BoundedFile.Failure.self) { _ = try BoundedFile.contents(of: path, limit: 1 << 20) }
+            #expect(try BoundedFile.planContents(of: path, limit: 1 << 20) == bytes)
+            #expect(throws: BoundedFile.Failure.self) { _ = try BoundedFile.planContents(of: "/dev/zero", limit: 1 << 20) }
+        }
+    }
 }

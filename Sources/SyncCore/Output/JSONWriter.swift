@@ -49,6 +49,14 @@ extension JSONDocument {
         String(decoding: try jsonBytes(), as: UTF8.self)
     }
 
+    /// Writes the document in pieces of about `chunkSize` bytes (UTF-8), each handed to `write`:
+    /// a document of a million entries goes to a file without being held whole.
+    /// - Throws: `EncodingError.invalidValue` for a NaN or infinite number (the pieces before it
+    ///   have been written).
+    public func writeJSONBytes(chunkSize: Int = JSONWriter.defaultChunkSize, to write: ([UInt8]) -> Void) throws {
+        try JSONWriter.encode(self, style: Self.jsonStyle, chunkSize: chunkSize, to: write)
+    }
+
     /// Writes the document in pieces of about `chunkSize` bytes, each handed to `write` as text.
     /// A piece never ends inside a character: each is valid UTF-8 on its own.
     /// - Throws: `EncodingError.invalidValue` for a NaN or infinite number (the pieces before it

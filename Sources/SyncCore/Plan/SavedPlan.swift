@@ -301,24 +301,6 @@ public struct SavedPlan: Hashable, Sendable, Codable, JSONDocument {
         try jsonData()
     }
 
-    /// Reads a saved plan; refuses a format version it does not know.
-    public static func decode(_ data: Data) throws(SavedPlanError) -> SavedPlan {
-        struct Version: Decodable {
-            var format_version: Int?
-        }
-        let decoder = JSONDecoder()
-        guard let version = try? decoder.decode(Version.self, from: data) else {
-            throw .invalid("not a saved plan (not a JSON object)")
-        }
-        guard let number = version.format_version else { throw .invalid("not a saved plan (no 'format_version')") }
-        guard number == currentFormatVersion else { throw .unsupportedVersion(number) }
-        do {
-            return try decoder.decode(SavedPlan.self, from: data)
-        } catch {
-            throw .invalid("\(error)")
-        }
-    }
-
     /// Lower-case hex SHA-256 of `bytes`.
     public static func sha256(of bytes: some DataProtocol) -> String {
         var hasher = Fingerprint()

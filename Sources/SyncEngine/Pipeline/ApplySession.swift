@@ -131,8 +131,10 @@ public final class ApplySession: Sendable {
         let sources = request.saved == nil ? [] : PlanPipeline.fingerprints(of: loaded.check.sources)
 
         // What apply will need (token, projects, volumes), before anything is created or locked:
-        // a failed check changes nothing, not even an empty state file.
-        if request.saved == nil { try await PlanPipeline.preflight(manifest, desired, using: client.reader) }
+        // a failed check changes nothing, not even an empty state file. A saved plan too: it may
+        // have been made offline, and a state file made by a run that then could not reach the
+        // platform would leave a plan made against no state stale for ever.
+        try await PlanPipeline.preflight(manifest, desired, using: client.reader)
 
         // The state, locked for the whole run.
         let store: any StateBackend

@@ -47,6 +47,18 @@ public enum BoundedFile {
         return data
     }
 
+    /// A saved plan's bytes. A regular file is read whole whatever its size (a plan of a
+    /// million actions passes the manifest's limit of 1 GiB, and its size is known); anything
+    /// else (a pipe, a device) stops at `limit`, as a manifest does.
+    public static func planContents(of path: String, limit: Int = limit) throws(Failure) -> Data {
+        var status = stat()
+        let size = stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG ? Int(status.st_size) : nil
+        var data = Data(capacity: min(size ?? 0, Int.max - 1) + 1)
+        // Growing while read is allowed a little; a file that keeps growing is not a plan.
+        try forEachChunk(of: path, limit: size.map { max(limit, $0 + (1 << 20)) } ?? limit) { data.append($0) }
+        return data
+    }
+
     /// The file's SHA-256 (lower-case hex), read in chunks, when it is within `limit`.
     public static func sha256(of path: String, limit: Int = limit) throws(Failure) -> String {
         var fingerprint = SavedPlan.Fingerprint()
