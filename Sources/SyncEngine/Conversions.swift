@@ -41,7 +41,8 @@ extension Metadata {
     /// (integers and floats that are equal numbers compare equal).
     func isSatisfied(by platform: [String: JSONValue]) -> Bool {
         allSatisfy { entry in
-            guard let value = platform[entry.key] else { return false }
+            // A null asks for no value: an edit's null removes the key on the platform.
+            guard let value = platform[entry.key] else { return entry.value == .null }
             switch (entry.value, value) {
             case (.int(let a), .double(let b)): return Double(a) == b
             case (.float(let a), .int(let b)): return a == Double(b)

@@ -10,10 +10,16 @@ import SyncState
 /// would erase them). Tags are owned whole: the edit carries the manifest's tag list, which
 /// replaces the file's.
 ///
-/// The state is the journal of this step: an imported file is recorded first with the metadata
-/// and tags it actually carries (of the manifest's keys), then, once its edit succeeded, with the
-/// manifest's. A run killed in between leaves a recorded file whose spec differs from the
-/// manifest, which the next plan shows as `update` and the next apply finishes.
+/// Every edit carries the whole of what the manifest owns: all its keys (and `null` for keys it
+/// dropped) and its tag list, so a key or tag someone else changed on the platform is set back
+/// too, and the file carries exactly the manifest's values once the edit is answered.
+///
+/// The state is the journal of this step. Before an edit goes out, each of its files is recorded
+/// as unconfirmed (`SpecDigest.editUnconfirmed`) with the keys of its old and new metadata and
+/// the new tags; once the edit's answer shows the file carrying the manifest's values, it is
+/// recorded with them. A run killed in between, or an answer lost, leaves the file unconfirmed:
+/// the next plan shows it as `update` whatever the manifest says by then, and the next edit sets
+/// the manifest's values and removes every key the file may hold that the manifest does not list.
 extension Executor {
     /// A recorded file whose metadata or tags still differ from its desired file's.
     struct PendingEdit: Sendable {
@@ -38,8 +44,20 @@ extension Executor {
         }
         guard let desired else { return (record(Metadata(platform: file.metadata), file.tags), nil) }
         let carried = Self.carried(desired, by: file)
-        let recorded = record(carried.metadata, carried.tags)
-        return (recorded, carried.complete ? nil : PendingEdit(recorded: recorded, desired: desired, outcome: outcome))
+        if carried.complete { return (record(carried.metadata, carried.tags), nil) }
+        // Recorded unconfirmed at once (the edit follows): no second write before the edit.
+        let recorded = Self.unconfirmed(record(carried.metadata, carried.tags), editingTo: desired)
+        return (recorded, PendingEdit(recorded: recorded, desired: desired, outcome: outcome))
+    }
+
+    /// `recorded` as the state holds it while an edit to `desired` is out: the keys of both
+    /// (the new values), the new tags, and the marker instead of a digest.
+    static func unconfirmed(_ recorded: RecordedFile, editingTo desired: DesiredFile) -> RecordedFile {
+        var pending = recorded
+        pending.metadata = recorded.metadata.merging(desired.metadata)
+        pending.tags = desired.tags
+        pending.specDigest = SpecDigest.editUnconfirmed
+        return pending
     }
 
     /// What `file` carries of what `desired` asks: the desired metadata and tags when it carries
@@ -55,18 +73,13 @@ extension Executor {
         return (metadataDone ? desired.metadata : owned, tagsDone ? desired.tags : file.tags, false)
     }
 
-    /// The edit item for one pending edit: the manifest's metadata with `null` for keys it no
-    /// longer lists (only when the metadata differs), its tag list (only when the tags differ).
+    /// The edit item for one pending edit: all the manifest's metadata with `null` for the keys
+    /// the record holds and the manifest no longer lists, and its whole tag list.
     static func fileEdit(for edit: PendingEdit) -> FileEdit {
         let before = edit.recorded, after = edit.desired
-        var metadata: [String: JSONValue]?
-        if before.metadata != after.metadata {
-            var patch = after.metadata.json
-            for entry in before.metadata where after.metadata[entry.key] == nil { patch[entry.key] = .null }
-            metadata = patch
-        }
-        let tags = Set(before.tags) != Set(after.tags) ? after.tags : nil
-        return FileEdit(id: before.fileID ?? "", tags: tags, metadata: metadata)
+        var patch = after.metadata.json
+        for entry in before.metadata where after.metadata[entry.key] == nil { patch[entry.key] = .null }
+        return FileEdit(id: before.fileID ?? "", tags: after.tags, metadata: patch)
     }
 
     /// `update` actions: their edits, 100 per call, a bounded number of calls at once.
@@ -93,7 +106,18 @@ extension Executor {
     /// that failed stays recorded as it was and is reported once, as failed.
     func applyEdits(_ edits: [PendingEdit]) async throws {
         for chunk in edits.chunked(options.batchSize) {
-            let batch = Array(chunk)
+            var batch = Array(chunk)
+            // The journal first: each file unconfirmed until the edit's answer says otherwise.
+            var marked: [RecordedFile] = []
+            for index in batch.indices {
+                let pending = Self.unconfirmed(batch[index].recorded, editingTo: batch[index].desired)
+                if pending != batch[index].recorded { marked.append(pending) }
+                batch[index].recorded = pending
+            }
+            if !marked.isEmpty {
+                let files = marked
+                try stateCall { try store.record(files) }
+            }
             var records: [BulkRecord<PlatformFile>] = []
             var callError: String?
             do {

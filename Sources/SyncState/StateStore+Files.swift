@@ -270,8 +270,19 @@ struct RowDecoder {
         }
         var file = RecordedFile(address: address, source: source, metadata: metadata, tags: tags,
                                 specDigest: "", fileID: nil, actualName: "", jobID: nil, createdAt: 0, updatedAt: 0)
-        if !light { complete(&file, row) }
+        if !light {
+            complete(&file, row)
+        } else if let digest = row.rawText(7), Self.isEditUnconfirmed(digest) {
+            // The one digest a comparison needs to see: the record's values are not the platform's.
+            file.specDigest = SpecDigest.editUnconfirmed
+        }
         return file
+    }
+
+    private static let editUnconfirmed = Array(SpecDigest.editUnconfirmed.utf8)
+
+    static func isEditUnconfirmed(_ digest: UnsafeBufferPointer<UInt8>) -> Bool {
+        digest.count == editUnconfirmed.count && digest.elementsEqual(editUnconfirmed)
     }
 
     /// Fills in what a light `file(_:path:light:)` left out: spec digest, file id, actual name,

@@ -52,7 +52,8 @@ private func platformJSON(_ metadata: Metadata) -> [String: PlatformEmulator.JSO
     return out
 }
 
-/// Every desired file is on the platform with exactly the manifest's metadata and tags.
+/// Every desired file is on the platform with exactly the manifest's metadata and tags (a
+/// null asks for no value: the key is absent).
 private func expectOnPlatform(_ desired: [DesiredFile], _ h: Harness, sourceLocation: SourceLocation = #_sourceLocation) async {
     let files = await h.platformFiles()
     for want in desired {
@@ -60,7 +61,7 @@ private func expectOnPlatform(_ desired: [DesiredFile], _ h: Harness, sourceLoca
             Issue.record("\(want.address) is not on the platform", sourceLocation: sourceLocation)
             continue
         }
-        #expect(got.metadata == platformJSON(want.metadata), "\(want.address)", sourceLocation: sourceLocation)
+        #expect(got.metadata == platformJSON(want.metadata).filter { $0.value != .null }, "\(want.address)", sourceLocation: sourceLocation)
         #expect(got.tags.sorted() == want.tags.sorted(), "\(want.address)", sourceLocation: sourceLocation)
     }
 }
@@ -211,8 +212,9 @@ struct MetadataTests {
         let (_, first) = try await h.apply(desired)
         #expect(first.failures.count == 250 && first.outcomes[.imported] == nil)
         #expect(first.problems.allSatisfy { $0.recorded && $0.message.contains("imported and recorded") })
+        // Recorded, and unconfirmed: the edit is planned whatever the manifest asks next.
         let recorded = try h.store.loadAllFiles()
-        #expect(recorded.count == 250 && recorded.allSatisfy { $0.fileID != nil && $0.metadata.isEmpty })
+        #expect(recorded.count == 250 && recorded.allSatisfy { $0.fileID != nil && $0.specDigest == SpecDigest.editUnconfirmed })
         let plan = try h.plan(desired)
         #expect(plan.counts.updates == 250 && plan.counts.imports == 0)
         await h.emulator.setFaults(.none)
@@ -223,6 +225,63 @@ struct MetadataTests {
         #expect(await h.importCalls() == imports)
         #expect(await requests(h) == 3)
         await expectOnPlatform(desired, h)
+    }
+
+    @Test("an edit the platform applied whose answer was lost: the files are unconfirmed, and the next apply sets what the manifest asks by then, removed keys included")
+    func lostEditAnswer() async throws {
+        let h = try Harness(objects: objects(150))
+        let v1 = (0..<150).map { file(.volume, $0, metadata: Metadata([("a", .int(1)), ("b", .int(2))]), tags: ["t1"]) }
+        try await h.apply(v1)
+        // The edit to v2 lands on the platform; every answer is lost (each retry too).
+        await h.emulator.setFaults(EmulatorFaults(dropRate: 1, dropAfterApplyShare: 1))
+        let v2 = (0..<150).map { file(.volume, $0, metadata: Metadata([("a", .int(999)), ("c", .int(3))]), tags: ["t2"]) }
+        let (_, lost) = try await h.apply(v2)
+        #expect(lost.problems.count == 150 && lost.problems.allSatisfy { $0.recorded })
+        await h.emulator.setFaults(.none)
+        #expect(await h.platformFiles()["m/f0.bam"]?.metadata == ["a": .int(999), "b": .null, "c": .int(3)].filter { $0.value != .null })
+        #expect(try h.store.loadAllFiles().allSatisfy { $0.specDigest == SpecDigest.editUnconfirmed })
+        // Back to v1, as a user undoing the change would: still 150 updates, and why.
+        let back = try h.plan(v1)
+        #expect(back.counts.updates == 150)
+        #expect(back.changes.allSatisfy { $0.reasons == [.editUnconfirmed] })
+        // Then v1 without 'b': 'b' and 'c' go, 'a' is 1 again, the tags are v1's.
+        let v3 = (0..<150).map { file(.volume, $0, metadata: Metadata([("a", .int(1))]), tags: ["t1"]) }
+        let (_, report) = try await h.apply(v3)
+        #expect(report.problems.isEmpty && report.outcomes[.updated] == 150, "\(report.problems.prefix(3))")
+        await expectOnPlatform(v3, h)
+        #expect(!(try h.plan(v3).hasChanges))
+    }
+
+    @Test("a tag or a manifest key changed on the platform by someone else is set back by the next edit, which does not fail")
+    func foreignChangesToOwnedValues() async throws {
+        let h = try Harness(objects: objects(5))
+        let v1 = (0..<5).map { file(.volume, $0, metadata: Metadata([("a", .int(1)), ("b", .int(2))]), tags: ["t1", "t2"]) }
+        try await h.apply(v1)
+        let ids = try h.store.loadAllFiles().compactMap(\.fileID)
+        for id in ids {
+            _ = try await h.client.mergeMetadata(fileID: id, ["b": .string("hacked"), "theirs": .string("kept")])
+        }
+        _ = try await h.client.editFiles(ids.map { FileEdit(id: $0, tags: ["t1", "t2", "foreign"], metadata: nil) })
+        // The manifest changes 'a' only; 'b' and the tags are set back by the same edit.
+        let v2 = (0..<5).map { file(.volume, $0, metadata: Metadata([("a", .int(7)), ("b", .int(2))]), tags: ["t1", "t2"]) }
+        let (_, report) = try await h.apply(v2)
+        #expect(report.problems.isEmpty, "\(report.problems)")
+        #expect(await h.platformFiles()["m/f0.bam"]?.metadata == ["a": .int(7), "b": .int(2), "theirs": .string("kept")])
+        #expect(await h.platformFiles()["m/f0.bam"]?.tags.sorted() == ["t1", "t2"])
+        #expect(!(try h.plan(v2).hasChanges))
+    }
+
+    @Test("a null in the manifest asks for no value: the key is removed, DRS and volume files converge", arguments: [FileSource.Kind.volume, .drs])
+    func nullMeansNoValue(kind: FileSource.Kind) async throws {
+        let h = try Harness(objects: objects(20))
+        let v1 = (0..<20).map { file(kind, $0, metadata: Metadata([("a", .int(1)), ("n", .string("x"))]), tags: ["t"]) }
+        let v2 = (0..<20).map { file(kind, $0, metadata: Metadata([("a", .int(1)), ("n", .null)]), tags: ["t"]) }
+        for desired in [v2, v1, v2] {
+            let (_, report) = try await h.apply(desired)
+            #expect(report.problems.isEmpty, "\(report.problems.prefix(3))")
+            await expectOnPlatform(desired, h)
+            #expect(!(try h.plan(desired).hasChanges))
+        }
     }
 
     @Test("settling reports progress against the items being settled, never more done than total")

@@ -151,6 +151,12 @@ public enum Diff {
         if !sameSource {
             reasons.append(.sourceChanged(from: recorded.source, to: desired.source))
         }
+        if recorded.specDigest == SpecDigest.editUnconfirmed {
+            // The record holds the old and the new keys at once: a difference with it says nothing.
+            reasons.append(.editUnconfirmed)
+            return PlannedChange(address: desired.address, action: sameSource ? .update : .replace,
+                                 reasons: reasons, before: recorded, after: desired)
+        }
         if !sameMetadata {
             reasons += metadataReasons(from: recorded.metadata, to: desired.metadata)
         }
@@ -174,6 +180,8 @@ public enum Diff {
     ///
     /// A record without a digest (one read "light", see the state's scan) takes step 2 only.
     public static func isUnchanged(desired: DesiredFile, recorded: RecordedFile) -> Bool {
+        // An edit whose answer never came: what the platform holds is not known.
+        if recorded.specDigest == SpecDigest.editUnconfirmed { return false }
         if !recorded.specDigest.isEmpty, desired.source == recorded.source, recorded.specDigest == desired.specDigest {
             return true
         }

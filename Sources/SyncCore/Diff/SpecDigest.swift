@@ -11,6 +11,12 @@ internal import Crypto
 /// values: another Unicode normal form of a name, or tags in another order, spell the same
 /// value with other bytes. `Diff.isUnchanged` is the one place that draws the conclusion.
 public enum SpecDigest {
+    /// What the state records in place of a digest while a metadata and tags edit is out (the
+    /// journal of that step): the platform may hold the file's old values or the new ones, so
+    /// the record holds the union of their keys, and `Diff` plans the file as an `update`
+    /// whatever the manifest asks now. Never a digest (not 64 hex digits).
+    public static let editUnconfirmed = "edit-unconfirmed"
+
     /// The digest of `source`, `metadata` and `tags`.
     public static func compute(source: FileSource, metadata: Metadata, tags: [String]) -> String {
         var scratch: [UInt8] = []

@@ -78,6 +78,9 @@ public enum ChangeReason: Hashable, Sendable, CustomStringConvertible {
     /// Import: the address is taken on the platform by something sbsync did not import from
     /// this source (`what` says what); the entry's conflict policy settles it.
     case destinationTaken(what: String, policy: ConflictPolicy)
+    /// Update: the last metadata and tags edit was sent, and the run ended before its answer
+    /// (`SpecDigest.editUnconfirmed`).
+    case editUnconfirmed
 
     public var description: String {
         switch self {
@@ -108,6 +111,8 @@ public enum ChangeReason: Hashable, Sendable, CustomStringConvertible {
             "already on the platform under this name; its DRS source is not shown by the platform, matched by name only"
         case .destinationTaken(let what, let policy):
             "conflict: the platform holds \(what) at this address; conflict policy '\(policy.rawValue)' decides"
+        case .editUnconfirmed:
+            "its last metadata and tags edit was not confirmed (the run ended first); they are set again"
         }
     }
 
