@@ -113,12 +113,6 @@ final class RequestEngine: Sendable {
         return d
     }()
 
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return e
-    }()
-
     func decode<T: Decodable>(_ type: T.Type, from response: TransportResponse, request: RequestSummary) throws -> T {
         do {
             return try Self.decoder.decode(T.self, from: Data(response.body))
@@ -176,7 +170,7 @@ final class RequestEngine: Sendable {
         ]
         var bytes: [UInt8]?
         if let body {
-            do { bytes = Array(try Self.encoder.encode(body)) } catch {
+            do { bytes = try RequestBodyEncoder.encode(body) } catch {
                 throw PlatformError.invalidRequest("cannot encode the body of \(summary): \(error)")
             }
             headers.append(("Content-Type", "application/json"))

@@ -48,12 +48,12 @@ struct WireTests {
     @Test("import request bodies are encoded as sevenbridges-python sends them")
     func importBody() throws {
         let plain = ImportRequest(source: VolumeSource(volume: "u/v", location: "a.bam"), destination: ImportDestination(.project("u/p"), name: "a.bam"))
-        #expect(String(decoding: try RequestEngine.encoder.encode(plain), as: UTF8.self)
+        #expect(String(decoding: try RequestBodyEncoder.encode(plain), as: UTF8.self)
             == #"{"destination":{"name":"a.bam","project":"u/p"},"overwrite":false,"source":{"location":"a.bam","volume":"u/v"}}"#)
         let folder = ImportRequest(
             source: VolumeSource(volume: "u/v", location: "qc/"), destination: ImportDestination(.folder("abc"), name: nil),
             overwrite: true, autorename: true, preserveFolderStructure: false)
-        #expect(String(decoding: try RequestEngine.encoder.encode(folder), as: UTF8.self)
+        #expect(String(decoding: try RequestBodyEncoder.encode(folder), as: UTF8.self)
             == #"{"autorename":true,"destination":{"parent":"abc"},"overwrite":true,"preserve_folder_structure":false,"source":{"location":"qc/","volume":"u/v"}}"#)
     }
 

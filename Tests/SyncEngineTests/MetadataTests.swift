@@ -167,7 +167,10 @@ struct MetadataTests {
         let polls = ["POST /bulk/storage/imports/get", "GET /bulk/drs/imports/{id}"]
         let bareWaits = polls.compactMap { bare.removeValue(forKey: $0) }.reduce(0, +)
         let fullWaits = polls.compactMap { full.removeValue(forKey: $0) }.reduce(0, +)
-        #expect(fullWaits <= bareWaits + 3, "\(fullWaits) polls with metadata, \(bareWaits) without")
+        // At most one more poll round per import batch: the edits run beside the polls, and
+        // on a loaded machine a job may be seen unfinished once more (14 against 10 was seen).
+        let batches = (volumeFiles + 99) / 100 + (drsFiles + 99) / 100
+        #expect(fullWaits <= bareWaits + batches, "\(fullWaits) polls with metadata, \(bareWaits) without")
         if volumeFiles > 0 { bare["POST /bulk/files/edit"] = (volumeFiles + 99) / 100 }
         #expect(full == bare)
     }
