@@ -102,22 +102,27 @@ extension Executor {
         try await Self.forEach(chunks, atMost: options.maxUpdatesInFlight) { try await self.applyEdits($0) }
     }
 
+    /// The journal of an edit, before it goes out: each file recorded unconfirmed (one
+    /// transaction for the batch); the edits with the records as written.
+    func journal(_ edits: [PendingEdit]) throws -> [PendingEdit] {
+        var batch = edits, marked: [RecordedFile] = []
+        for index in batch.indices {
+            let pending = Self.unconfirmed(batch[index].recorded, editingTo: batch[index].desired)
+            if pending != batch[index].recorded { marked.append(pending) }
+            batch[index].recorded = pending
+        }
+        if !marked.isEmpty {
+            let files = marked
+            try stateCall { try store.record(files) }
+        }
+        return batch
+    }
+
     /// Sends the edits, 100 per call, and records each file whose edit took effect. An item
     /// that failed stays recorded as it was and is reported once, as failed.
     func applyEdits(_ edits: [PendingEdit]) async throws {
         for chunk in edits.chunked(options.batchSize) {
-            var batch = Array(chunk)
-            // The journal first: each file unconfirmed until the edit's answer says otherwise.
-            var marked: [RecordedFile] = []
-            for index in batch.indices {
-                let pending = Self.unconfirmed(batch[index].recorded, editingTo: batch[index].desired)
-                if pending != batch[index].recorded { marked.append(pending) }
-                batch[index].recorded = pending
-            }
-            if !marked.isEmpty {
-                let files = marked
-                try stateCall { try store.record(files) }
-            }
+            let batch = try journal(Array(chunk))
             var records: [BulkRecord<PlatformFile>] = []
             var callError: String?
             do {

@@ -6,8 +6,8 @@ import SyncState
 /// address. A rename within its folder is one item of `POST /bulk/files/edit` (with `name`, and
 /// the metadata and tags when they were edited too); a file in another folder is moved by the
 /// platform's async move job (`PlatformAssumptions.asyncMovePath`), its edits made afterwards.
-/// The record keeps its address and id; it is written again only when its metadata or tags
-/// were set back.
+/// The record keeps its address and id. A rename is journaled as every edit is: recorded
+/// unconfirmed before it goes out, confirmed once its answer shows the name and the values.
 extension Executor {
     func runMoves(_ moves: [PlannedChange]) async throws {
         guard !moves.isEmpty else { return }
@@ -30,10 +30,13 @@ extension Executor {
         if !transfers.isEmpty { try await transfer(transfers) }
     }
 
-    /// Renames back (and sets edited metadata and tags back) in one bulk edit per 100 files.
+    /// Renames back (and sets the manifest's metadata and tags) in one bulk edit per 100 files,
+    /// journaled as every edit is (`applyEdits`): the files are recorded unconfirmed first, and
+    /// confirmed once the answer shows the name and the manifest's values.
     private func rename(_ edits: [PendingEdit]) async throws {
+        let batch = try journal(edits)
         var items: [FileEdit] = []
-        for edit in edits {
+        for edit in batch {
             var item = Self.fileEdit(for: edit)
             item.name = edit.recorded.actualName
             items.append(item)
@@ -46,21 +49,22 @@ extension Executor {
             callError = error.description
         }
         var done: [RecordedFile] = []
-        for (position, edit) in edits.enumerated() {
+        for (position, edit) in batch.enumerated() {
             let record = position < records.count ? records[position] : nil
+            var message = record?.error?.description ?? callError ?? "the platform did not answer for this file"
             if let file = record?.resource, file.name == edit.recorded.actualName {
-                if edit.recorded.metadata != edit.desired.metadata || Set(edit.recorded.tags) != Set(edit.desired.tags) {
+                if Self.carried(edit.desired, by: file).complete {
                     var recorded = edit.recorded
                     recorded.metadata = edit.desired.metadata
                     recorded.tags = edit.desired.tags
                     recorded.specDigest = edit.desired.specDigest
                     recorded.updatedAt = Int64(clock.now())
                     done.append(recorded)
+                    finish(1, as: .updated)
+                    continue
                 }
-                finish(1, as: .updated)
-                continue
+                message = "the platform renamed it but the file does not carry the manifest's metadata and tags"
             }
-            let message = record?.error?.description ?? callError ?? "the platform did not answer for this file"
             problem(ItemProblem(address: edit.recorded.address, source: edit.recorded.source, outcome: .failed,
                                 message: "renaming it back to '\(edit.recorded.actualName)' failed: \(message)", recorded: true))
         }

@@ -4,6 +4,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// Folders and files only their owner may read: the `.sbsync/` folder (0700), the state, saved
 /// plans and the failures file (0600). They hold project names, paths and metadata. The modes
@@ -49,35 +50,51 @@ public enum PrivateFile {
     /// Writes what `produce` hands to its sink, piece by piece as it comes, to `path` with mode
     /// 0600, atomically as `write(_:to:)` does: a document of a million entries (a saved plan)
     /// goes to the disk in flat memory instead of being held whole first.
+    ///
+    /// A symbolic link is written through (its target is replaced, the link stays). A device or
+    /// a pipe (`--out /dev/stdout`, `/dev/null`) is written into as it is, never replaced by a
+    /// file: run as root, replacing `/dev/null` would break the machine. A folder is refused.
+    /// If SIGINT, SIGTERM or SIGHUP ends the process while the new file is written (a plan of a
+    /// million actions takes seconds), the new file is removed first.
     /// - Throws: `PrivateFileError` when the file cannot be written; the error `produce` threw
     ///   (nothing is left behind then: the new file is removed and `path` is untouched).
     public static func write(to path: String, _ produce: (_ sink: (UnsafeRawBufferPointer) -> Void) throws -> Void) throws {
-        let directory = (path as NSString).deletingLastPathComponent
-        let template = (directory.isEmpty ? "" : directory + "/") + ".\((path as NSString).lastPathComponent).XXXXXX"
+        var target = path
+        var status = stat()
+        if lstat(path, &status) == 0, (status.st_mode & S_IFMT) == S_IFLNK {
+            if let resolved = realpath(path, nil) {
+                target = String(cString: resolved)
+                free(resolved)
+            } else if let destination = try? FileManager.default.destinationOfSymbolicLink(atPath: path) {
+                // A link to a file not made yet: made where the link points.
+                target = destination.hasPrefix("/") ? destination
+                    : ((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(destination)
+            }
+        }
+        if stat(target, &status) == 0 {
+            switch status.st_mode & S_IFMT {
+            case S_IFREG: break
+            case S_IFDIR: throw PrivateFileError(path: path, action: .write, reason: "it is a folder")
+            default: return try writeInPlace(target, shownAs: path, produce)
+            }
+        }
+        let directory = (target as NSString).deletingLastPathComponent
+        let template = (directory.isEmpty ? "" : directory + "/") + ".\((target as NSString).lastPathComponent).XXXXXX"
         var name = Array(template.utf8CString)
         // mkstemp creates the file with mode 0600.
         let fd = mkstemp(&name)
         guard fd >= 0 else { throw PrivateFileError(path: path, action: .write, reason: String(cString: strerror(errno))) }
         let temporary = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let removal = TemporaryRemoval(temporary)
+        defer { removal.end() }
         func discard() {
             close(fd)
             unlink(temporary)
         }
         fchmod(fd, fileMode)
-        // The first write that fails ends the writing; its reason is reported once `produce` returns.
-        var failure: String?
+        let failure: String?
         do {
-            try produce { bytes in
-                var rest = bytes
-                while failure == nil, !rest.isEmpty {
-                    let written = posixWrite(fd, rest.baseAddress, rest.count)
-                    if written < 0 {
-                        if errno != EINTR { failure = String(cString: strerror(errno)) }
-                    } else {
-                        rest = UnsafeRawBufferPointer(rebasing: rest[written...])
-                    }
-                }
-            }
+            failure = try drain(produce, into: fd)
         } catch {
             discard()
             throw error
@@ -92,13 +109,86 @@ public enum PrivateFile {
             throw PrivateFileError(path: path, action: .write, reason: reason)
         }
         close(fd)
-        guard rename(temporary, path) == 0 else {
+        guard rename(temporary, target) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
             throw PrivateFileError(path: path, action: .write, reason: reason)
         }
     }
+
+    /// Into a device or a pipe, as a shell's `>` would: opened for writing, nothing created or replaced.
+    private static func writeInPlace(_ target: String, shownAs path: String,
+                                     _ produce: (_ sink: (UnsafeRawBufferPointer) -> Void) throws -> Void) throws {
+        let fd = open(target, O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw PrivateFileError(path: path, action: .write, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        if let failure = try drain(produce, into: fd) { throw PrivateFileError(path: path, action: .write, reason: failure) }
+    }
+
+    /// Hands `produce` a sink writing to `fd`. The first write that fails ends the writing; its
+    /// reason is returned once `produce` has returned (`nil`: all written).
+    private static func drain(_ produce: (_ sink: (UnsafeRawBufferPointer) -> Void) throws -> Void, into fd: Int32) throws -> String? {
+        var failure: String?
+        try produce { bytes in
+            var rest = bytes
+            while failure == nil, !rest.isEmpty {
+                let written = posixWrite(fd, rest.baseAddress, rest.count)
+                if written < 0 {
+                    if errno != EINTR { failure = String(cString: strerror(errno)) }
+                } else {
+                    rest = UnsafeRawBufferPointer(rebasing: rest[written...])
+                }
+            }
+        }
+        return failure
+    }
 }
+
+/// The new file `PrivateFile.write(to:)` is writing, removed if SIGINT, SIGTERM or SIGHUP ends
+/// the process meanwhile. Only signals left at their default action (ending the process) are
+/// taken over, for the time of the write: `apply`'s own SIGINT handling stays as it is.
+private final class TemporaryRemoval {
+    #if canImport(Glibc)
+    private var taken: [(Int32, sigaction)] = []
+    #endif
+
+    init(_ path: String) {
+        #if canImport(Glibc)
+        temporaryBeingWritten.store(UInt(bitPattern: strdup(path)), ordering: .sequentiallyConsistent)
+        for signal in [SIGINT, SIGTERM, SIGHUP] {
+            var old = sigaction()
+            guard sigaction(signal, nil, &old) == 0, old.__sigaction_handler.sa_handler == nil else { continue }
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = removeTemporaryAndDie
+            sigemptyset(&action.sa_mask)
+            if sigaction(signal, &action, nil) == 0 { taken.append((signal, old)) }
+        }
+        #endif
+    }
+
+    func end() {
+        #if canImport(Glibc)
+        for (signal, old) in taken {
+            var old = old
+            sigaction(signal, &old, nil)
+        }
+        free(UnsafeMutablePointer<CChar>(bitPattern: temporaryBeingWritten.exchange(0, ordering: .sequentiallyConsistent)))
+        #endif
+    }
+}
+
+#if canImport(Glibc)
+/// The path's address (0: none), read by the signal handler: an atomic, not a lock, which a
+/// handler must not take.
+private let temporaryBeingWritten = Atomic<UInt>(0)
+
+/// Removes the file being written, then ends the process by the signal, as its default action would.
+private func removeTemporaryAndDie(_ signal: Int32) {
+    if let path = UnsafeMutablePointer<CChar>(bitPattern: temporaryBeingWritten.load(ordering: .sequentiallyConsistent)) { unlink(path) }
+    Glibc.signal(signal, SIG_DFL)
+    raise(signal)
+}
+#endif
 
 /// `write(2)`, named apart from `PrivateFile.write`.
 private func posixWrite(_ fd: Int32, _ bytes: UnsafeRawPointer?, _ count: Int) -> Int {

@@ -56,11 +56,12 @@ private struct RefreshFixture {
         ["SB_API_ENDPOINT": "http://127.0.0.1/v2", "SB_AUTH_TOKEN": Self.token, "HOME": directory.path]
     }
 
-    func apply(_ arguments: [String], token: String = Self.token) async throws -> (code: Int32, stdout: String, stderr: String) {
+    func apply(_ arguments: [String], token: String = Self.token,
+               transport: ClosureTransport? = nil) async throws -> (code: Int32, stdout: String, stderr: String) {
         let command = try ApplyCommand.parse(arguments + ["-f", manifestPath, "--state", statePath])
         let captured = Captured()
         let env = ApplyCommand.Environment(inputIsTerminal: false, errorIsTerminal: false, readLine: { nil },
-                                           transport: inProcess(emulator), clock: clock)
+                                           transport: transport ?? inProcess(emulator), clock: clock)
         var environment = self.environment
         environment["SB_AUTH_TOKEN"] = token
         let code = await command.execute(io: captured.io, environment: environment, environmentIO: env)
@@ -224,6 +225,37 @@ struct RefreshTests {
             #expect(result.code == 0, "\(result.stderr)")
             #expect(await f.requests() - before <= budget, "budget \(budget)")
         }
+    }
+
+    @Test("files renamed on the platform, renamed back by an edit whose answers are lost: unconfirmed, so a manifest put back is still applied")
+    func renameBackWithLostAnswers() async throws {
+        let f = try RefreshFixture(volumeFiles: 12, drsFiles: 0)
+        #expect(try await f.apply(["--auto-approve"]).code == 0)
+        let drifts = await f.emulator.applyDrift(count: 4, seed: 7, project: "alice/p1", kinds: [.rename])
+        let original = try String(contentsOfFile: f.manifestPath, encoding: .utf8)
+        try Data(original.replacingOccurrences(of: "sample_id: S", with: "sample_id: X").utf8).write(to: URL(fileURLWithPath: f.manifestPath))
+        // Every edit reaches the platform, and its answer is lost.
+        let emulator = f.emulator, plain = inProcess(f.emulator)
+        let losing = ClosureTransport { request in
+            let response = try await plain.send(request)
+            if request.url.hasSuffix("/bulk/files/edit") { throw TransportError(phase: .maybeSent, kind: .connectionDropped, message: "dropped") }
+            return response
+        }
+        f.clock.advance(by: 60)
+        let cut = try await f.apply(["--refresh", "--auto-approve"], transport: losing)
+        #expect(cut.code != 0 && cut.stdout.contains("renaming it back"), "\(cut.stdout)\(cut.stderr)")
+        let renamed = Set(drifts.map(\.fileID))
+        #expect(try f.recorded().filter { renamed.contains($0.fileID ?? "") }.allSatisfy { $0.specDigest == SpecDigest.editUnconfirmed })
+        // The manifest put back: the renamed files are still planned, and the apply sets them.
+        try Data(original.utf8).write(to: URL(fileURLWithPath: f.manifestPath))
+        let planned = try await f.plan([])
+        #expect(planned.stdout.contains("to update") && !planned.stdout.contains("No changes"), "\(planned.stdout)")
+        #expect(try await f.apply(["--auto-approve"]).code == 0)
+        let files = await emulator.snapshot().project("alice/p1")?.files.filter { $0.type == "file" } ?? []
+        for file in files where renamed.contains(file.id) {
+            #expect(file.metadata["sample_id"].map { "\($0)" }?.contains("X") == false, "\(file.name): \(file.metadata)")
+        }
+        #expect(try await f.plan([]).stdout.contains("No changes"))
     }
 
     @Test("refresh records only what was found: gone files forgotten, edits recorded, nothing imported")

@@ -134,6 +134,24 @@ struct SavedPlanReadingTests {
         #expect(try SavedPlan.decode(data) == saved)
     }
 
+    @Test("members JSONDecoder skips inside a metadata value or a source are skipped; a float below Double's range and two kinds are refused")
+    func innerMembers() throws {
+        func plan(_ after: String) -> Data {
+            Data((#"{"format_version": 1, "manifest": {"path": "m", "sha256": "x"}, "state": {"path": "s", "serial": 0}, "unchanged": {}, "notes": [], "#
+                + #""actions": [{"address": "u/p:a.bam", "action": "import", "reason": "not in state", "before": null, "after": "# + after + "}]}").utf8)
+        }
+        let lenient = plan(#"{"source": {"drs": {"uri": "drs://h/1", "location": 5}, "note": {}}, "metadata": {"k": {"int": 1, "comment": "x"}}, "tags": [], "conflict": "skip"}"#)
+        let read = try SavedPlan.decode(lenient)
+        #expect(read == Self.oracle(lenient))
+        #expect(read.actions.first?.after?.metadata == Metadata([("k", .int(1))]))
+        for refused in [#"{"source": {"drs": {"uri": "drs://h/1"}}, "metadata": {"k": {"float": 1e-400}}, "tags": [], "conflict": "skip"}"#,
+                        #"{"source": {"drs": {"uri": "drs://h/1"}}, "metadata": {"k": {"int": 1, "string": "1"}}, "tags": [], "conflict": "skip"}"#,
+                        #"{"source": {"drs": {"uri": "drs://h/1"}, "volume": {"volume": "v", "location": "l"}}, "metadata": {}, "tags": [], "conflict": "skip"}"#] {
+            #expect(throws: SavedPlanError.self, "\(refused)") { try SavedPlan.decode(plan(refused)) }
+            #expect(Self.oracle(plan(refused)) == nil, "\(refused)")
+        }
+    }
+
     @Test("escapes: \\u with surrogate pairs reads; a lone surrogate, an unknown escape, a raw control character do not")
     func escapes() throws {
         func document(_ note: [UInt8]) -> Data {

@@ -265,9 +265,12 @@ struct JSONPull {
     }
 
     mutating func double(_ what: String) throws(Failure) -> Double {
+        _ = peek()
         let start = offset
         let (text, _) = try number(what)
-        guard let value = Double(text), value.isFinite else {
+        // Past Double's range either way: `1e400` is infinite, `1e-400` would read as 0.
+        let mantissa = text.prefix { $0 != "e" && $0 != "E" }
+        guard let value = Double(text), value.isFinite, value != 0 || !mantissa.contains(where: { "123456789".contains($0) }) else {
             throw Failure(message: "\(text) is out of range for \(what)", offset: start, syntax: false)
         }
         return value

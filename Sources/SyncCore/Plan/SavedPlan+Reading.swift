@@ -225,32 +225,32 @@ extension SavedPlan {
                         createdAt: try required(createdAt, "created_at", &pull), updatedAt: try required(updatedAt, "updated_at", &pull))
     }
 
-    /// `{"volume": {"volume", "location"}}` or `{"drs": {"uri"}}`, the synthesized `Codable` form.
+    /// `{"volume": {"volume", "location"}}` or `{"drs": {"uri"}}`, the synthesized `Codable` form:
+    /// other members are skipped, as `JSONDecoder` skips them.
     private static func readSource(_ pull: inout JSONPull) throws(JSONPull.Failure) -> FileSource {
         try pull.beginObject("source")
         let start = pull.offset
         var source: FileSource?, count = 0
         var first = true
         while let key = try pull.nextMember(&first) {
+            let fields: [String]
+            switch key {
+            case "volume": fields = ["volume", "location"]
+            case "drs": fields = ["uri"]
+            default:
+                try pull.skipValue()
+                continue
+            }
             count += 1
             try pull.beginObject("source.\(key)")
-            var fields: [String: String] = [:], firstField = true
+            var values: [String: String] = [:], firstField = true
             while let field = try pull.nextMember(&firstField) {
-                if ["volume", "location", "uri"].contains(field) {
-                    fields[field] = try pull.string("source.\(key).\(field)")
-                } else {
-                    try pull.skipValue()
-                }
+                if fields.contains(field) { values[field] = try pull.string("source.\(key).\(field)") } else { try pull.skipValue() }
             }
-            switch key {
-            case "volume":
-                source = .volume(volume: try required(fields["volume"], "source.volume.volume", &pull),
-                                 location: try required(fields["location"], "source.volume.location", &pull))
-            case "drs":
-                source = .drs(uri: try required(fields["uri"], "source.drs.uri", &pull))
-            default:
-                throw JSONPull.Failure(message: "'\(key)' is not a kind of source", offset: start, syntax: false)
-            }
+            source = key == "drs"
+                ? .drs(uri: try required(values["uri"], "source.drs.uri", &pull))
+                : .volume(volume: try required(values["volume"], "source.volume.volume", &pull),
+                          location: try required(values["location"], "source.volume.location", &pull))
         }
         guard count == 1, let source else {
             throw JSONPull.Failure(message: "a source needs exactly one of 'volume' and 'drs'", offset: start, syntax: false)
@@ -264,13 +264,14 @@ extension SavedPlan {
         var entries: [Metadata.Entry] = []
         var first = true
         while let key = try pull.nextMember(&first) {
+            _ = pull.peek()
             let start = pull.offset
             try pull.beginObject("metadata['\(key)']")
-            var value: MetadataValue?, count = 0
+            var value: MetadataValue?, kinds: Set<String> = []
             var firstKind = true
             while let kind = try pull.nextMember(&firstKind) {
-                count += 1
                 let what = "metadata['\(key)']"
+                if ["string", "int", "float", "bool", "null"].contains(kind) { kinds.insert(kind) }
                 switch kind {
                 case "string": value = .string(try pull.string(what))
                 case "int": value = .int(try pull.int(what))
@@ -280,11 +281,11 @@ extension SavedPlan {
                     try pull.skipValue()
                     value = .null
                 default:
-                    throw JSONPull.Failure(message: "expected one of string, int, float, bool, null for metadata['\(key)']",
-                                           offset: start, syntax: false)
+                    try pull.skipValue()  // not a kind: skipped, as `JSONDecoder` skips it
                 }
             }
-            guard count == 1, let value else {
+            // One kind (written twice, the last counts); two kinds say two things.
+            guard kinds.count == 1, let value else {
                 throw JSONPull.Failure(message: "expected one of string, int, float, bool, null for metadata['\(key)']",
                                        offset: start, syntax: false)
             }
