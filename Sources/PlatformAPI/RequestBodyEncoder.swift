@@ -5,13 +5,14 @@ import Foundation
 /// platform reads JSON as Python does, so `1` would land as an integer, and a manifest's float
 /// `1.0` (a coverage of 30.0, a ratio of 1.0) would change type on the platform.
 ///
-/// Values are gathered into a tree while `encode(to:)` runs, then written in one pass.
+/// Values are gathered into a tree while `encode(to:)` runs, turned into a `JSONValue`, and
+/// written in one pass.
 enum RequestBodyEncoder {
     static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
         let root = Slot()
         try value.encode(to: TreeEncoder(slot: root, codingPath: []))
         var out: [UInt8] = []
-        try root.write(into: &out, codingPath: [])
+        try write(root.json, into: &out, codingPath: [])
         return out
     }
 
@@ -22,80 +23,67 @@ enum RequestBodyEncoder {
         }
         var content = Content.empty
 
-        func write(into out: inout [UInt8], codingPath: [any CodingKey]) throws {
+        /// The value gathered; a value that encoded nothing is an empty object, as JSONEncoder writes it.
+        var json: JSONValue {
             switch content {
-            case .empty: out += Array("{}".utf8)  // JSONEncoder writes an empty object for a value that encoded nothing
-            case .scalar(let value): try Self.write(value, into: &out, codingPath: codingPath)
-            case .object(let members):
-                out.append(UInt8(ascii: "{"))
-                for (index, key) in members.keys.sorted().enumerated() {
-                    if index > 0 { out.append(UInt8(ascii: ",")) }
-                    Self.write(string: key, into: &out)
-                    out.append(UInt8(ascii: ":"))
-                    try members[key]!.write(into: &out, codingPath: codingPath + [AnyKey(key)])
-                }
-                out.append(UInt8(ascii: "}"))
-            case .array(let items):
-                out.append(UInt8(ascii: "["))
-                for (index, item) in items.enumerated() {
-                    if index > 0 { out.append(UInt8(ascii: ",")) }
-                    try item.write(into: &out, codingPath: codingPath + [AnyKey(index)])
-                }
-                out.append(UInt8(ascii: "]"))
+            case .empty: .object([:])
+            case .scalar(let value): value
+            case .object(let members): .object(members.mapValues(\.json))
+            case .array(let items): .array(items.map(\.json))
             }
         }
+    }
 
-        static func write(_ value: JSONValue, into out: inout [UInt8], codingPath: [any CodingKey]) throws {
-            switch value {
-            case .null: out += Array("null".utf8)
-            case .bool(let b): out += Array((b ? "true" : "false").utf8)
-            case .int(let i): out += Array(String(i).utf8)
-            case .string(let s): write(string: s, into: &out)
-            case .double(let d):
-                guard d.isFinite else {
-                    throw EncodingError.invalidValue(d, .init(codingPath: codingPath, debugDescription: "\(d) has no JSON form"))
-                }
-                // Swift's shortest form that reads back the same: `1.0`, `2.5`, `1e+16`, `5e-324`, `-0.0`.
-                out += Array("\(d)".utf8)
-            case .array(let items):
-                out.append(UInt8(ascii: "["))
-                for (index, item) in items.enumerated() {
-                    if index > 0 { out.append(UInt8(ascii: ",")) }
-                    try write(item, into: &out, codingPath: codingPath + [AnyKey(index)])
-                }
-                out.append(UInt8(ascii: "]"))
-            case .object(let members):
-                out.append(UInt8(ascii: "{"))
-                for (index, key) in members.keys.sorted().enumerated() {
-                    if index > 0 { out.append(UInt8(ascii: ",")) }
-                    write(string: key, into: &out)
-                    out.append(UInt8(ascii: ":"))
-                    try write(members[key]!, into: &out, codingPath: codingPath + [AnyKey(key)])
-                }
-                out.append(UInt8(ascii: "}"))
+    static func write(_ value: JSONValue, into out: inout [UInt8], codingPath: [any CodingKey]) throws {
+        switch value {
+        case .null: out += Array("null".utf8)
+        case .bool(let b): out += Array((b ? "true" : "false").utf8)
+        case .int(let i): out += Array(String(i).utf8)
+        case .string(let s): write(string: s, into: &out)
+        case .double(let d):
+            guard d.isFinite else {
+                throw EncodingError.invalidValue(d, .init(codingPath: codingPath, debugDescription: "\(d) has no JSON form"))
             }
+            // Swift's shortest form that reads back the same: `1.0`, `2.5`, `1e+16`, `5e-324`, `-0.0`.
+            out += Array("\(d)".utf8)
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                try write(item, into: &out, codingPath: codingPath + [AnyKey(index)])
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let members):
+            out.append(UInt8(ascii: "{"))
+            for (index, key) in members.keys.sorted().enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                write(string: key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                try write(members[key]!, into: &out, codingPath: codingPath + [AnyKey(key)])
+            }
+            out.append(UInt8(ascii: "}"))
         }
+    }
 
-        /// `"`, `\` and control characters escaped as `JSONEncoder` escapes them; nothing else.
-        static func write(string: String, into out: inout [UInt8]) {
-            out.append(UInt8(ascii: "\""))
-            for byte in string.utf8 {
-                switch byte {
-                case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-                case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-                case 0x08: out += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
-                case 0x0C: out += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
-                case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-                case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-                case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-                case ..<0x20:
-                    let hex = Array("0123456789abcdef".utf8)
-                    out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-                default: out.append(byte)
-                }
+    /// `"`, `\` and control characters escaped as `JSONEncoder` escapes them; nothing else.
+    static func write(string: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case 0x08: out += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+            case 0x0C: out += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case ..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            default: out.append(byte)
             }
-            out.append(UInt8(ascii: "\""))
         }
+        out.append(UInt8(ascii: "\""))
     }
 
     struct AnyKey: CodingKey {

@@ -281,7 +281,7 @@ struct RowDecoder {
 
     private static let editUnconfirmed = Array(SpecDigest.editUnconfirmed.utf8)
 
-    static func isEditUnconfirmed(_ digest: UnsafeBufferPointer<UInt8>) -> Bool {
+    private static func isEditUnconfirmed(_ digest: UnsafeBufferPointer<UInt8>) -> Bool {
         digest.count == editUnconfirmed.count && digest.elementsEqual(editUnconfirmed)
     }
 

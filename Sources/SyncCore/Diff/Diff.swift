@@ -154,15 +154,14 @@ public enum Diff {
         if recorded.specDigest == SpecDigest.editUnconfirmed {
             // The record holds the old and the new keys at once: a difference with it says nothing.
             reasons.append(.editUnconfirmed)
-            return PlannedChange(address: desired.address, action: sameSource ? .update : .replace,
-                                 reasons: reasons, before: recorded, after: desired)
-        }
-        if !sameMetadata {
-            reasons += metadataReasons(from: recorded.metadata, to: desired.metadata)
-        }
-        if !sameTags {
-            let (added, removed) = tagDifference(from: recorded.tags, to: desired.tags)
-            reasons.append(.tagsChanged(added: added, removed: removed))
+        } else {
+            if !sameMetadata {
+                reasons += metadataReasons(from: recorded.metadata, to: desired.metadata)
+            }
+            if !sameTags {
+                let (added, removed) = tagDifference(from: recorded.tags, to: desired.tags)
+                reasons.append(.tagsChanged(added: added, removed: removed))
+            }
         }
         return PlannedChange(address: desired.address, action: sameSource ? .update : .replace,
                              reasons: reasons, before: recorded, after: desired)

@@ -5,7 +5,8 @@
 /// integer is expected) and refuses the rest: comments, leading zeros, control characters or
 /// invalid UTF-8 in strings, unpaired surrogate escapes.
 ///
-/// The reader of a document asks for what it expects next (`nextMember`, `string`, `int64`…);
+/// The reader of a document asks for what it expects next (`nextMember`, `string`, `int64`…),
+/// naming it for a message (an autoclosure: a name made per value costs nothing unless it fails);
 /// a member it does not know is skipped whole (`skipValue`), as synthesized `Decodable` does.
 struct JSONPull {
     /// Why the bytes could not be read: not JSON at all (`syntax`), or JSON of another shape.
@@ -77,13 +78,13 @@ struct JSONPull {
         return true
     }
 
-    mutating func beginObject(_ what: String) throws(Failure) {
-        guard peek() == UInt8(ascii: "{") else { throw mismatch(expecting: "an object for \(what)") }
+    mutating func beginObject(_ what: @autoclosure () -> String) throws(Failure) {
+        guard peek() == UInt8(ascii: "{") else { throw mismatch(expecting: "an object for \(what())") }
         offset += 1
     }
 
-    mutating func beginArray(_ what: String) throws(Failure) {
-        guard peek() == UInt8(ascii: "[") else { throw mismatch(expecting: "a list for \(what)") }
+    mutating func beginArray(_ what: @autoclosure () -> String) throws(Failure) {
+        guard peek() == UInt8(ascii: "[") else { throw mismatch(expecting: "a list for \(what())") }
         offset += 1
     }
 
@@ -101,8 +102,8 @@ struct JSONPull {
 
     // MARK: Values
 
-    mutating func string(_ what: String = "a value") throws(Failure) -> String {
-        guard peek() == UInt8(ascii: "\"") else { throw mismatch(expecting: "a string for \(what)") }
+    mutating func string(_ what: @autoclosure () -> String = "a value") throws(Failure) -> String {
+        guard peek() == UInt8(ascii: "\"") else { throw mismatch(expecting: "a string for \(what())") }
         offset += 1
         let start = offset
         var plain = true, ascii = true
@@ -200,9 +201,9 @@ struct JSONPull {
     }
 
     /// A number's text, checked against the JSON grammar; whether it has a fraction or exponent.
-    private mutating func number(_ what: String) throws(Failure) -> (text: String, integral: Bool) {
+    private mutating func number(_ what: @autoclosure () -> String) throws(Failure) -> (text: String, integral: Bool) {
         guard let first = peek(), first == UInt8(ascii: "-") || Self.isDigit(first) else {
-            throw mismatch(expecting: "a number for \(what)")
+            throw mismatch(expecting: "a number for \(what())")
         }
         let start = offset
         func digits() -> Int {
@@ -235,52 +236,52 @@ struct JSONPull {
     private static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
     /// A string naming a case of `T`; refused, at the string, when it names none.
-    mutating func named<T: RawRepresentable<String>>(_ type: T.Type, _ what: String) throws(Failure) -> T {
+    mutating func named<T: RawRepresentable<String>>(_ type: T.Type, _ what: @autoclosure () -> String) throws(Failure) -> T {
         _ = peek()
         let start = offset
-        let name = try string(what)
-        guard let value = T(rawValue: name) else { throw Failure(message: "'\(name)' is not \(what)", offset: start, syntax: false) }
+        let name = try string(what())
+        guard let value = T(rawValue: name) else { throw Failure(message: "'\(name)' is not \(what())", offset: start, syntax: false) }
         return value
     }
 
     /// A whole number that fits in 64 bits.
-    mutating func int64(_ what: String) throws(Failure) -> Int64 {
+    mutating func int64(_ what: @autoclosure () -> String) throws(Failure) -> Int64 {
         _ = peek()
         let start = offset
-        let (text, integral) = try number(what)
+        let (text, integral) = try number(what())
         // `1.0` and `1e2` are whole numbers too; 2^63 as a Double has no Int64.
         guard let value = integral ? Int64(text) : Double(text).flatMap({ Int64(exactly: $0) }) else {
-            throw Failure(message: "expected a whole number for \(what), found \(text)", offset: start, syntax: false)
+            throw Failure(message: "expected a whole number for \(what()), found \(text)", offset: start, syntax: false)
         }
         return value
     }
 
-    mutating func int(_ what: String) throws(Failure) -> Int {
+    mutating func int(_ what: @autoclosure () -> String) throws(Failure) -> Int {
         let start = offset
-        let value = try int64(what)
+        let value = try int64(what())
         guard let narrowed = Int(exactly: value) else {
-            throw Failure(message: "\(value) is too large for \(what)", offset: start, syntax: false)
+            throw Failure(message: "\(value) is too large for \(what())", offset: start, syntax: false)
         }
         return narrowed
     }
 
-    mutating func double(_ what: String) throws(Failure) -> Double {
+    mutating func double(_ what: @autoclosure () -> String) throws(Failure) -> Double {
         _ = peek()
         let start = offset
-        let (text, _) = try number(what)
+        let (text, _) = try number(what())
         // Past Double's range either way: `1e400` is infinite, `1e-400` would read as 0.
         let mantissa = text.prefix { $0 != "e" && $0 != "E" }
         guard let value = Double(text), value.isFinite, value != 0 || !mantissa.contains(where: { "123456789".contains($0) }) else {
-            throw Failure(message: "\(text) is out of range for \(what)", offset: start, syntax: false)
+            throw Failure(message: "\(text) is out of range for \(what())", offset: start, syntax: false)
         }
         return value
     }
 
-    mutating func bool(_ what: String) throws(Failure) -> Bool {
+    mutating func bool(_ what: @autoclosure () -> String) throws(Failure) -> Bool {
         switch peek() {
         case UInt8(ascii: "t"): try literal("true"); return true
         case UInt8(ascii: "f"): try literal("false"); return false
-        default: throw mismatch(expecting: "true or false for \(what)")
+        default: throw mismatch(expecting: "true or false for \(what())")
         }
     }
 

@@ -267,45 +267,31 @@ extension SavedPlan {
             _ = pull.peek()
             let start = pull.offset
             try pull.beginObject("metadata['\(key)']")
-            var value: MetadataValue?, kinds: Set<String> = []
+            var value: MetadataValue?, seen: String?, twoKinds = false
             var firstKind = true
             while let kind = try pull.nextMember(&firstKind) {
-                let what = "metadata['\(key)']"
-                if ["string", "int", "float", "bool", "null"].contains(kind) { kinds.insert(kind) }
                 switch kind {
-                case "string": value = .string(try pull.string(what))
-                case "int": value = .int(try pull.int(what))
-                case "float": value = .float(try pull.double(what))
-                case "bool": value = .bool(try pull.bool(what))
+                case "string": value = .string(try pull.string("metadata['\(key)']"))
+                case "int": value = .int(try pull.int("metadata['\(key)']"))
+                case "float": value = .float(try pull.double("metadata['\(key)']"))
+                case "bool": value = .bool(try pull.bool("metadata['\(key)']"))
                 case "null":
                     try pull.skipValue()
                     value = .null
                 default:
                     try pull.skipValue()  // not a kind: skipped, as `JSONDecoder` skips it
+                    continue
                 }
+                // One kind (written twice, the last counts); two kinds say two things.
+                if let seen, seen != kind { twoKinds = true }
+                seen = kind
             }
-            // One kind (written twice, the last counts); two kinds say two things.
-            guard kinds.count == 1, let value else {
+            guard !twoKinds, let value else {
                 throw JSONPull.Failure(message: "expected one of string, int, float, bool, null for metadata['\(key)']",
                                        offset: start, syntax: false)
             }
             entries.append(Metadata.Entry(key: key, value: value))
         }
         return Metadata(entries: entries)
-    }
-}
-
-extension SavedPlan.Recorded {
-    init(source: FileSource, metadata: Metadata, tags: [String], specDigest: String, fileID: String?, actualName: String,
-         jobID: String?, createdAt: Int64, updatedAt: Int64) {
-        self.source = source
-        self.metadata = metadata
-        self.tags = tags
-        self.specDigest = specDigest
-        self.fileID = fileID
-        self.actualName = actualName
-        self.jobID = jobID
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
     }
 }

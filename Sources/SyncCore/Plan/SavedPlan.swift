@@ -131,49 +131,6 @@ public struct SavedPlan: Hashable, Sendable, Codable, JSONDocument {
         public var jobID: String?
         public var createdAt: Int64
         public var updatedAt: Int64
-
-        enum CodingKeys: String, CodingKey {
-            case source, metadata, tags, specDigest = "spec_digest", fileID = "file_id", actualName = "actual_name"
-            case jobID = "job_id", createdAt = "created_at", updatedAt = "updated_at"
-        }
-
-        init(_ file: RecordedFile) {
-            source = file.source
-            metadata = file.metadata
-            tags = file.tags
-            specDigest = file.specDigest
-            fileID = file.fileID
-            actualName = file.actualName
-            jobID = file.jobID
-            createdAt = file.createdAt
-            updatedAt = file.updatedAt
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            source = try c.decode(FileSource.self, forKey: .source)
-            metadata = try c.decode(TypedMetadata.self, forKey: .metadata).metadata
-            tags = try c.decode([String].self, forKey: .tags)
-            specDigest = try c.decode(String.self, forKey: .specDigest)
-            fileID = try c.decodeIfPresent(String.self, forKey: .fileID)
-            actualName = try c.decode(String.self, forKey: .actualName)
-            jobID = try c.decodeIfPresent(String.self, forKey: .jobID)
-            createdAt = try c.decode(Int64.self, forKey: .createdAt)
-            updatedAt = try c.decode(Int64.self, forKey: .updatedAt)
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(source, forKey: .source)
-            try c.encode(TypedMetadata(metadata: metadata), forKey: .metadata)
-            try c.encode(tags, forKey: .tags)
-            try c.encode(specDigest, forKey: .specDigest)
-            try c.encode(fileID, forKey: .fileID)
-            try c.encode(actualName, forKey: .actualName)
-            try c.encode(jobID, forKey: .jobID)
-            try c.encode(createdAt, forKey: .createdAt)
-            try c.encode(updatedAt, forKey: .updatedAt)
-        }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -378,5 +335,51 @@ public enum SavedPlanError: Error, Hashable, Sendable, CustomStringConvertible {
         case .invalid(let why):
             "the saved plan is damaged: \(why)"
         }
+    }
+}
+
+// The inits in an extension, so `Recorded` keeps its memberwise init (the saved-plan reader's).
+extension SavedPlan.Recorded {
+    enum CodingKeys: String, CodingKey {
+        case source, metadata, tags, specDigest = "spec_digest", fileID = "file_id", actualName = "actual_name"
+        case jobID = "job_id", createdAt = "created_at", updatedAt = "updated_at"
+    }
+
+    init(_ file: RecordedFile) {
+        source = file.source
+        metadata = file.metadata
+        tags = file.tags
+        specDigest = file.specDigest
+        fileID = file.fileID
+        actualName = file.actualName
+        jobID = file.jobID
+        createdAt = file.createdAt
+        updatedAt = file.updatedAt
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        source = try c.decode(FileSource.self, forKey: .source)
+        metadata = try c.decode(TypedMetadata.self, forKey: .metadata).metadata
+        tags = try c.decode([String].self, forKey: .tags)
+        specDigest = try c.decode(String.self, forKey: .specDigest)
+        fileID = try c.decodeIfPresent(String.self, forKey: .fileID)
+        actualName = try c.decode(String.self, forKey: .actualName)
+        jobID = try c.decodeIfPresent(String.self, forKey: .jobID)
+        createdAt = try c.decode(Int64.self, forKey: .createdAt)
+        updatedAt = try c.decode(Int64.self, forKey: .updatedAt)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(source, forKey: .source)
+        try c.encode(TypedMetadata(metadata: metadata), forKey: .metadata)
+        try c.encode(tags, forKey: .tags)
+        try c.encode(specDigest, forKey: .specDigest)
+        try c.encode(fileID, forKey: .fileID)
+        try c.encode(actualName, forKey: .actualName)
+        try c.encode(jobID, forKey: .jobID)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(updatedAt, forKey: .updatedAt)
     }
 }

@@ -53,7 +53,7 @@ public enum BoundedFile {
     public static func planContents(of path: String, limit: Int = limit) throws(Failure) -> Data {
         var status = stat()
         let size = stat(path, &status) == 0 && (status.st_mode & S_IFMT) == S_IFREG ? Int(status.st_size) : nil
-        var data = Data(capacity: min(size ?? 0, Int.max - 1) + 1)
+        var data = Data(capacity: size ?? 0)
         // Growing while read is allowed a little; a file that keeps growing is not a plan.
         try forEachChunk(of: path, limit: size.map { max(limit, $0 + (1 << 20)) } ?? limit) { data.append($0) }
         return data
